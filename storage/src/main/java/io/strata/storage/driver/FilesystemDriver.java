@@ -1,0 +1,267 @@
+package io.strata.storage.driver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.strata.storage.Keys;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Comparator;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+/**
+ * Objects are files under a root directory. Writes go to a temporary file in the target's
+ * directory, are fsynced and renamed into place, and the directory is fsynced, so a crash leaves
+ * the old object or the new one. Upload bytes are one file appended in place.
+ */
+public final class FilesystemDriver implements StorageDriver {
+    /** Temporary files start with this; no key component can (see Keys), so listings skip them. */
+    private static final String TEMP_PREFIX = ".tmp-";
+    private static final int COPY_BUFFER = 256 * 1024;
+
+    private final Path root;
+    /** In-process half of the upload lock: the OS lock below excludes other processes only. */
+    private final ConcurrentHashMap<String, ReentrantLock> uploadLocks = new ConcurrentHashMap<>();
+
+    public FilesystemDriver(Path root) throws IOException {
+        this.root = Files.createDirectories(root).toRealPath();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    private Path path(String key) {
+        Path p = root.resolve(Keys.requireSafe(key)).normalize();
+        if (!p.startsWith(root)) throw new IllegalArgumentException("key escapes the storage root: " + key);
+        return p;
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) throws IOException {
+        try {
+            return Optional.of(Files.readAllBytes(path(key)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public void put(String key, byte[] value) throws IOException {
+        Path target = path(key);
+        Path temp = writeTemp(target.getParent(), value);
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+        syncDirectory(target.getParent());
+    }
+
+    @Override
+    public boolean putIfAbsent(String key, byte[] value) throws IOException {
+        Path target = path(key);
+        Path temp = writeTemp(target.getParent(), value);
+        try {
+            // link(2) fails if the target exists: create-if-absent with the whole content at once.
+            Files.createLink(target, temp);
+            syncDirectory(target.getParent());
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    private Path writeTemp(Path dir, byte[] value) throws IOException {
+        Files.createDirectories(dir);
+        Path temp = dir.resolve(TEMP_PREFIX + UUID.randomUUID());
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.wrap(value);
+            while (buf.hasRemaining()) ch.write(buf);
+            ch.force(true);
+        } catch (IOException e) {
+            Files.deleteIfExists(temp);
+            throw e;
+        }
+        return temp;
+    }
+
+    private static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    @Override
+    public OptionalLong size(String key) throws IOException {
+        try {
+            BasicFileAttributes a = Files.readAttributes(path(key), BasicFileAttributes.class);
+            return a.isRegularFile() ? OptionalLong.of(a.size()) : OptionalLong.empty();
+        } catch (NoSuchFileException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    @Override
+    public InputStream read(String key, long offset, long length) throws IOException {
+        FileChannel ch = FileChannel.open(path(key), StandardOpenOption.READ);
+        ch.position(offset);
+        return new BoundedInputStream(Channels.newInputStream(ch), length);
+    }
+
+    @Override
+    public Optional<Path> localFile(String key) {
+        Path p = path(key);
+        return Files.isRegularFile(p) ? Optional.of(p) : Optional.empty();
+    }
+
+    @Override
+    public boolean delete(String key) throws IOException {
+        Path p = path(key);
+        boolean existed = Files.deleteIfExists(p);
+        if (existed) pruneEmptyParents(p.getParent());
+        return existed;
+    }
+
+    /** Removes directories left empty by a delete, up to the root (best effort: another writer may race). */
+    private void pruneEmptyParents(Path dir) {
+        while (dir != null && !dir.equals(root) && dir.startsWith(root)) {
+            try {
+                Files.delete(dir);
+            } catch (DirectoryNotEmptyException | NoSuchFileException e) {
+                return;
+            } catch (IOException e) {
+                return;
+            }
+            dir = dir.getParent();
+        }
+    }
+
+    @Override
+    public void deleteAll(String prefix) throws IOException {
+        Path dir = path(prefix);
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+        pruneEmptyParents(dir.getParent());
+    }
+
+    @Override
+    public Stream<String> list(String prefix) throws IOException {
+        Path dir = path(prefix);
+        if (!Files.isDirectory(dir)) return Stream.empty();
+        Stream<Path> walk = Files.walk(dir);
+        return walk.filter(p -> !p.getFileName().toString().startsWith(TEMP_PREFIX))
+                .filter(p -> {
+                    try {
+                        return Files.isRegularFile(p);
+                    } catch (UncheckedIOException e) {
+                        return false;
+                    }
+                })
+                .map(p -> root.relativize(p).toString());
+    }
+
+    @Override
+    public void move(String from, String to) throws IOException {
+        Path source = path(from);
+        Path target = path(to);
+        Files.createDirectories(target.getParent());
+        try {
+            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("storage root must be one filesystem so blobs can be renamed into place", e);
+        }
+        syncDirectory(target.getParent());
+    }
+
+    @Override
+    public Closeable lock(String uploadDir) throws IOException {
+        ReentrantLock local = uploadLocks.computeIfAbsent(uploadDir, k -> new ReentrantLock());
+        local.lock();
+        try {
+            Path dir = Files.createDirectories(path(uploadDir));
+            FileChannel ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock osLock = ch.lock();
+            return () -> {
+                try {
+                    osLock.release();
+                    ch.close();
+                } finally {
+                    local.unlock();
+                    // Drop the map entry when nobody waits on it, so the map stays as small as the active uploads.
+                    if (!local.hasQueuedThreads()) uploadLocks.remove(uploadDir, local);
+                }
+            };
+        } catch (IOException | RuntimeException e) {
+            local.unlock();
+            throw e;
+        }
+    }
+
+    private Path uploadData(String uploadDir) {
+        return path(uploadDir + "data");
+    }
+
+    @Override
+    public JsonNode append(String uploadDir, JsonNode state, long offset, InputStream data) throws IOException {
+        Path file = uploadData(uploadDir);
+        Files.createDirectories(file.getParent());
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            // Bytes past the offset come from an append that failed; they were never acknowledged.
+            if (ch.size() > offset) ch.truncate(offset);
+            if (ch.size() != offset) throw new IOException("upload data is shorter than its recorded size: " + uploadDir);
+            ch.position(offset);
+            byte[] buf = new byte[COPY_BUFFER];
+            ByteBuffer wrap = ByteBuffer.wrap(buf);
+            int n;
+            while ((n = data.read(buf)) != -1) {
+                wrap.clear().limit(n);
+                while (wrap.hasRemaining()) ch.write(wrap);
+            }
+            // Acknowledged bytes survive a crash.
+            ch.force(false);
+        }
+        return null;
+    }
+
+    @Override
+    public String seal(String uploadDir, JsonNode state, long size) throws IOException {
+        Path file = uploadData(uploadDir);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            if (ch.size() > size) ch.truncate(size);
+            if (ch.size() != size) throw new IOException("upload data is shorter than its recorded size: " + uploadDir);
+            ch.force(true);
+        }
+        return uploadDir + "data";
+    }
+
+    @Override
+    public void discard(String uploadDir, JsonNode state) {}
+
+    @Override
+    public void close() {}
+}

@@ -1,0 +1,70 @@
+package io.strata.storage.driver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.stream.Stream;
+
+/**
+ * The narrow backend under all registry semantics (after distribution's storage driver): keys to
+ * objects, plus the append-only objects that uploads need. Every key passes
+ * {@link io.strata.storage.Keys#requireSafe}; all registry meaning lives above this interface.
+ */
+public interface StorageDriver extends Closeable {
+    /** Small objects only (metadata, states, manifests); empty when absent. */
+    Optional<byte[]> get(String key) throws IOException;
+
+    /** Writes a small object; readers see the old or the new value, never a part. */
+    void put(String key, byte[] value) throws IOException;
+
+    /** Writes a small object only if the key is absent; false when it already existed. */
+    boolean putIfAbsent(String key, byte[] value) throws IOException;
+
+    /** Size of the object, empty when absent. */
+    OptionalLong size(String key) throws IOException;
+
+    /** Streams {@code length} bytes from {@code offset}; the caller checked the range against the size. */
+    InputStream read(String key, long offset, long length) throws IOException;
+
+    /** A local file holding the object, where the backend has one (lets servers use sendfile). */
+    Optional<Path> localFile(String key);
+
+    /** Removes an object; false when it was absent. */
+    boolean delete(String key) throws IOException;
+
+    /** Removes every object whose key starts with {@code prefix} (a directory-like prefix ending in '/'). */
+    void deleteAll(String prefix) throws IOException;
+
+    /** Every object key under {@code prefix} (ending in '/'), recursively, in no particular order. */
+    Stream<String> list(String prefix) throws IOException;
+
+    /** Makes {@code to} hold the bytes of {@code from} atomically (whole or not at all) and removes {@code from}. */
+    void move(String from, String to) throws IOException;
+
+    /**
+     * Excludes other writers of one upload while a chunk is appended or committed: across processes
+     * where the backend allows (filesystem locks); S3 relies on part ETags instead (see S3Driver).
+     */
+    Closeable lock(String uploadDir) throws IOException;
+
+    /**
+     * Appends {@code data} (read to its end) to the bytes of the upload in {@code uploadDir}, which
+     * hold {@code offset} bytes so far. {@code state} is what the previous call returned (null at the
+     * start); the returned state is stored by the caller, in the same write as the upload's offset and
+     * hash, so the three always agree. Bytes past a failed append are ignored by the next one.
+     */
+    JsonNode append(String uploadDir, JsonNode state, long offset, InputStream data) throws IOException;
+
+    /** Makes the upload's {@code size} bytes one readable object and returns its key. */
+    String seal(String uploadDir, JsonNode state, long size) throws IOException;
+
+    /** Releases whatever the upload holds beyond its keys (e.g. an S3 multipart upload). */
+    void discard(String uploadDir, JsonNode state) throws IOException;
+
+    /** Releases backend resources of uploads under {@code uploadsPrefix} untouched since before {@code cutoffMillis}. */
+    default void purgeStale(String uploadsPrefix, long cutoffMillis) throws IOException {}
+}
