@@ -55,7 +55,7 @@ public final class S3Driver implements StorageDriver {
     /** S3's minimum part size (all parts but the last). */
     public static final long MIN_PART_SIZE = 5L * 1024 * 1024;
     private static final long MAX_PART_SIZE = 5L * 1024 * 1024 * 1024;
-    private static final int PARTS_PER_SIZE_STEP = 1000;
+    private static final int PARTS_PER_SIZE_STEP = 500;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final S3Client s3;
@@ -280,8 +280,8 @@ public final class S3Driver implements StorageDriver {
                 : JSON.convertValue(state, UploadParts.class);
     }
 
-    /** Part n (1-based) has this size: doubling every 1,000 parts, capped at S3's 5 GiB. */
-    long partSize(int partNumber) {
+    /** Part n (1-based) has this size: doubling every 500 parts, capped at S3's 5 GiB. */
+    public long partSize(int partNumber) {
         int step = (partNumber - 1) / PARTS_PER_SIZE_STEP;
         return Math.min(MAX_PART_SIZE, partSize << Math.min(step, 20));
     }
