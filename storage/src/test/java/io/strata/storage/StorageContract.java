@@ -397,6 +397,7 @@ public abstract class StorageContract {
         assertEquals("two", new String(driver.get("t/a").orElseThrow(), StandardCharsets.UTF_8));
         assertFalse(driver.putIfAbsent("t/a", "three".getBytes(StandardCharsets.UTF_8)));
         assertTrue(driver.putIfAbsent("t/b", "four".getBytes(StandardCharsets.UTF_8)));
+        assertTrue(driver.putIfAbsent("t/b", "four".getBytes(StandardCharsets.UTF_8)), "same bytes count as written");
         assertEquals("four", new String(driver.get("t/b").orElseThrow(), StandardCharsets.UTF_8));
         try (var keys = driver.list("t/")) {
             assertEquals(Set.of("t/a", "t/b"), keys.collect(Collectors.toSet()));

@@ -86,7 +86,7 @@ public final class FilesystemDriver implements StorageDriver {
             syncDirectory(target.getParent());
             return true;
         } catch (FileAlreadyExistsException e) {
-            return false;
+            return get(key).map(existing -> java.util.Arrays.equals(existing, value)).orElse(false);
         } finally {
             Files.deleteIfExists(temp);
         }

@@ -146,8 +146,11 @@ public final class S3Driver implements StorageDriver {
             s3.putObject(b -> b.bucket(bucket).key(k(key)).ifNoneMatch("*"), RequestBody.fromBytes(value));
             return true;
         } catch (S3Exception e) {
-            // 412: the key exists; 409: a concurrent conditional write to it is in flight.
-            if (e.statusCode() == 412 || e.statusCode() == 409) return false;
+            // 412: the key exists; 409: a concurrent conditional write to it is in flight. The SDK may
+            // also have retried a write whose first attempt landed, so same bytes count as written.
+            if (e.statusCode() == 412 || e.statusCode() == 409) {
+                return get(key).map(existing -> java.util.Arrays.equals(existing, value)).orElse(false);
+            }
             throw e;
         }
     }

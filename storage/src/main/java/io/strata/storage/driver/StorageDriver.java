@@ -21,7 +21,10 @@ public interface StorageDriver extends Closeable {
     /** Writes a small object; readers see the old or the new value, never a part. */
     void put(String key, byte[] value) throws IOException;
 
-    /** Writes a small object only if the key is absent; false when it already existed. */
+    /**
+     * Writes a small object only if the key is absent. True when the key now holds {@code value}
+     * (written by this call, or already there with the same bytes); false when it holds other bytes.
+     */
     boolean putIfAbsent(String key, byte[] value) throws IOException;
 
     /** Size of the object, empty when absent. */

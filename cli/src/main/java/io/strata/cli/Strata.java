@@ -1,0 +1,40 @@
+package io.strata.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The strata command: the registry server and the client verbs under one launcher. */
+@Command(name = "strata",
+        mixinStandardHelpOptions = true,
+        versionProvider = Strata.Version.class,
+        description = "Container image distribution: an OCI registry and a client.",
+        subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+public final class Strata {
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new Strata())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    cmd.getErr().println("strata: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+                    return 1;
+                });
+    }
+
+    /** The version Maven wrote into the jar's resources. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = Strata.class.getResourceAsStream("version.properties")) {
+                if (in != null) p.load(in);
+            }
+            return new String[] {"strata " + p.getProperty("version", "unknown")
+                    + " (Java " + Runtime.version() + ")"};
+        }
+    }
+}

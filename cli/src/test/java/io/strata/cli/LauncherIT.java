@@ -1,0 +1,81 @@
+package io.strata.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The ./strata launcher as a user runs it, against the jar this build packaged. */
+class LauncherIT {
+    private static final Path LAUNCHER = Path.of("..", "strata").toAbsolutePath().normalize();
+
+    private static ProcessBuilder strata(Path dir, String... args) {
+        String[] cmd = new String[args.length + 1];
+        cmd[0] = LAUNCHER.toString();
+        System.arraycopy(args, 0, cmd, 1, args.length);
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
+        pb.environment().put("STRATA_NO_BUILD", "1"); // this build just packaged the jar
+        pb.environment().remove("JAVA_HOME"); // the launcher must find Java 25 by itself
+        return pb;
+    }
+
+    @Test
+    void printsTheVersion(@TempDir Path dir) throws Exception {
+        Process p = strata(dir, "--version").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.matches("strata \\d+\\.\\d+\\.\\d+(-SNAPSHOT)? \\(Java 2[5-9].*\\)"), out);
+    }
+
+    @Test
+    void serveStartsOnTheDefaultsAndStopsGracefully(@TempDir Path dir) throws Exception {
+        Process p = strata(dir, "serve", "--listen", "127.0.0.1:0").start();
+        try {
+            StringBuffer log = new StringBuffer();
+            int port = waitForPort(p, log);
+            HttpResponse<String> r = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+            assertEquals("registry/2.0", r.headers().firstValue("Docker-Distribution-API-Version").orElse(""));
+            assertTrue(Files.isDirectory(dir.resolve("data")), "filesystem storage under ./data by default");
+            p.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its pipes
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "stops on SIGTERM");
+            assertEquals(143, p.exitValue(), "the JVM's status after SIGTERM and its shutdown hooks");
+            Thread.sleep(200);
+            assertTrue(log.toString().contains("registry stopped"), "shutdown ran to its end:\n" + log);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    private static int waitForPort(Process p, StringBuffer rest) throws IOException {
+        Pattern listening = Pattern.compile("listening on [^ ]+:(\\d+)");
+        BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream()));
+        StringBuilder seen = new StringBuilder();
+        String line;
+        while ((line = err.readLine()) != null) {
+            seen.append(line).append('\n');
+            Matcher m = listening.matcher(line);
+            if (m.find()) {
+                Thread.ofVirtual().start(() -> err.lines().forEach(l -> rest.append(l).append('\n')));
+                return Integer.parseInt(m.group(1));
+            }
+        }
+        throw new AssertionError("server did not start:\n" + seen);
+    }
+}

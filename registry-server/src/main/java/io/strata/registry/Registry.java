@@ -1,0 +1,100 @@
+package io.strata.registry;
+
+import io.strata.storage.Storage;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.ext.web.Router;
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A running registry: storage, the HTTP server in front of it, and the upload-expiry sweep. */
+public final class Registry implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(Registry.class);
+
+    private final RegistryConfig config;
+    private final Vertx vertx;
+    private final Storage storage;
+    /** Storage is blocking I/O; each request's storage work runs on its own virtual thread. */
+    private final ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
+    private final HttpServer server;
+    private final long purgeTimer;
+
+    private Registry(RegistryConfig config, Vertx vertx, Storage storage, HttpServer server, long purgeTimer) {
+        this.config = config;
+        this.vertx = vertx;
+        this.storage = storage;
+        this.server = server;
+        this.purgeTimer = purgeTimer;
+    }
+
+    /** Opens storage and starts listening; returns once the port is bound. */
+    public static Registry start(RegistryConfig config) throws IOException {
+        Storage storage = Storage.open(config.storageConfig());
+        Vertx vertx = Vertx.vertx(new VertxOptions());
+        try {
+            Registry[] self = new Registry[1];
+            Router router = Routes.build(vertx, storage, config, () -> self[0].blocking);
+            HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
+                    .setCompressionSupported(false);
+            if (config.tls().cert() != null) {
+                options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+                        .setCertPath(config.tls().cert()).setKeyPath(config.tls().key()));
+            }
+            HttpServer server = vertx.createHttpServer(options).requestHandler(router).listen()
+                    .toCompletionStage().toCompletableFuture().join();
+            long interval = config.purgeInterval().toMillis();
+            long timer = vertx.setPeriodic(interval, interval, id -> self[0].purgeUploads());
+            self[0] = new Registry(config, vertx, storage, server, timer);
+            LOG.info("Strata registry listening on {}:{} ({} storage)", config.host(), server.actualPort(),
+                    config.storage().driver());
+            return self[0];
+        } catch (RuntimeException e) {
+            vertx.close();
+            storage.close();
+            throw e;
+        }
+    }
+
+    private void purgeUploads() {
+        blocking.submit(() -> {
+            try {
+                int n = storage.uploads().purgeExpired(config.uploadExpiry());
+                if (n > 0) LOG.info("removed {} expired upload sessions", n);
+            } catch (RuntimeException e) {
+                LOG.warn("upload expiry sweep failed: {}", e.toString());
+            }
+        });
+    }
+
+    public int port() {
+        return server.actualPort();
+    }
+
+    public Storage storage() {
+        return storage;
+    }
+
+    /** Stops taking connections, lets requests in flight finish (up to 30 s), then closes storage. */
+    @Override
+    public void close() throws IOException {
+        vertx.cancelTimer(purgeTimer);
+        server.shutdown(30, TimeUnit.SECONDS).toCompletionStage().toCompletableFuture().join();
+        blocking.shutdown();
+        try {
+            blocking.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        vertx.close().toCompletionStage().toCompletableFuture().join();
+        storage.close();
+        LOG.info("registry stopped");
+    }
+}

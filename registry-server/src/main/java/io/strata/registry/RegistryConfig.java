@@ -1,0 +1,234 @@
+package io.strata.registry;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.strata.storage.StorageConfig;
+import io.strata.storage.driver.S3Driver;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The registry's configuration: a YAML file (every key optional), then environment overrides
+ * ({@code STRATA_LISTEN}, {@code STRATA_STORAGE_DRIVER}, {@code STRATA_STORAGE_S3_BUCKET}, … one
+ * underscore per level, case-insensitive), then command-line flags. The defaults serve a newcomer:
+ * port 5000, filesystem storage under ./data, no auth.
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+public record RegistryConfig(String listen, Storage storage, Uploads uploads, Limits limits, Tls tls, Log log) {
+
+    public record Storage(String driver, Filesystem filesystem, S3 s3) {}
+
+    public record Filesystem(String root) {}
+
+    public record S3(String bucket, String region, String endpoint, Boolean pathStyle, String accessKey,
+                     String secretKey, String prefix, Long partSize, String spoolDir) {}
+
+    /** Abandoned upload sessions are removed after {@code expiry}; the sweep runs every {@code purgeInterval}. */
+    public record Uploads(String expiry, String purgeInterval) {}
+
+    public record Limits(Long manifestBytes) {}
+
+    public record Tls(String cert, String key) {}
+
+    public record Log(String level, Boolean access) {}
+
+    private static final String DEFAULTS = """
+            listen: 0.0.0.0:5000
+            storage:
+              driver: filesystem
+              filesystem:
+                root: ./data
+              s3:
+                bucket: null
+                region: us-east-1
+                endpoint: null
+                pathStyle: false
+                accessKey: null
+                secretKey: null
+                prefix: ""
+                partSize: 16777216
+                spoolDir: null
+            uploads:
+              expiry: 24h
+              purgeInterval: 1h
+            limits:
+              manifestBytes: 4194304
+            tls:
+              cert: null
+              key: null
+            log:
+              level: info
+              access: true
+            """;
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /** Defaults, then the file (if any), then {@code STRATA_*} variables from {@code env}. */
+    public static RegistryConfig load(Path file, Map<String, String> env) throws IOException {
+        ObjectNode tree = (ObjectNode) YAML.readTree(DEFAULTS);
+        if (file != null) {
+            JsonNode fromFile = YAML.readTree(Files.readString(file));
+            if (fromFile != null && !fromFile.isMissingNode() && !fromFile.isNull()) {
+                if (!fromFile.isObject()) throw new IllegalArgumentException(file + ": the configuration must be a YAML mapping");
+                merge(tree, (ObjectNode) fromFile, "");
+            }
+        }
+        for (var e : env.entrySet()) {
+            if (e.getKey().startsWith("STRATA_") && !e.getKey().equals("STRATA_JAVA_HOME")) {
+                override(tree, e.getKey().substring("STRATA_".length()), e.getValue());
+            }
+        }
+        RegistryConfig config = YAML.treeToValue(tree, RegistryConfig.class);
+        config.validate();
+        return config;
+    }
+
+    public static RegistryConfig defaults() {
+        try {
+            return load(null, Map.of());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Copies {@code from} into {@code into}; an unknown key is an error that names it. */
+    private static void merge(ObjectNode into, ObjectNode from, String path) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = from.fields(); it.hasNext(); ) {
+            var e = it.next();
+            String where = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
+            JsonNode existing = into.get(e.getKey());
+            if (existing == null) throw new IllegalArgumentException("unknown configuration key: " + where);
+            if (existing.isObject() && e.getValue().isObject()) {
+                merge((ObjectNode) existing, (ObjectNode) e.getValue(), where);
+            } else if (existing.isObject()) {
+                throw new IllegalArgumentException("configuration key " + where + " must be a mapping");
+            } else {
+                into.set(e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    /** STORAGE_S3_ACCESSKEY → storage.s3.accessKey, matched case-insensitively against the known keys. */
+    private static void override(ObjectNode tree, String name, String value) {
+        String[] parts = name.toLowerCase(Locale.ROOT).split("_");
+        ObjectNode node = tree;
+        for (int i = 0; i < parts.length; i++) {
+            String key = findKey(node, parts[i]);
+            if (key == null) return; // not ours (e.g. STRATA_HOME for the launcher)
+            if (i == parts.length - 1) {
+                if (node.get(key).isObject()) return;
+                node.put(key, value);
+            } else if (node.get(key) instanceof ObjectNode child) {
+                node = child;
+            } else {
+                return;
+            }
+        }
+    }
+
+    private static String findKey(ObjectNode node, String lower) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (k.toLowerCase(Locale.ROOT).equals(lower)) return k;
+        }
+        return null;
+    }
+
+    private void validate() {
+        host();
+        port();
+        storageConfig();
+        uploadExpiry();
+        purgeInterval();
+        if (limits.manifestBytes() == null || limits.manifestBytes() < 1024) {
+            throw new IllegalArgumentException("limits.manifestBytes must be at least 1024");
+        }
+        if ((tls.cert() == null) != (tls.key() == null)) {
+            throw new IllegalArgumentException("tls.cert and tls.key go together");
+        }
+    }
+
+    public String host() {
+        int colon = listen.lastIndexOf(':');
+        if (colon < 0) throw new IllegalArgumentException("listen must be HOST:PORT, was " + listen);
+        String host = listen.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        return host.isEmpty() ? "0.0.0.0" : host;
+    }
+
+    public int port() {
+        try {
+            int port = Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1));
+            if (port < 0 || port > 65535) throw new NumberFormatException();
+            return port;
+        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+            throw new IllegalArgumentException("listen must be HOST:PORT with a port 0-65535, was " + listen);
+        }
+    }
+
+    public StorageConfig storageConfig() {
+        return switch (storage.driver()) {
+            case "filesystem" -> new StorageConfig.Filesystem(Path.of(storage.filesystem().root()));
+            case "s3" -> {
+                S3 s3 = storage.s3();
+                yield new StorageConfig.S3(new S3Driver.Options(s3.bucket(), s3.region(),
+                        s3.endpoint() == null || s3.endpoint().isBlank() ? null : URI.create(s3.endpoint()),
+                        Boolean.TRUE.equals(s3.pathStyle()), s3.accessKey(), s3.secretKey(), s3.prefix(),
+                        s3.partSize() == null ? 0 : s3.partSize(), 0,
+                        s3.spoolDir() == null ? null : Path.of(s3.spoolDir())));
+            }
+            default -> throw new IllegalArgumentException(
+                    "storage.driver must be filesystem or s3, was " + storage.driver());
+        };
+    }
+
+    public Duration uploadExpiry() {
+        return duration("uploads.expiry", uploads.expiry());
+    }
+
+    public Duration purgeInterval() {
+        return duration("uploads.purgeInterval", uploads.purgeInterval());
+    }
+
+    /** "90s", "15m", "24h", "7d", or ISO-8601 ("PT1H"). */
+    static Duration duration(String key, String text) {
+        try {
+            if (text.startsWith("P") || text.startsWith("p")) return Duration.parse(text);
+            long n = Long.parseLong(text.substring(0, text.length() - 1));
+            Duration d = switch (text.charAt(text.length() - 1)) {
+                case 's' -> Duration.ofSeconds(n);
+                case 'm' -> Duration.ofMinutes(n);
+                case 'h' -> Duration.ofHours(n);
+                case 'd' -> Duration.ofDays(n);
+                default -> throw new IllegalArgumentException();
+            };
+            if (d.isNegative() || d.isZero()) throw new IllegalArgumentException();
+            return d;
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(key + " must be a positive duration like 90s, 15m, 24h or 7d, was " + text);
+        }
+    }
+
+    /** A copy with command-line flags applied (null: keep). */
+    public RegistryConfig withFlags(String listenFlag, String rootFlag) {
+        RegistryConfig c = this;
+        if (listenFlag != null) c = new RegistryConfig(listenFlag, c.storage, c.uploads, c.limits, c.tls, c.log);
+        if (rootFlag != null) {
+            c = new RegistryConfig(c.listen, new Storage("filesystem", new Filesystem(rootFlag), c.storage.s3()),
+                    c.uploads, c.limits, c.tls, c.log);
+        }
+        c.validate();
+        return c;
+    }
+}
