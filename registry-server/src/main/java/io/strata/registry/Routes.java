@@ -2,23 +2,83 @@ package io.strata.registry;
 
 import io.strata.storage.Keys;
 import io.strata.storage.Storage;
+import io.strata.storage.driver.S3Driver;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
+import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
-/** The one Router for the distribution API and the operational endpoints. */
+/**
+ * The one Router: the distribution API's endpoints and the operational ones. Repository names hold
+ * slashes, so routes match by regex and each handler then validates the name against the spec.
+ */
 final class Routes {
     private Routes() {}
 
+    /** Characters a request path may hold: what names, tags, digests and upload ids are made of. */
+    private static final Pattern SAFE_PATH = Pattern.compile("/v2/[A-Za-z0-9._/:+=-]*");
+    private static final String NAME = "(?<name>[^?#]+?)";
+
     static Router build(Vertx vertx, Storage storage, RegistryConfig config, Supplier<ExecutorService> blocking) {
         Router router = Router.router(vertx);
+        if (Boolean.TRUE.equals(config.log().access())) router.route().handler(AccessLog::handle);
+
+        // Dot segments and percent-encodings have no place in a valid path; refuse them before routing
+        // rather than let normalisation turn /v2/a/../b into /v2/b.
+        router.route("/v2/*").handler(ctx -> {
+            String raw = ctx.request().path();
+            if (!SAFE_PATH.matcher(raw).matches() || raw.contains("/../") || raw.contains("/./") || raw.contains("//")
+                    || raw.endsWith("/..") || raw.endsWith("/.")) {
+                ctx.fail(new RegistryException(ErrorCode.NAME_INVALID,
+                        "request path holds characters or segments no repository name, tag or digest can"));
+                return;
+            }
+            ctx.next();
+        });
+
         router.get("/v2/").handler(ctx -> ctx.response()
                 .putHeader("Docker-Distribution-API-Version", "registry/2.0")
                 .putHeader("Content-Type", "application/json")
                 .end("{}"));
         router.head("/v2/").handler(ctx -> ctx.response()
-                .putHeader("Docker-Distribution-API-Version", "registry/2.0").end());
+                .putHeader("Docker-Distribution-API-Version", "registry/2.0")
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Content-Length", "2")
+                .end());
+
+        OptionalLong chunkMin = storage.driver() instanceof S3Driver
+                ? OptionalLong.of(config.storage().s3().partSize() == null ? S3Driver.MIN_PART_SIZE : config.storage().s3().partSize())
+                : OptionalLong.empty();
+        BlobHandler blobs = new BlobHandler(storage);
+        UploadHandler uploads = new UploadHandler(storage, chunkMin);
+        ManifestHandler manifests = new ManifestHandler(storage, config.limits().manifestBytes().intValue());
+        ListingHandler listings = new ListingHandler(storage);
+
+        router.get("/v2/_catalog").handler(Dispatch.blocking(blocking, listings::catalog));
+
+        String uploadsPath = "/v2/" + NAME + "/blobs/uploads/";
+        String uploadPath = uploadsPath + "(?<uuid>[^/]+)";
+        String blobPath = "/v2/" + NAME + "/blobs/(?<digest>[^/]+)";
+        String manifestPath = "/v2/" + NAME + "/manifests/(?<reference>[^/]+)";
+        router.routeWithRegex(HttpMethod.POST, uploadsPath).handler(Dispatch.blocking(blocking, uploads::start));
+        router.routeWithRegex(HttpMethod.PATCH, uploadPath).handler(Dispatch.blocking(blocking, uploads::patch));
+        router.routeWithRegex(HttpMethod.PUT, uploadPath).handler(Dispatch.blocking(blocking, uploads::finish));
+        router.routeWithRegex(HttpMethod.GET, uploadPath).handler(Dispatch.blocking(blocking, uploads::status));
+        router.routeWithRegex(HttpMethod.DELETE, uploadPath).handler(Dispatch.blocking(blocking, uploads::cancel));
+        router.routeWithRegex(HttpMethod.GET, blobPath).handler(Dispatch.blocking(blocking, blobs::get));
+        router.routeWithRegex(HttpMethod.HEAD, blobPath).handler(Dispatch.blocking(blocking, blobs::get));
+        router.routeWithRegex(HttpMethod.DELETE, blobPath).handler(Dispatch.blocking(blocking, blobs::delete));
+        router.routeWithRegex(HttpMethod.GET, manifestPath).handler(Dispatch.blocking(blocking, manifests::get));
+        router.routeWithRegex(HttpMethod.HEAD, manifestPath).handler(Dispatch.blocking(blocking, manifests::get));
+        router.routeWithRegex(HttpMethod.PUT, manifestPath).handler(Dispatch.blocking(blocking, manifests::put));
+        router.routeWithRegex(HttpMethod.DELETE, manifestPath).handler(Dispatch.blocking(blocking, manifests::delete));
+        router.routeWithRegex(HttpMethod.GET, "/v2/" + NAME + "/tags/list").handler(Dispatch.blocking(blocking, listings::tags));
+        router.routeWithRegex(HttpMethod.GET, "/v2/" + NAME + "/referrers/(?<digest>[^/]+)")
+                .handler(Dispatch.blocking(blocking, listings::referrers));
+
         router.get("/healthz").handler(ctx -> ctx.response().end("ok\n"));
         // Ready only when storage answers.
         router.get("/readyz").handler(ctx -> blocking.get().submit(() -> {
@@ -29,6 +89,9 @@ final class Routes {
                 ctx.response().setStatusCode(503).end("storage unavailable: " + e.getMessage() + "\n");
             }
         }));
+
+        router.route("/v2/*").failureHandler(Failures::handle);
+        router.route("/v2/*").last().handler(ctx -> ctx.fail(404));
         return router;
     }
 }

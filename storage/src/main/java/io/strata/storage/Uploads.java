@@ -38,20 +38,29 @@ public final class Uploads {
         this.clock = clock;
     }
 
-    /** Where an upload stands: its id, how many bytes it holds, when it started and last moved. */
-    public record UploadStatus(String id, long offset, Instant started, Instant updated) {}
+    /**
+     * Where an upload stands: its id, its owner (whatever the caller named at the start, e.g. the
+     * repository), how many bytes it holds, when it started and last moved.
+     */
+    public record UploadStatus(String id, String owner, long offset, Instant started, Instant updated) {}
 
     /** The stored session. {@code hash} is a saved {@link Hasher}; {@code data} belongs to the driver. */
-    record State(String id, long offset, long started, long updated, String hash, JsonNode data) {
+    record State(String id, String owner, long offset, long started, long updated, String hash, JsonNode data) {
         UploadStatus status() {
-            return new UploadStatus(id, offset, Instant.ofEpochMilli(started), Instant.ofEpochMilli(updated));
+            return new UploadStatus(id, owner, offset, Instant.ofEpochMilli(started), Instant.ofEpochMilli(updated));
         }
     }
 
+    /** Starts a session with no owner. */
     public UploadStatus start() {
+        return start("");
+    }
+
+    /** Starts a session; {@code owner} is kept with it so callers can refuse it to anyone else. */
+    public UploadStatus start(String owner) {
         String id = Keys.newUploadId();
         long now = clock.millis();
-        State s = new State(id, 0, now, now, Hasher.start(DigestAlgorithm.SHA256).save(), null);
+        State s = new State(id, owner, 0, now, now, Hasher.start(DigestAlgorithm.SHA256).save(), null);
         io(() -> {
             driver.put(Keys.uploadState(id), JSON.writeValueAsBytes(s));
             return null;
@@ -74,7 +83,8 @@ public final class Uploads {
             Hasher hasher = Hasher.restore(s.hash());
             HashingInputStream in = new HashingInputStream(data, hasher);
             JsonNode driverState = driver.append(Keys.uploadDir(id), s.data(), s.offset(), in);
-            State next = new State(id, s.offset() + in.count(), s.started(), clock.millis(), hasher.save(), driverState);
+            State next = new State(id, s.owner(), s.offset() + in.count(), s.started(), clock.millis(), hasher.save(),
+                    driverState);
             driver.put(Keys.uploadState(id), JSON.writeValueAsBytes(next));
             return next.status();
         });

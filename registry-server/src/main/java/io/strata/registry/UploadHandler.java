@@ -1,0 +1,162 @@
+package io.strata.registry;
+
+import io.strata.oci.Digest;
+import io.strata.oci.RepositoryName;
+import io.strata.storage.BlobStore;
+import io.strata.storage.Storage;
+import io.strata.storage.StorageException;
+import io.strata.storage.Uploads;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * {@code /v2/<name>/blobs/uploads/}: start (or monolithic upload, or cross-repository mount), and
+ * {@code /v2/<name>/blobs/uploads/<uuid>}: PATCH a chunk, PUT to finish, GET status, DELETE.
+ */
+final class UploadHandler {
+    private final Storage storage;
+    private final OptionalLong chunkMinLength;
+
+    UploadHandler(Storage storage, OptionalLong chunkMinLength) {
+        this.storage = storage;
+        this.chunkMinLength = chunkMinLength;
+    }
+
+    Reply start(RoutingContext ctx, RequestBody body) throws IOException {
+        RepositoryName name = Requests.name(ctx);
+        String mount = Requests.query(ctx, "mount");
+        String from = Requests.query(ctx, "from");
+        String digestParam = Requests.query(ctx, "digest");
+        if (mount != null) {
+            Digest digest = Requests.digest(mount);
+            if (from != null) {
+                RepositoryName source = RepositoryName.of(from);
+                if (storage.repositories().hasBlob(source, digest)) {
+                    storage.repositories().linkBlob(name, digest);
+                    return created(name, digest);
+                }
+            }
+            // Not mountable: fall back to an ordinary upload session (spec: 202).
+        } else if (digestParam != null) {
+            // Monolithic upload: the body is the whole blob.
+            Digest digest = Requests.digest(digestParam);
+            Uploads.UploadStatus session = storage.uploads().start(name.value());
+            try {
+                append(ctx, session.id(), 0, body);
+                BlobStore.BlobInfo info = storage.uploads().commit(session.id(), digest, expectedLength(ctx));
+                storage.repositories().linkBlob(name, info.digest());
+                return created(name, info.digest());
+            } catch (RuntimeException e) {
+                cancelQuietly(session.id());
+                throw e;
+            }
+        }
+        Uploads.UploadStatus session = storage.uploads().start(name.value());
+        Map<String, String> headers = progress(name, session);
+        chunkMinLength.ifPresent(n -> headers.put("OCI-Chunk-Min-Length", Long.toString(n)));
+        return new Reply.Empty(202, headers);
+    }
+
+    Reply patch(RoutingContext ctx, RequestBody body) throws IOException {
+        RepositoryName name = Requests.name(ctx);
+        Uploads.UploadStatus session = session(name, ctx.pathParam("uuid"));
+        ByteRange range = ByteRange.forChunk(ctx.request().getHeader("Content-Range"));
+        long offset = session.offset();
+        if (range != null) {
+            if (range.first() != session.offset()) throw outOfOrder(name, session);
+            long length = Requests.contentLength(ctx);
+            if (length >= 0 && length != range.length()) {
+                throw new RegistryException(ErrorCode.RANGE_INVALID, 416,
+                        "Content-Range covers " + range.length() + " bytes but Content-Length is " + length,
+                        null, progress(name, session));
+            }
+        }
+        Uploads.UploadStatus after = append(ctx, session.id(), offset, body);
+        return new Reply.Empty(202, progress(name, after));
+    }
+
+    Reply finish(RoutingContext ctx, RequestBody body) throws IOException {
+        RepositoryName name = Requests.name(ctx);
+        Uploads.UploadStatus session = session(name, ctx.pathParam("uuid"));
+        String digestParam = Requests.query(ctx, "digest");
+        if (digestParam == null) {
+            throw new RegistryException(ErrorCode.DIGEST_INVALID, "the final PUT of an upload needs ?digest=");
+        }
+        Digest digest = Requests.digest(digestParam);
+        ByteRange range = ByteRange.forChunk(ctx.request().getHeader("Content-Range"));
+        if (range != null && range.first() != session.offset()) throw outOfOrder(name, session);
+        // The PUT may carry the last chunk.
+        append(ctx, session.id(), session.offset(), body);
+        BlobStore.BlobInfo info = storage.uploads().commit(session.id(), digest, OptionalLong.empty());
+        storage.repositories().linkBlob(name, info.digest());
+        return created(name, info.digest());
+    }
+
+    Reply status(RoutingContext ctx, RequestBody body) {
+        RepositoryName name = Requests.name(ctx);
+        return new Reply.Empty(204, progress(name, session(name, ctx.pathParam("uuid"))));
+    }
+
+    Reply cancel(RoutingContext ctx, RequestBody body) {
+        RepositoryName name = Requests.name(ctx);
+        Uploads.UploadStatus session = session(name, ctx.pathParam("uuid"));
+        storage.uploads().cancel(session.id());
+        return new Reply.Empty(204, Map.of());
+    }
+
+    /** The session, if it belongs to this repository; another repository's id is unknown here. */
+    private Uploads.UploadStatus session(RepositoryName name, String id) {
+        Uploads.UploadStatus s = storage.uploads().status(id);
+        if (!name.value().equals(s.owner())) throw new StorageException.UploadUnknown(id);
+        return s;
+    }
+
+    /** Appends the request body, unless it is empty; a wrong offset becomes 416 with the session's Range. */
+    private Uploads.UploadStatus append(RoutingContext ctx, String id, long offset, InputStream body) {
+        RepositoryName name = Requests.name(ctx);
+        try {
+            return storage.uploads().append(id, offset, body);
+        } catch (StorageException.OffsetMismatch e) {
+            throw outOfOrder(name, storage.uploads().status(id));
+        }
+    }
+
+    private static OptionalLong expectedLength(RoutingContext ctx) {
+        long n = Requests.contentLength(ctx);
+        return n < 0 ? OptionalLong.empty() : OptionalLong.of(n);
+    }
+
+    private RegistryException outOfOrder(RepositoryName name, Uploads.UploadStatus session) {
+        return new RegistryException(ErrorCode.RANGE_INVALID, 416,
+                "chunk does not start at the upload's current size " + session.offset(),
+                Map.of("size", session.offset()), progress(name, session));
+    }
+
+    private void cancelQuietly(String id) {
+        try {
+            storage.uploads().cancel(id);
+        } catch (RuntimeException ignored) {
+            // already gone (a failed commit removes it)
+        }
+    }
+
+    private static Reply created(RepositoryName name, Digest digest) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Location", "/v2/" + name + "/blobs/" + digest);
+        headers.put("Docker-Content-Digest", digest.toString());
+        return new Reply.Empty(201, headers);
+    }
+
+    /** Location, Range (bytes held, inclusive; "0-0" when empty, as distribution answers) and the session id. */
+    private static Map<String, String> progress(RepositoryName name, Uploads.UploadStatus s) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Location", "/v2/" + name + "/blobs/uploads/" + s.id());
+        headers.put("Range", "0-" + Math.max(0, s.offset() - 1));
+        headers.put("Docker-Upload-UUID", s.id());
+        return headers;
+    }
+}
