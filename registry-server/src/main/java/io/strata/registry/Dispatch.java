@@ -57,6 +57,7 @@ final class Dispatch {
         HttpServerResponse response = ctx.response();
         if (response.ended() || response.closed()) return;
         head(response, reply);
+        boolean drain = Drain.prepare(ctx.request(), response);
         boolean isHead = ctx.request().method() == HttpMethod.HEAD;
         switch (reply) {
             case Reply.Empty e -> response.end();
@@ -77,6 +78,7 @@ final class Dispatch {
                 response.end();
             }
         }
+        if (drain) Drain.start(ctx.request(), response);
     }
 
     /** Copies a stream to the response from this virtual thread, waiting for each write to be taken. */

@@ -57,10 +57,11 @@ final class Failures {
             LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), t);
             e = new RegistryException(ErrorCode.UNKNOWN, "internal error; the registry log has the details");
         }
-        send(ctx.response(), e);
+        send(ctx, e);
     }
 
-    static void send(HttpServerResponse response, RegistryException e) {
+    static void send(RoutingContext ctx, RegistryException e) {
+        HttpServerResponse response = ctx.response();
         if (response.ended() || response.closed()) return;
         if (response.headWritten()) {
             // A body was streaming when it failed: the client sees a cut response, never a wrong one.
@@ -83,6 +84,8 @@ final class Failures {
         e.headers().forEach(response::putHeader);
         response.putHeader("Content-Type", "application/json");
         response.putHeader("Docker-Distribution-API-Version", "registry/2.0");
+        boolean drain = Drain.prepare(ctx.request(), response);
         response.end(io.vertx.core.buffer.Buffer.buffer(body));
+        if (drain) Drain.start(ctx.request(), response);
     }
 }
