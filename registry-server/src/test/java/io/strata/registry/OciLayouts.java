@@ -1,0 +1,96 @@
+package io.strata.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strata.oci.Digest;
+import io.strata.oci.MediaType;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.zip.GZIPOutputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+/** Writes small but real OCI image layouts (gzip tar layers, config with diff ids) for interop tests. */
+final class OciLayouts {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private OciLayouts() {}
+
+    record Image(Digest manifest, List<Digest> blobs) {}
+
+    /** An image of {@code layers} layers, each holding one file of {@code fileSize} random bytes. */
+    static Image write(Path dir, String refName, int layers, int fileSize, long seed) throws IOException {
+        Files.createDirectories(dir.resolve("blobs/sha256"));
+        Files.writeString(dir.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
+        Random random = new Random(seed);
+        List<String> layerDescriptors = new ArrayList<>();
+        List<String> diffIds = new ArrayList<>();
+        List<Digest> blobs = new ArrayList<>();
+        for (int i = 0; i < layers; i++) {
+            byte[] content = new byte[fileSize];
+            random.nextBytes(content);
+            ByteArrayOutputStream tar = new ByteArrayOutputStream();
+            try (TarArchiveOutputStream out = new TarArchiveOutputStream(tar)) {
+                TarArchiveEntry e = new TarArchiveEntry("layer" + i + "/file.bin");
+                e.setSize(content.length);
+                e.setModTime(0);
+                out.putArchiveEntry(e);
+                out.write(content);
+                out.closeArchiveEntry();
+            }
+            diffIds.add(Digest.sha256(tar.toByteArray()).toString());
+            ByteArrayOutputStream gz = new ByteArrayOutputStream();
+            try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
+                out.write(tar.toByteArray());
+            }
+            Digest d = blob(dir, gz.toByteArray());
+            blobs.add(d);
+            layerDescriptors.add("{\"mediaType\":\"" + MediaType.OCI_LAYER_GZIP + "\",\"digest\":\"" + d + "\",\"size\":"
+                    + gz.size() + "}");
+        }
+        byte[] config = ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":"
+                + JSON.writeValueAsString(diffIds) + "},\"history\":[]}").getBytes(StandardCharsets.UTF_8);
+        Digest c = blob(dir, config);
+        blobs.add(c);
+        byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaType.OCI_MANIFEST + "\",\"config\":{\"mediaType\":\""
+                + MediaType.OCI_CONFIG + "\",\"digest\":\"" + c + "\",\"size\":" + config.length + "},\"layers\":["
+                + String.join(",", layerDescriptors) + "]}").getBytes(StandardCharsets.UTF_8);
+        Digest m = blob(dir, manifest);
+        Files.writeString(dir.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" + MediaType.OCI_MANIFEST
+                + "\",\"digest\":\"" + m + "\",\"size\":" + manifest.length
+                + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"" + refName + "\"}}]}");
+        return new Image(m, blobs);
+    }
+
+    private static Digest blob(Path dir, byte[] content) throws IOException {
+        Digest d = Digest.sha256(content);
+        Files.write(dir.resolve("blobs/sha256/" + d.encoded()), content);
+        return d;
+    }
+
+    /** The manifest digest index.json names for {@code refName}. */
+    static Digest manifestOf(Path dir, String refName) throws IOException {
+        JsonNode index = JSON.readTree(dir.resolve("index.json").toFile());
+        for (JsonNode m : index.path("manifests")) {
+            if (refName.equals(m.path("annotations").path("org.opencontainers.image.ref.name").asText())) {
+                return Digest.parse(m.path("digest").asText());
+            }
+        }
+        throw new AssertionError("no " + refName + " in " + index);
+    }
+
+    /** Whether the layout holds the blob, with bytes that hash to its name. */
+    static boolean hasBlob(Path dir, Digest d) throws Exception {
+        Path p = dir.resolve("blobs/" + d.algorithm().id() + "/" + d.encoded());
+        if (!Files.exists(p)) return false;
+        MessageDigest md = d.algorithm().newMessageDigest();
+        return Digest.of(d.algorithm(), md.digest(Files.readAllBytes(p))).equals(d);
+    }
+}
