@@ -1,0 +1,73 @@
+package io.strata.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.strata.storage.StorageConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RegistryConfigTest {
+    @TempDir
+    Path dir;
+
+    private Path yaml(String text) throws Exception {
+        Path f = dir.resolve("c.yml");
+        Files.writeString(f, text);
+        return f;
+    }
+
+    @Test
+    void defaultsServeANewcomer() {
+        RegistryConfig c = RegistryConfig.defaults();
+        assertEquals("0.0.0.0", c.host());
+        assertEquals(5000, c.port());
+        assertEquals(new StorageConfig.Filesystem(Path.of("./data")), c.storageConfig());
+        assertEquals(Duration.ofHours(24), c.uploadExpiry());
+        assertEquals(4 * 1024 * 1024, c.limits().manifestBytes());
+    }
+
+    @Test
+    void fileThenEnvironmentThenFlags() throws Exception {
+        Path f = yaml("""
+                listen: 127.0.0.1:6000
+                storage:
+                  driver: s3
+                  s3:
+                    bucket: from-file
+                    endpoint: http://127.0.0.1:9000
+                uploads:
+                  expiry: 2h
+                """);
+        RegistryConfig c = RegistryConfig.load(f, Map.of("STRATA_STORAGE_S3_BUCKET", "from-env",
+                "STRATA_STORAGE_S3_PATHSTYLE", "true", "STRATA_UPLOADS_EXPIRY", "90m", "STRATA_UNRELATED", "x",
+                "PATH", "/bin"));
+        assertEquals(6000, c.port());
+        var s3 = ((StorageConfig.S3) c.storageConfig()).options();
+        assertEquals("from-env", s3.bucket());
+        assertTrue(s3.pathStyle());
+        assertEquals(Duration.ofMinutes(90), c.uploadExpiry());
+        RegistryConfig flagged = c.withFlags("127.0.0.1:7000", dir.toString());
+        assertEquals(7000, flagged.port());
+        assertEquals(new StorageConfig.Filesystem(dir), flagged.storageConfig());
+    }
+
+    @Test
+    void mistakesAreNamed() throws Exception {
+        var unknown = assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(yaml("storage:\n  drvier: s3\n"), Map.of()));
+        assertTrue(unknown.getMessage().contains("storage.drvier"), unknown.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(yaml("listen: nowhere\n"), Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(yaml("listen: 1.2.3.4:70000\n"), Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(yaml("storage:\n  driver: ftp\n"), Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(yaml("uploads:\n  expiry: soon\n"), Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(yaml("storage:\n  driver: s3\n"), Map.of()),
+                "s3 without a bucket");
+        assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(yaml("tls:\n  cert: /x.pem\n"), Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(yaml("- a\n- b\n"), Map.of()));
+    }
+}

@@ -1,0 +1,77 @@
+package io.strata.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.util.List;
+import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Configuration that changes how the server runs: TLS, and the sweep of abandoned uploads. */
+class RegistryOperationsTest {
+    @TempDir
+    Path dir;
+
+    private Registry start(String extra) throws Exception {
+        Path f = dir.resolve("strata.yml");
+        Files.writeString(f, "listen: 127.0.0.1:0\nlog:\n  access: false\nstorage:\n  filesystem:\n    root: " + dir.resolve("data")
+                + "\n" + extra);
+        return Registry.start(RegistryConfig.load(f, Map.of()));
+    }
+
+    @Test
+    void servesTlsWithTheConfiguredCertificate() throws Exception {
+        ExternalTool.require("openssl");
+        Path cert = dir.resolve("cert.pem");
+        Path key = dir.resolve("key.pem");
+        ExternalTool.ok("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                "-keyout", key.toString(), "-out", cert.toString());
+        try (Registry registry = start("tls:\n  cert: " + cert + "\n  key: " + key + "\n")) {
+            // Trust exactly the generated certificate, with the JDK's full hostname check.
+            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+            trust.load(null, null);
+            try (var in = Files.newInputStream(cert)) {
+                trust.setCertificateEntry("strata", CertificateFactory.getInstance("X.509").generateCertificate(in));
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext tls = SSLContext.getInstance("TLS");
+            tls.init(null, tmf.getTrustManagers(), null);
+            HttpClient client = HttpClient.newBuilder().sslContext(tls).build();
+            var r = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + registry.port() + "/v2/")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+            assertEquals("registry/2.0", r.headers().firstValue("Docker-Distribution-API-Version").orElse(""));
+        }
+    }
+
+    @Test
+    void abandonedUploadsAreSweptAway() throws Exception {
+        try (Registry registry = start("uploads:\n  expiry: 1s\n  purgeInterval: 1s\n")) {
+            Http http = new Http(registry.port());
+            String location = http.send("POST", "/v2/app/blobs/uploads/", (byte[]) null).header("Location");
+            http.send("PATCH", location, new byte[] {1, 2, 3});
+            assertEquals(204, http.get(location).status());
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            int status = 204;
+            while (status == 204 && System.nanoTime() < deadline) {
+                Thread.sleep(250);
+                status = http.get(location).status();
+            }
+            assertEquals(404, status, "the sweep removed the idle session");
+            try (var files = Files.walk(dir.resolve("data"))) {
+                assertEquals(List.of(), files.filter(p -> p.toString().contains("/uploads/") && Files.isRegularFile(p)).toList());
+            }
+        }
+    }
+}
