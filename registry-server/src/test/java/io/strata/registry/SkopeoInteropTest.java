@@ -14,8 +14,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -24,20 +22,12 @@ import org.junit.jupiter.api.io.TempDir;
 /** skopeo (Debian's package), a real registry client, against Strata on both drivers. */
 class SkopeoInteropTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    static S3ProxyFixture s3;
+    static final S3ProxyFixture s3 = S3ProxyFixture.shared();
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void startS3() throws Exception {
-        s3 = new S3ProxyFixture();
-    }
 
-    @AfterAll
-    static void stopS3() throws Exception {
-        s3.close();
-    }
 
     @BeforeEach
     void needSkopeo() {
@@ -47,9 +37,7 @@ class SkopeoInteropTest {
     private Registry start(String driver) throws Exception {
         String storage = driver.equals("filesystem")
                 ? "storage:\n  filesystem:\n    root: " + tmp.resolve("data") + "\n"
-                : "storage:\n  driver: s3\n  s3:\n    bucket: " + S3ProxyFixture.BUCKET + "\n    endpoint: " + s3.endpoint()
-                        + "\n    pathStyle: true\n    accessKey: " + S3ProxyFixture.ACCESS_KEY + "\n    secretKey: "
-                        + S3ProxyFixture.SECRET_KEY + "\n    prefix: skopeo-" + UUID.randomUUID() + "/\n    partSize: 5242880\n";
+                : S3RegistryTest.s3StorageYaml(s3, "skopeo-" + UUID.randomUUID() + "/");
         Path file = tmp.resolve("strata.yml");
         Files.writeString(file, "listen: 127.0.0.1:0\nlog:\n  access: false\n" + storage);
         return Registry.start(RegistryConfig.load(file, Map.of()));

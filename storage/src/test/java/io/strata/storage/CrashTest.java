@@ -18,8 +18,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,17 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
  * present and whole, every blob present hashes to its name, and the store keeps working.
  */
 class CrashTest {
-    static S3ProxyFixture s3;
+    static final S3ProxyFixture s3 = S3ProxyFixture.shared();
 
-    @BeforeAll
-    static void startS3() throws Exception {
-        s3 = new S3ProxyFixture();
-    }
 
-    @AfterAll
-    static void stopS3() throws Exception {
-        s3.close();
-    }
 
     private static void killRepeatedly(String store) throws Exception {
         Random random = new Random();

@@ -9,8 +9,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,17 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LargeBlobTest {
     static final long SIZE = 2L * 1024 * 1024 * 1024 + 512L * 1024 * 1024 + 3;
-    static S3ProxyFixture s3;
+    static final S3ProxyFixture s3 = S3ProxyFixture.shared();
 
-    @BeforeAll
-    static void startS3() throws Exception {
-        s3 = new S3ProxyFixture();
-    }
 
-    @AfterAll
-    static void stopS3() throws Exception {
-        s3.close();
-    }
 
     private static void streamThroughSmallHeap(String store) throws Exception {
         Process p = ChildJvm.start(StorageTool.class, List.of("-Xmx64m", "-XX:+UseSerialGC"), "big", store,

@@ -14,8 +14,33 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** A real S3 server (S3Proxy on a filesystem blob store) in the test JVM, with one bucket. */
+/**
+ * A real S3 server (S3Proxy on a filesystem blob store) in the test JVM, with one bucket. One server
+ * serves every test class of a JVM ({@link #shared()}); tests isolate themselves by key prefix.
+ */
 public final class S3ProxyFixture implements AutoCloseable {
+    private static S3ProxyFixture shared;
+
+    /** The JVM's server, started on first use and stopped when the JVM exits. */
+    public static synchronized S3ProxyFixture shared() {
+        if (shared == null) {
+            try {
+                shared = new S3ProxyFixture();
+            } catch (Exception e) {
+                throw new IllegalStateException("S3Proxy did not start", e);
+            }
+            S3ProxyFixture s = shared;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    s.close();
+                } catch (Exception ignored) {
+                    // the JVM is exiting
+                }
+            }));
+        }
+        return shared;
+    }
+
     public static final String ACCESS_KEY = "strata-test";
     public static final String SECRET_KEY = "strata-test-secret";
     public static final String BUCKET = "strata";
@@ -24,7 +49,7 @@ public final class S3ProxyFixture implements AutoCloseable {
     private final Path dir;
     private final URI endpoint;
 
-    public S3ProxyFixture() throws Exception {
+    private S3ProxyFixture() throws Exception {
         dir = Files.createTempDirectory("s3proxy-");
         Properties props = new Properties();
         props.setProperty("jclouds.identity", ACCESS_KEY);

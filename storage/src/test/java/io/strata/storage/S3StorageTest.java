@@ -9,24 +9,14 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The contract against a real S3 server (S3Proxy in this JVM); each test has its own key prefix. */
 class S3StorageTest extends StorageContract {
-    static S3ProxyFixture s3;
+    static final S3ProxyFixture s3 = S3ProxyFixture.shared();
     private final String prefix = "t-" + UUID.randomUUID() + "/";
 
-    @BeforeAll
-    static void startS3() throws Exception {
-        s3 = new S3ProxyFixture();
-    }
 
-    @AfterAll
-    static void stopS3() throws Exception {
-        s3.close();
-    }
 
     /** Copy parts of 5 MiB, so blobs over 5 MiB take the multipart-copy path used beyond S3's 5 GiB CopyObject limit. */
     @Override
