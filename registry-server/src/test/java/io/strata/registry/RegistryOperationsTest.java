@@ -74,4 +74,52 @@ class RegistryOperationsTest {
             }
         }
     }
+
+    @Test
+    void shutdownFinishesRequestsInFlight() throws Exception {
+        Registry registry = start("");
+        Http http = new Http(registry.port());
+        String location = http.send("POST", "/v2/app/blobs/uploads/", (byte[]) null).header("Location");
+        byte[] content = new byte[4 * 1024 * 1024];
+        new java.util.Random(3).nextBytes(content);
+        java.util.concurrent.CountDownLatch sending = new java.util.concurrent.CountDownLatch(1);
+        // A client that sends its chunk slowly: half now, the rest after the shutdown began.
+        java.io.InputStream slow = new java.io.InputStream() {
+            int sent;
+
+            @Override
+            public int read() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (sent == content.length) return -1;
+                if (sent >= content.length / 2) {
+                    sending.countDown();
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                int n = Math.min(Math.min(len, 64 * 1024), content.length - sent);
+                System.arraycopy(content, sent, b, off, n);
+                sent += n;
+                return n;
+            }
+        };
+        var upload = java.util.concurrent.CompletableFuture.supplyAsync(() -> http.sendChunked("PATCH", location, slow));
+        sending.await();
+        long t0 = System.nanoTime();
+        registry.close(); // returns once the request in flight is answered
+        var r = upload.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(202, r.status(), r.text());
+        assertEquals("0-" + (content.length - 1), r.header("Range"));
+        assertEquals(true, System.nanoTime() - t0 < 30_000_000_000L, "did not need the 30 s grace period's end");
+        // The acknowledged bytes are in storage: a new instance continues the upload.
+        try (Registry again = start("")) {
+            assertEquals("0-" + (content.length - 1), new Http(again.port()).get(location).header("Range"));
+        }
+    }
 }
