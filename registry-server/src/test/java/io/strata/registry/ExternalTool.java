@@ -12,11 +12,11 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /** Runs a real client installed from Debian's packages (skopeo, umoci, …). */
-final class ExternalTool {
+public final class ExternalTool {
     private ExternalTool() {}
 
     /** In CI a missing tool fails the test; elsewhere the test is skipped, with a line on stderr saying so. */
-    static void require(String tool) {
+    public static void require(String tool) {
         boolean present = System.getenv("PATH") != null && java.util.Arrays.stream(System.getenv("PATH").split(":"))
                 .anyMatch(dir -> Files.isExecutable(Path.of(dir, tool)));
         if (present) return;
@@ -26,9 +26,9 @@ final class ExternalTool {
         Assumptions.abort(message);
     }
 
-    record Result(int exit, String out, String err) {}
+    public record Result(int exit, String out, String err) {}
 
-    static Result run(List<String> command) throws IOException, InterruptedException {
+    public static Result run(List<String> command) throws IOException, InterruptedException {
         Path out = Files.createTempFile("tool", ".out");
         Path err = Files.createTempFile("tool", ".err");
         Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
@@ -40,7 +40,7 @@ final class ExternalTool {
     }
 
     /** Runs and asserts success; returns stdout. */
-    static String ok(String... command) throws IOException, InterruptedException {
+    public static String ok(String... command) throws IOException, InterruptedException {
         Result r = run(new ArrayList<>(List.of(command)));
         assertEquals(0, r.exit(), String.join(" ", command) + "\nstdout: " + r.out() + "\nstderr: " + r.err());
         return r.out();

@@ -7,7 +7,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /** The API contract on S3 (S3Proxy in this JVM); each test has its own prefix in the bucket. */
-class S3RegistryTest extends RegistryApiContract {
+public class S3RegistryTest extends RegistryApiContract {
     static final S3ProxyFixture s3 = S3ProxyFixture.shared();
     private final String prefix = "r-" + UUID.randomUUID() + "/";
 
@@ -19,7 +19,7 @@ class S3RegistryTest extends RegistryApiContract {
     }
 
     /** The registry's storage section for the S3 server, under {@code prefix}, with 5 MiB parts. */
-    static String s3StorageYaml(S3ProxyFixture s3, String prefix) {
+    public static String s3StorageYaml(S3ProxyFixture s3, String prefix) {
         return "storage:\n  driver: s3\n  s3:\n    bucket: " + S3ProxyFixture.BUCKET + "\n    endpoint: " + s3.endpoint()
                 + "\n    pathStyle: true\n    accessKey: " + S3ProxyFixture.ACCESS_KEY + "\n    secretKey: "
                 + S3ProxyFixture.SECRET_KEY + "\n    prefix: " + prefix + "\n    partSize: 5242880\n";

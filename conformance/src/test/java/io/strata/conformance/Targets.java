@@ -1,0 +1,111 @@
+package io.strata.conformance;
+
+import io.strata.registry.ExternalTool;
+import io.strata.registry.Http;
+import io.strata.registry.Registry;
+import io.strata.registry.RegistryConfig;
+import io.strata.registry.S3RegistryTest;
+import io.strata.storage.S3ProxyFixture;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/** The registries the suite knows how to start, and the one it can be pointed at. */
+final class Targets {
+    private Targets() {}
+
+    /** Strata in this JVM, on a fresh directory or a fresh prefix of the shared S3 bucket. */
+    static RegistryTarget strata(String driver) throws Exception {
+        Path dir = Files.createTempDirectory("conformance-");
+        String storage = driver.equals("s3")
+                ? S3RegistryTest.s3StorageYaml(S3ProxyFixture.shared(), "conformance-" + UUID.randomUUID() + "/")
+                : "storage:\n  filesystem:\n    root: " + dir.resolve("data") + "\n";
+        Path file = dir.resolve("strata.yml");
+        Files.writeString(file, "listen: 127.0.0.1:0\nlog:\n  access: false\n" + storage);
+        Registry registry = Registry.start(RegistryConfig.load(file, Map.of()));
+        return new RegistryTarget() {
+            public String name() {
+                return "strata-" + driver;
+            }
+
+            public Http http() {
+                return new Http(registry.port());
+            }
+
+            public void close() throws Exception {
+                registry.close();
+            }
+        };
+    }
+
+    /** Debian's docker-registry (distribution 2.8.2, the reference registry) as a child process, deletes enabled. */
+    static RegistryTarget distribution() throws Exception {
+        ExternalTool.require("docker-registry");
+        Path dir = Files.createTempDirectory("distribution-");
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path config = dir.resolve("config.yml");
+        Files.writeString(config, """
+                version: 0.1
+                log:
+                  level: warn
+                storage:
+                  filesystem:
+                    rootdirectory: %s
+                  delete:
+                    enabled: true
+                http:
+                  addr: 127.0.0.1:%d
+                """.formatted(dir.resolve("data"), port));
+        Process p = new ProcessBuilder("docker-registry", "serve", config.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
+        Http http = new Http(port);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                if (http.get("/v2/").status() == 200) break;
+            } catch (RuntimeException e) {
+                if (!p.isAlive() || System.nanoTime() > deadline) {
+                    throw new IOException("docker-registry did not start: " + Files.readString(dir.resolve("registry.log")), e);
+                }
+                Thread.sleep(100);
+            }
+        }
+        return new RegistryTarget() {
+            public String name() {
+                return "distribution";
+            }
+
+            public Http http() {
+                return http;
+            }
+
+            public void close() throws Exception {
+                p.destroy();
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+        };
+    }
+
+    /** Any registry: -Dregistry.url=http://host:port, optionally -Dregistry.username and -Dregistry.password. */
+    static RegistryTarget external(String url) {
+        String user = System.getProperty("registry.username");
+        String password = System.getProperty("registry.password", "");
+        return new RegistryTarget() {
+            public String name() {
+                return "external";
+            }
+
+            public Http http() {
+                Http http = new Http(url.replaceAll("/+$", ""));
+                return user == null ? http : http.withBasicAuth(user, password);
+            }
+        };
+    }
+}
