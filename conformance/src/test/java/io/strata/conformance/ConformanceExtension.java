@@ -22,12 +22,16 @@ final class ConformanceExtension implements InvocationInterceptor, TestWatcher, 
     /** target → workflow → outcome → count, across every suite class of this JVM. */
     private static final Map<String, Map<String, Map<String, Integer>>> COUNTS = new TreeMap<>();
 
+    /** The suite's target; interop tests run against embedded Strata on the filesystem. */
     private static String target(ExtensionContext ctx) {
-        return ((ConformanceSuite) ctx.getRequiredTestInstance()).target().name();
+        return ctx.getRequiredTestInstance() instanceof ConformanceSuite suite ? suite.target().name() : "strata-filesystem";
     }
 
+    /** The workflow tag (pull, push, …) or, for interop tests, "interop: <client>". */
     private static String workflow(ExtensionContext ctx) {
-        return ctx.getTags().stream().findFirst().orElse("other");
+        return ctx.getTags().stream().filter(t -> !t.equals("interop")).findFirst()
+                .map(t -> t.startsWith("client-") ? "interop: " + t.substring("client-".length()) : t)
+                .orElse("other");
     }
 
     @Override

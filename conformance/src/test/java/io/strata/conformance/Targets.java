@@ -26,20 +26,23 @@ final class Targets {
                 : "storage:\n  filesystem:\n    root: " + dir.resolve("data") + "\n";
         Path file = dir.resolve("strata.yml");
         Files.writeString(file, "listen: 127.0.0.1:0\nlog:\n  access: false\n" + storage);
-        Registry registry = Registry.start(RegistryConfig.load(file, Map.of()));
-        return new RegistryTarget() {
-            public String name() {
-                return "strata-" + driver;
-            }
+        return new Embedded("strata-" + driver, Registry.start(RegistryConfig.load(file, Map.of())));
+    }
 
-            public Http http() {
-                return new Http(registry.port());
-            }
+    /** Strata running in this JVM. */
+    record Embedded(String name, Registry registry) implements RegistryTarget {
+        public Http http() {
+            return new Http(registry.port());
+        }
 
-            public void close() throws Exception {
-                registry.close();
-            }
-        };
+        /** host:port, as clients write it in image references. */
+        String hostPort() {
+            return "127.0.0.1:" + registry.port();
+        }
+
+        public void close() throws Exception {
+            registry.close();
+        }
     }
 
     /** Debian's docker-registry (distribution 2.8.2, the reference registry) as a child process, deletes enabled. */

@@ -18,15 +18,23 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /** Writes small but real OCI image layouts (gzip tar layers, config with diff ids) for interop tests. */
-final class OciLayouts {
+public final class OciLayouts {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private OciLayouts() {}
 
-    record Image(Digest manifest, List<Digest> blobs) {}
+    public record Image(Digest manifest, List<Digest> blobs) {}
 
-    /** An image of {@code layers} layers, each holding one file of {@code fileSize} random bytes. */
-    static Image write(Path dir, String refName, int layers, int fileSize, long seed) throws IOException {
+    /** The bytes of {@code layer<i>/file.bin} in an image {@link #write} made with these arguments. */
+    public static byte[] fileContent(int layer, int fileSize, long seed) {
+        Random random = new Random(seed);
+        byte[] content = new byte[fileSize];
+        for (int i = 0; i <= layer; i++) random.nextBytes(content);
+        return content;
+    }
+
+    /** An image of {@code layers} layers, layer i holding {@code layer<i>/file.bin} of {@code fileSize} random bytes. */
+    public static Image write(Path dir, String refName, int layers, int fileSize, long seed) throws IOException {
         Files.createDirectories(dir.resolve("blobs/sha256"));
         Files.writeString(dir.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
         Random random = new Random(seed);
@@ -76,7 +84,7 @@ final class OciLayouts {
     }
 
     /** The manifest digest index.json names for {@code refName}. */
-    static Digest manifestOf(Path dir, String refName) throws IOException {
+    public static Digest manifestOf(Path dir, String refName) throws IOException {
         JsonNode index = JSON.readTree(dir.resolve("index.json").toFile());
         for (JsonNode m : index.path("manifests")) {
             if (refName.equals(m.path("annotations").path("org.opencontainers.image.ref.name").asText())) {
@@ -87,7 +95,7 @@ final class OciLayouts {
     }
 
     /** Whether the layout holds the blob, with bytes that hash to its name. */
-    static boolean hasBlob(Path dir, Digest d) throws Exception {
+    public static boolean hasBlob(Path dir, Digest d) throws Exception {
         Path p = dir.resolve("blobs/" + d.algorithm().id() + "/" + d.encoded());
         if (!Files.exists(p)) return false;
         MessageDigest md = d.algorithm().newMessageDigest();
