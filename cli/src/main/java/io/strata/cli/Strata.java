@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Strata.Version.class,
         description = "Container image distribution: an OCI registry and a client.",
-        subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, PullCommand.class, ImagesCommand.class, InspectCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Strata {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

@@ -1,18 +1,15 @@
 package io.strata.conformance;
 
-import io.strata.registry.ExternalTool;
+import io.strata.registry.DistributionRegistry;
 import io.strata.registry.Http;
 import io.strata.registry.Registry;
 import io.strata.registry.RegistryConfig;
 import io.strata.registry.S3RegistryTest;
 import io.strata.storage.S3ProxyFixture;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 /** The registries the suite knows how to start, and the one it can be pointed at. */
 final class Targets {
@@ -47,51 +44,18 @@ final class Targets {
 
     /** Debian's docker-registry (distribution 2.8.2, the reference registry) as a child process, deletes enabled. */
     static RegistryTarget distribution() throws Exception {
-        ExternalTool.require("docker-registry");
-        Path dir = Files.createTempDirectory("distribution-");
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        Path config = dir.resolve("config.yml");
-        Files.writeString(config, """
-                version: 0.1
-                log:
-                  level: warn
-                storage:
-                  filesystem:
-                    rootdirectory: %s
-                  delete:
-                    enabled: true
-                http:
-                  addr: 127.0.0.1:%d
-                """.formatted(dir.resolve("data"), port));
-        Process p = new ProcessBuilder("docker-registry", "serve", config.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
-        Http http = new Http(port);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            try {
-                if (http.get("/v2/").status() == 200) break;
-            } catch (RuntimeException e) {
-                if (!p.isAlive() || System.nanoTime() > deadline) {
-                    throw new IOException("docker-registry did not start: " + Files.readString(dir.resolve("registry.log")), e);
-                }
-                Thread.sleep(100);
-            }
-        }
+        DistributionRegistry registry = DistributionRegistry.start(Files.createTempDirectory("distribution-"), null);
         return new RegistryTarget() {
             public String name() {
                 return "distribution";
             }
 
             public Http http() {
-                return http;
+                return new Http(registry.port());
             }
 
             public void close() throws Exception {
-                p.destroy();
-                p.waitFor(10, TimeUnit.SECONDS);
+                registry.close();
             }
         };
     }

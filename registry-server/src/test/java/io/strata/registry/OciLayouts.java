@@ -35,6 +35,34 @@ public final class OciLayouts {
 
     /** An image of {@code layers} layers, layer i holding {@code layer<i>/file.bin} of {@code fileSize} random bytes. */
     public static Image write(Path dir, String refName, int layers, int fileSize, long seed) throws IOException {
+        return write(dir, refName, layers, fileSize, seed, "amd64");
+    }
+
+    /**
+     * One image per architecture in one layout, and an OCI index over them named {@code refName};
+     * returns the index digest first, then each image's manifest digest in order.
+     */
+    public static List<Digest> writeIndex(Path dir, String refName, List<String> architectures, long seed) throws IOException {
+        List<Digest> out = new ArrayList<>();
+        List<String> entries = new ArrayList<>();
+        for (int i = 0; i < architectures.size(); i++) {
+            Image image = write(dir, refName + "-" + architectures.get(i), 2, 1000, seed + i, architectures.get(i));
+            out.add(image.manifest());
+            entries.add("{\"mediaType\":\"" + MediaType.OCI_MANIFEST + "\",\"digest\":\"" + image.manifest() + "\",\"size\":"
+                    + Files.size(dir.resolve("blobs/sha256/" + image.manifest().encoded()))
+                    + ",\"platform\":{\"architecture\":\"" + architectures.get(i) + "\",\"os\":\"linux\"}}");
+        }
+        byte[] index = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaType.OCI_INDEX + "\",\"manifests\":["
+                + String.join(",", entries) + "]}").getBytes(StandardCharsets.UTF_8);
+        Digest d = blob(dir, index);
+        out.addFirst(d);
+        Files.writeString(dir.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" + MediaType.OCI_INDEX
+                + "\",\"digest\":\"" + d + "\",\"size\":" + index.length
+                + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"" + refName + "\"}}]}");
+        return out;
+    }
+
+    private static Image write(Path dir, String refName, int layers, int fileSize, long seed, String architecture) throws IOException {
         Files.createDirectories(dir.resolve("blobs/sha256"));
         Files.writeString(dir.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
         Random random = new Random(seed);
@@ -63,7 +91,7 @@ public final class OciLayouts {
             layerDescriptors.add("{\"mediaType\":\"" + MediaType.OCI_LAYER_GZIP + "\",\"digest\":\"" + d + "\",\"size\":"
                     + gz.size() + "}");
         }
-        byte[] config = ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":"
+        byte[] config = ("{\"architecture\":\"" + architecture + "\",\"os\":\"linux\",\"config\":{},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":"
                 + JSON.writeValueAsString(diffIds) + "},\"history\":[]}").getBytes(StandardCharsets.UTF_8);
         Digest c = blob(dir, config);
         blobs.add(c);

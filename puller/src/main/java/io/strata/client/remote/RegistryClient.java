@@ -1,0 +1,314 @@
+package io.strata.client.remote;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strata.client.store.LayoutStore;
+import io.strata.oci.Descriptor;
+import io.strata.oci.Digest;
+import io.strata.oci.MediaType;
+import io.strata.oci.Reference;
+import io.strata.oci.RepositoryName;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One client for the distribution API of one registry host: auth challenges (Docker's token flow,
+ * anonymous or with credentials, and Basic), retries with backoff on 5xx, 429 (honouring
+ * Retry-After) and connection errors, and verified, resumable blob downloads.
+ */
+public final class RegistryClient {
+    /** What we accept for manifests, most specific first. */
+    public static final String ACCEPT = String.join(", ", MediaType.OCI_INDEX, MediaType.OCI_MANIFEST,
+            MediaType.DOCKER_MANIFEST_LIST, MediaType.DOCKER_MANIFEST);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_MANIFEST = 4 * 1024 * 1024;
+    private static final Pattern CHALLENGE_PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
+
+    private final String host;
+    private final String base;
+    private final Optional<Credentials> credentials;
+    private final HttpClient http;
+    private final int attempts;
+    /** Bearer tokens by scope; Basic needs none. */
+    private final Map<String, String> tokens = new ConcurrentHashMap<>();
+    private volatile boolean basic;
+
+    /**
+     * @param insecure plain HTTP; also used for localhost and 127.0.0.1 whatever this says
+     */
+    public RegistryClient(String host, boolean insecure, Optional<Credentials> credentials, int attempts) {
+        this.host = host;
+        boolean local = host.startsWith("localhost") || host.startsWith("127.") || host.startsWith("[::1]");
+        this.base = (insecure || local ? "http://" : "https://") + host;
+        this.credentials = credentials;
+        this.attempts = attempts;
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(15)).build();
+    }
+
+    public String host() {
+        return host;
+    }
+
+    /** A fetched manifest: its bytes, media type and (verified) digest. */
+    public record Manifest(byte[] content, String mediaType, Digest digest) {
+        public Descriptor descriptor() {
+            return new Descriptor(mediaType, digest, content.length);
+        }
+    }
+
+    /** Fetches a manifest by tag or digest and verifies it (by the digest asked for, else the header). */
+    public Manifest manifest(RepositoryName repo, String reference) throws IOException {
+        String scope = pullScope(repo);
+        HttpResponse<InputStream> r = send(scope, () -> HttpRequest.newBuilder(uri(repo, "/manifests/" + reference))
+                .header("Accept", ACCEPT).GET());
+        byte[] content;
+        try (InputStream in = r.body()) {
+            content = in.readNBytes(MAX_MANIFEST + 1);
+        }
+        if (content.length > MAX_MANIFEST) throw new IOException("manifest " + reference + " is larger than 4 MiB");
+        String type = r.headers().firstValue("Content-Type").map(t -> t.split(";")[0].trim()).orElse("");
+        JsonNode body = JSON.readTree(content);
+        if (!MediaType.MANIFESTS.contains(type)) type = body.path("mediaType").asText(type);
+        if (!MediaType.MANIFESTS.contains(type)) throw new IOException("unsupported manifest media type " + type);
+        Digest digest = Digest.sha256(content);
+        if (reference.contains(":")) {
+            Digest asked = Digest.parse(reference);
+            Digest actual = Digest.of(asked.algorithm(), asked.algorithm().newMessageDigest().digest(content));
+            if (!actual.equals(asked)) throw new IOException("manifest " + asked + " came back as " + actual);
+            digest = asked;
+        } else {
+            Optional<String> header = r.headers().firstValue("Docker-Content-Digest");
+            if (header.isPresent() && !Digest.parse(header.get()).equals(digest)) {
+                throw new IOException("manifest " + reference + " does not match its Docker-Content-Digest");
+            }
+        }
+        return new Manifest(content, type, digest);
+    }
+
+    /** Small blobs (configs) into memory, verified. */
+    public byte[] blobBytes(RepositoryName repo, Descriptor d) throws IOException {
+        if (d.size() > MAX_MANIFEST) throw new IOException("blob " + d.digest() + " is too large to hold in memory");
+        HttpResponse<InputStream> r = send(pullScope(repo), () -> HttpRequest.newBuilder(uri(repo, "/blobs/" + d.digest())).GET());
+        byte[] content;
+        try (InputStream in = r.body()) {
+            content = in.readNBytes((int) d.size() + 1);
+        }
+        Digest actual = Digest.of(d.digest().algorithm(), d.digest().algorithm().newMessageDigest().digest(content));
+        if (!actual.equals(d.digest())) throw new LayoutStore.DigestMismatchException(d.digest(), actual);
+        return content;
+    }
+
+    /** Progress of one blob download: bytes so far, and the total. */
+    public interface Progress {
+        void update(long done, long total);
+    }
+
+    /**
+     * Downloads a blob into the store: resumes where an interrupted attempt stopped (Range), verifies
+     * the digest, and discards and refetches content that does not match.
+     */
+    public void downloadBlob(RepositoryName repo, Descriptor d, LayoutStore store, Progress progress) throws IOException {
+        IOException last = null;
+        try (LayoutStore.Ingest ingest = store.ingest(d.digest())) {
+            for (int attempt = 1; attempt <= attempts; attempt++) {
+                try {
+                    long from = ingest.offset();
+                    if (from > d.size()) ingest.reset();
+                    if (ingest.offset() < d.size() || d.size() == 0) {
+                        long start = ingest.offset();
+                        HttpResponse<InputStream> r = send(pullScope(repo), () -> {
+                            HttpRequest.Builder b = HttpRequest.newBuilder(uri(repo, "/blobs/" + d.digest())).GET();
+                            if (start > 0) b.header("Range", "bytes=" + start + "-");
+                            return b;
+                        });
+                        if (start > 0 && r.statusCode() != 206) ingest.reset(); // the server sent the whole blob
+                        try (InputStream in = new ProgressStream(r.body(), ingest.offset(), d.size(), progress)) {
+                            ingest.append(in);
+                        }
+                    }
+                    ingest.commit();
+                    return;
+                } catch (LayoutStore.DigestMismatchException e) {
+                    last = e; // reset already: fetch it again from the start
+                } catch (IOException e) {
+                    if (e instanceof RegistryException re && re.status() < 500 && re.status() != 429) throw e;
+                    last = e; // keep what arrived; the next attempt resumes from there
+                }
+                backoff(attempt, null);
+            }
+        }
+        throw last;
+    }
+
+    // ---- plumbing ------------------------------------------------------------------------------
+
+    private URI uri(RepositoryName repo, String rest) {
+        return URI.create(base + "/v2/" + repo + rest);
+    }
+
+    private static String pullScope(RepositoryName repo) {
+        return "repository:" + repo + ":pull";
+    }
+
+    /** Sends with auth and retries; answers a 2xx response or throws a RegistryException with one clear line. */
+    HttpResponse<InputStream> send(String scope, RequestFactory request) throws IOException {
+        IOException last = null;
+        for (int attempt = 1; attempt <= attempts; attempt++) {
+            HttpResponse<InputStream> r;
+            try {
+                r = http.send(authorize(request.build(), scope).build(), HttpResponse.BodyHandlers.ofInputStream());
+            } catch (IOException e) {
+                last = new IOException("cannot reach " + host + ": "
+                        + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+                backoff(attempt, null);
+                continue;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+            int status = r.statusCode();
+            if (status == 401 && attempt == 1 && authenticate(r, scope)) {
+                r.body().close();
+                attempt = 0; // the retry with credentials is not a failure
+                continue;
+            }
+            if (status >= 200 && status < 300) return r;
+            String message = errorMessage(r);
+            if (status == 429 || status >= 500) {
+                last = new RegistryException(status, host + " answered " + status + ": " + message);
+                backoff(attempt, r.headers().firstValue("Retry-After").orElse(null));
+                continue;
+            }
+            throw new RegistryException(status, switch (status) {
+                case 401 -> "unauthorized: " + host + " wants credentials (strata login " + host + ")";
+                case 403 -> "denied by " + host + ": " + message;
+                case 404 -> "not found on " + host + ": " + message;
+                default -> host + " answered " + status + ": " + message;
+            });
+        }
+        throw last;
+    }
+
+    @FunctionalInterface
+    interface RequestFactory {
+        HttpRequest.Builder build();
+    }
+
+    private HttpRequest.Builder authorize(HttpRequest.Builder b, String scope) {
+        String token = tokens.get(scope);
+        if (token != null) return b.header("Authorization", "Bearer " + token);
+        if (basic && credentials.isPresent()) return b.header("Authorization", credentials.get().basicHeader());
+        return b;
+    }
+
+    /** Answers a 401's challenge: Basic with our credentials, or Bearer by asking the token realm. */
+    private boolean authenticate(HttpResponse<?> r, String scope) throws IOException {
+        String challenge = r.headers().firstValue("WWW-Authenticate").orElse("");
+        if (challenge.regionMatches(true, 0, "Basic", 0, 5)) {
+            if (credentials.isEmpty() || basic) return false;
+            basic = true;
+            return true;
+        }
+        if (!challenge.regionMatches(true, 0, "Bearer", 0, 6) || tokens.containsKey(scope)) return false;
+        Map<String, String> params = new LinkedHashMap<>();
+        Matcher m = CHALLENGE_PARAM.matcher(challenge);
+        while (m.find()) params.put(m.group(1).toLowerCase(), m.group(2));
+        String realm = params.get("realm");
+        if (realm == null) return false;
+        StringBuilder url = new StringBuilder(realm).append(realm.contains("?") ? "&" : "?");
+        if (params.containsKey("service")) url.append("service=").append(enc(params.get("service"))).append('&');
+        url.append("scope=").append(enc(scope));
+        HttpRequest.Builder tokenRequest = HttpRequest.newBuilder(URI.create(url.toString())).GET();
+        credentials.ifPresent(c -> tokenRequest.header("Authorization", c.basicHeader()));
+        try {
+            HttpResponse<byte[]> t = http.send(tokenRequest.build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (t.statusCode() != 200) {
+                throw new RegistryException(401, "token service " + realm + " refused (" + t.statusCode() + ")"
+                        + (credentials.isEmpty() ? ": log in with strata login " + host : ": check the credentials"));
+            }
+            JsonNode body = JSON.readTree(t.body());
+            String token = body.path("token").asText(body.path("access_token").asText(""));
+            if (token.isEmpty()) throw new RegistryException(401, "token service " + realm + " sent no token");
+            tokens.put(scope, token);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static String errorMessage(HttpResponse<InputStream> r) {
+        try (InputStream in = r.body()) {
+            byte[] body = in.readNBytes(64 * 1024);
+            JsonNode errors = JSON.readTree(body).path("errors");
+            if (errors.isArray() && !errors.isEmpty()) {
+                return errors.get(0).path("code").asText() + " " + errors.get(0).path("message").asText();
+            }
+            return new String(body, StandardCharsets.UTF_8).lines().findFirst().orElse("").strip();
+        } catch (Exception e) {
+            return "(no details)";
+        }
+    }
+
+    /** Exponential backoff with jitter, or the server's Retry-After (seconds) when it gave one. */
+    private static void backoff(int attempt, String retryAfter) throws IOException {
+        long millis = Math.min(10_000, 200L << Math.min(attempt, 10)) + ThreadLocalRandom.current().nextLong(100);
+        if (retryAfter != null) {
+            try {
+                millis = Math.min(60_000, Long.parseLong(retryAfter.trim()) * 1000);
+            } catch (NumberFormatException ignored) {
+                // an HTTP date: keep our own backoff
+            }
+        }
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    /** Counts bytes for a progress display. */
+    private static final class ProgressStream extends java.io.FilterInputStream {
+        private long done;
+        private final long total;
+        private final Progress progress;
+
+        ProgressStream(InputStream in, long done, long total, Progress progress) {
+            super(in);
+            this.done = done;
+            this.total = total;
+            this.progress = progress;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = in.read(b, off, len);
+            if (n > 0) {
+                done += n;
+                if (progress != null) progress.update(done, total);
+            }
+            return n;
+        }
+    }
+
+}

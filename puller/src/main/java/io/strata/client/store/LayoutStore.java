@@ -1,0 +1,250 @@
+package io.strata.client.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.strata.oci.Descriptor;
+import io.strata.oci.Digest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The local content store: an OCI image layout ({@code oci-layout}, {@code index.json},
+ * {@code blobs/<alg>/<hex>}), so skopeo and umoci read it too. A blob appears only whole and
+ * verified; a name in index.json appears only after everything it names is stored.
+ */
+public final class LayoutStore {
+    /** The annotation that names an image in index.json (image-layout.md). */
+    public static final String REF_NAME = "org.opencontainers.image.ref.name";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path root;
+
+    public LayoutStore(Path root) throws IOException {
+        this.root = Files.createDirectories(root);
+        Files.createDirectories(root.resolve("blobs"));
+        Files.createDirectories(root.resolve("ingest"));
+        Path layout = root.resolve("oci-layout");
+        if (!Files.exists(layout)) writeAtomically(layout, "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes());
+        if (!Files.exists(root.resolve("index.json"))) {
+            writeAtomically(root.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":[]}".getBytes());
+        }
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public Path blobPath(Digest d) {
+        return root.resolve("blobs").resolve(d.algorithm().id()).resolve(d.encoded());
+    }
+
+    public boolean has(Digest d) {
+        return Files.isRegularFile(blobPath(d));
+    }
+
+    public byte[] read(Digest d) throws IOException {
+        return Files.readAllBytes(blobPath(d));
+    }
+
+    public InputStream open(Digest d) throws IOException {
+        return Files.newInputStream(blobPath(d));
+    }
+
+    /** Stores small content held in memory (manifests, configs), verified against {@code expected}. */
+    public void put(Digest expected, byte[] content) throws IOException {
+        Digest actual = Digest.of(expected.algorithm(), expected.algorithm().newMessageDigest().digest(content));
+        if (!actual.equals(expected)) throw new IOException("content is " + actual + ", expected " + expected);
+        if (has(expected)) return;
+        Files.createDirectories(blobPath(expected).getParent());
+        writeAtomically(blobPath(expected), content);
+    }
+
+    /**
+     * A writer for a blob being downloaded. Bytes already received by an earlier, interrupted
+     * attempt are kept in {@code ingest/} and counted in {@link Ingest#offset()}, so the download can
+     * resume with a Range request.
+     */
+    public Ingest ingest(Digest expected) throws IOException {
+        return new Ingest(expected, root.resolve("ingest").resolve(expected.algorithm().id() + "-" + expected.encoded()));
+    }
+
+    public final class Ingest implements AutoCloseable {
+        private final Digest expected;
+        private final Path partial;
+        private final MessageDigest hash;
+        private final FileChannel channel;
+        private final FileLock lock;
+        private long offset;
+
+        private Ingest(Digest expected, Path partial) throws IOException {
+            this.expected = expected;
+            this.partial = partial;
+            this.channel = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+            FileLock l = channel.tryLock();
+            if (l == null) {
+                channel.close();
+                throw new IOException("another strata process is downloading " + expected);
+            }
+            this.lock = l;
+            this.hash = expected.algorithm().newMessageDigest();
+            // Rehash what an earlier attempt left, so verification covers every byte.
+            try (InputStream in = Files.newInputStream(partial)) {
+                byte[] buf = new byte[256 * 1024];
+                int n;
+                while ((n = in.read(buf)) != -1) {
+                    hash.update(buf, 0, n);
+                    offset += n;
+                }
+            }
+            channel.position(offset);
+        }
+
+        /** Bytes held so far. */
+        public long offset() {
+            return offset;
+        }
+
+        /** Appends a stream; what was written stays even if the stream fails midway. */
+        public void append(InputStream in) throws IOException {
+            byte[] buf = new byte[256 * 1024];
+            int n;
+            while ((n = in.read(buf)) != -1) {
+                channel.write(java.nio.ByteBuffer.wrap(buf, 0, n));
+                hash.update(buf, 0, n);
+                offset += n;
+            }
+        }
+
+        /** Forgets the bytes held (after a mismatch or a server that cannot resume). */
+        public void reset() throws IOException {
+            channel.truncate(0);
+            channel.position(0);
+            hash.reset();
+            offset = 0;
+        }
+
+        /** Verifies and moves the blob into place; on a mismatch the bytes are discarded. */
+        public void commit() throws IOException {
+            Digest actual = Digest.of(expected.algorithm(), ((MessageDigest) cloneHash()).digest());
+            if (!actual.equals(expected)) {
+                reset();
+                throw new DigestMismatchException(expected, actual);
+            }
+            channel.force(true);
+            Files.createDirectories(blobPath(expected).getParent());
+            Files.move(partial, blobPath(expected), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+
+        private Object cloneHash() {
+            try {
+                return hash.clone();
+            } catch (CloneNotSupportedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            lock.release();
+            channel.close();
+            if (Files.exists(partial) && Files.size(partial) == 0) Files.deleteIfExists(partial);
+        }
+    }
+
+    /** Downloaded bytes that do not hash to the digest they were fetched by. */
+    public static final class DigestMismatchException extends IOException {
+        public DigestMismatchException(Digest expected, Digest actual) {
+            super("downloaded content is " + actual + ", expected " + expected);
+        }
+    }
+
+    // ---- names ---------------------------------------------------------------------------------
+
+    /** An image name and the manifest it points at. */
+    public record Named(String name, Descriptor manifest) {}
+
+    public List<Named> names() throws IOException {
+        List<Named> out = new ArrayList<>();
+        for (JsonNode m : JSON.readTree(root.resolve("index.json").toFile()).path("manifests")) {
+            String name = m.path("annotations").path(REF_NAME).asText(null);
+            if (name != null) out.add(new Named(name, JSON.treeToValue(m, Descriptor.class)));
+        }
+        return out;
+    }
+
+    public Optional<Descriptor> resolve(String name) throws IOException {
+        return names().stream().filter(n -> n.name().equals(name)).map(Named::manifest).findFirst();
+    }
+
+    /** Points {@code name} at a stored manifest, replacing what it pointed at. */
+    public void tag(String name, Descriptor manifest) throws IOException {
+        if (!has(manifest.digest())) throw new IOException("cannot name " + manifest.digest() + ": it is not stored");
+        Map<String, String> annotations = new LinkedHashMap<>(manifest.annotations());
+        annotations.put(REF_NAME, name);
+        Descriptor named = new Descriptor(manifest.mediaType(), manifest.digest(), manifest.size(), null, annotations,
+                manifest.artifactType(), manifest.platform());
+        updateIndex(manifests -> {
+            removeName(manifests, name);
+            manifests.add(JSON.valueToTree(named));
+        });
+    }
+
+    /** Removes a name; false when there was none. */
+    public boolean untag(String name) throws IOException {
+        boolean[] removed = {false};
+        updateIndex(manifests -> removed[0] = removeName(manifests, name));
+        return removed[0];
+    }
+
+    private static boolean removeName(ArrayNode manifests, String name) {
+        boolean removed = false;
+        for (int i = manifests.size() - 1; i >= 0; i--) {
+            if (name.equals(manifests.get(i).path("annotations").path(REF_NAME).asText(null))) {
+                manifests.remove(i);
+                removed = true;
+            }
+        }
+        return removed;
+    }
+
+    private interface IndexEdit {
+        void apply(ArrayNode manifests) throws IOException;
+    }
+
+    /** Read-modify-write of index.json under a lock file, written atomically. */
+    private void updateIndex(IndexEdit edit) throws IOException {
+        try (FileChannel ch = FileChannel.open(root.resolve("index.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock ignored = ch.lock()) {
+            ObjectNode index = (ObjectNode) JSON.readTree(root.resolve("index.json").toFile());
+            ArrayNode manifests = index.withArray("manifests");
+            edit.apply(manifests);
+            writeAtomically(root.resolve("index.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
+        }
+    }
+
+    private static void writeAtomically(Path target, byte[] content) throws IOException {
+        Path temp = target.resolveSibling(".tmp-" + UUID.randomUUID());
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(content));
+            ch.force(true);
+        }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+}

@@ -1,0 +1,235 @@
+package io.strata.client;
+
+import static io.strata.registry.ExternalTool.ok;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strata.client.remote.Credentials;
+import io.strata.client.remote.RegistryClient;
+import io.strata.client.store.LayoutStore;
+import io.strata.oci.Digest;
+import io.strata.oci.Reference;
+import io.strata.registry.DistributionRegistry;
+import io.strata.registry.ExternalTool;
+import io.strata.registry.OciLayouts;
+import io.strata.registry.Registry;
+import io.strata.registry.RegistryConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** strata pull against real registries (Strata and distribution), through a proxy that counts and misbehaves on cue. */
+class PullTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    private AutoCloseable registry;
+    private int registryPort;
+    private RegistryProxy proxy;
+    private LayoutStore store;
+    private final List<String> events = new ArrayList<>();
+
+    private void start(String which) throws Exception {
+        ExternalTool.require("skopeo");
+        if (which.equals("strata")) {
+            Path f = tmp.resolve("strata.yml");
+            Files.writeString(f, "listen: 127.0.0.1:0\nlog:\n  access: false\nstorage:\n  filesystem:\n    root: " + tmp.resolve("data") + "\n");
+            Registry r = Registry.start(RegistryConfig.load(f, Map.of()));
+            registry = r;
+            registryPort = r.port();
+        } else {
+            DistributionRegistry d = DistributionRegistry.start(Files.createDirectories(tmp.resolve("distribution")), null);
+            registry = d;
+            registryPort = d.port();
+        }
+        proxy = new RegistryProxy(registryPort);
+        store = new LayoutStore(tmp.resolve("store"));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (proxy != null) proxy.close();
+        if (registry != null) registry.close();
+    }
+
+    /** Pushes a layout image with skopeo straight to the registry (not through the proxy). */
+    private OciLayouts.Image publish(String repo, int layers, long seed) throws Exception {
+        Path layout = tmp.resolve("layout-" + seed);
+        OciLayouts.Image image = OciLayouts.write(layout, "v1", layers, 200_000, seed);
+        ok("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "oci:" + layout + ":v1",
+                "docker://127.0.0.1:" + registryPort + "/" + repo + ":v1");
+        return image;
+    }
+
+    private Puller.Pulled pull(String repoTag, Platform platform) throws IOException {
+        Reference ref = Reference.parse(proxy.host() + "/" + repoTag);
+        RegistryClient client = new RegistryClient(ref.apiHost(), true, Optional.empty(), 4);
+        Puller.Events sink = new Puller.Events() {
+            public void layer(Digest d, String status) {
+                synchronized (events) {
+                    events.add(d + " " + status);
+                }
+            }
+
+            public void progress(Digest d, long done, long total) {}
+        };
+        return new Puller(client, store, 4, sink).pull(ref, platform);
+    }
+
+    private long blobGets() {
+        return proxy.seen.stream().filter(s -> s.startsWith("GET ") && s.contains("/blobs/")).count();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"strata", "distribution"})
+    void pullsVerifiesAndNamesTheImage(String which) throws Exception {
+        start(which);
+        OciLayouts.Image image = publish("lib/app", 3, 1);
+        var pulled = pull("lib/app:v1", Platform.host());
+        assertEquals(image.manifest(), pulled.manifest().digest());
+        for (Digest d : image.blobs()) assertTrue(store.has(d), "stored " + d);
+        assertEquals(Optional.of(image.manifest()), store.resolve(proxy.host() + "/lib/app:v1").map(x -> x.digest()));
+        // skopeo reads the store as an OCI layout.
+        String inspect = ok("skopeo", "inspect", "oci:" + store.root() + ":" + proxy.host() + "/lib/app:v1");
+        assertEquals(image.manifest().toString(), JSON.readTree(inspect).path("Digest").asText());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"strata", "distribution"})
+    void sharedLayersAreFetchedOnce(String which) throws Exception {
+        start(which);
+        OciLayouts.Image first = publish("lib/one", 3, 2);
+        pull("lib/one:v1", Platform.host());
+        assertEquals(4, blobGets(), "config and three layers");
+        // The same image under another name: every blob is already here.
+        ok("skopeo", "copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false",
+                "docker://127.0.0.1:" + registryPort + "/lib/one:v1", "docker://127.0.0.1:" + registryPort + "/lib/two:v1");
+        events.clear();
+        var again = pull("lib/two:v1", Platform.host());
+        assertEquals(first.manifest(), again.manifest().digest());
+        assertEquals(4, blobGets(), "no blob fetched twice");
+        assertEquals(4, events.stream().filter(e -> e.endsWith("Already exists")).count(), events.toString());
+    }
+
+    @Test
+    void anInterruptedDownloadResumesWithRange() throws Exception {
+        start("strata");
+        OciLayouts.Image image = publish("lib/cut", 1, 3);
+        Digest layer = image.blobs().getFirst();
+        proxy.cutOnce(layer, 50_000);
+        pull("lib/cut:v1", Platform.host());
+        assertTrue(store.has(layer));
+        List<String> gets = proxy.seen.stream().filter(s -> s.contains("/blobs/" + layer)).toList();
+        assertEquals(2, gets.size(), gets.toString());
+        assertTrue(gets.get(1).endsWith("Range: bytes=50000-"), "the second request resumes: " + gets);
+    }
+
+    @Test
+    void corruptedBytesAreDiscardedAndFetchedAgain() throws Exception {
+        start("strata");
+        OciLayouts.Image image = publish("lib/bad", 1, 4);
+        Digest layer = image.blobs().getFirst();
+        proxy.corruptOnce(layer);
+        pull("lib/bad:v1", Platform.host());
+        byte[] stored = Files.readAllBytes(store.blobPath(layer));
+        assertEquals(layer, Digest.sha256(stored), "only verified bytes are stored");
+        assertEquals(2, proxy.seen.stream().filter(s -> s.contains("/blobs/" + layer)).count());
+    }
+
+    @Test
+    void aPullThatFailsLeavesNoName() throws Exception {
+        start("strata");
+        OciLayouts.Image image = publish("lib/broken", 2, 5);
+        // Every attempt is corrupted: the pull fails, and nothing names the image.
+        Digest layer = image.blobs().getFirst();
+        RegistryProxy p = proxy;
+        Thread corrupter = Thread.ofVirtual().start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                p.corruptOnce(layer);
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        try {
+            assertThrows(IOException.class, () -> pull("lib/broken:v1", Platform.host()));
+        } finally {
+            corrupter.interrupt();
+        }
+        assertFalse(store.has(layer));
+        assertTrue(store.names().isEmpty(), "no name points at missing content");
+    }
+
+    @Test
+    void indexesPickThePlatform() throws Exception {
+        start("strata");
+        Path layout = tmp.resolve("multi");
+        List<Digest> digests = OciLayouts.writeIndex(layout, "v1", List.of("amd64", "arm64"), 6);
+        ok("skopeo", "copy", "--quiet", "--all", "--dest-tls-verify=false", "oci:" + layout + ":v1",
+                "docker://127.0.0.1:" + registryPort + "/lib/multi:v1");
+        assertEquals(digests.get(2), pull("lib/multi:v1", Platform.parse("linux/arm64")).manifest().digest());
+        assertEquals(digests.get(1), pull("lib/multi:v1", Platform.parse("linux/amd64")).manifest().digest());
+        IOException none = assertThrows(IOException.class, () -> pull("lib/multi:v1", Platform.parse("linux/s390x")));
+        assertTrue(none.getMessage().contains("linux/amd64") && none.getMessage().contains("linux/arm64"), none.getMessage());
+    }
+
+    @Test
+    void unknownImagesAreOneClearError() throws Exception {
+        start("strata");
+        publish("lib/known", 1, 7);
+        IOException e = assertThrows(IOException.class, () -> pull("lib/known:nope", Platform.host()));
+        assertTrue(e.getMessage().startsWith("not found on"), e.getMessage());
+        assertTrue(e.getMessage().contains("MANIFEST_UNKNOWN"), e.getMessage());
+    }
+
+    @Test
+    void bearerTokenFlowAnonymousAndWithCredentials() throws Exception {
+        start("strata");
+        OciLayouts.Image image = publish("lib/auth", 1, 8);
+        proxy.requireBearer(null, null);
+        assertEquals(image.manifest(), pull("lib/auth:v1", Platform.host()).manifest().digest());
+        assertTrue(proxy.seen.stream().anyMatch(s -> s.startsWith("TOKEN ") && s.contains("scope=repository%3Alib%2Fauth%3Apull")),
+                proxy.seen.toString());
+
+        proxy.requireBearer("alice", "s3cret");
+        Reference ref = Reference.parse(proxy.host() + "/lib/auth:v1");
+        Puller.Events quiet = new Puller.Events() {
+            public void layer(Digest d, String s) {}
+
+            public void progress(Digest d, long done, long total) {}
+        };
+        LayoutStore other = new LayoutStore(tmp.resolve("store2"));
+        var anonymous = new Puller(new RegistryClient(ref.apiHost(), true, Optional.empty(), 2), other, 2, quiet);
+        IOException denied = assertThrows(IOException.class, () -> anonymous.pull(ref, Platform.host()));
+        assertTrue(denied.getMessage().contains("strata login"), denied.getMessage());
+        var withCredentials = new Puller(new RegistryClient(ref.apiHost(), true,
+                Optional.of(new Credentials("alice", "s3cret")), 2), other, 2, quiet);
+        assertEquals(image.manifest(), withCredentials.pull(ref, Platform.host()).manifest().digest());
+    }
+
+    @Test
+    void credentialsComeFromDockerConfig() throws Exception {
+        Path config = tmp.resolve("config.json");
+        Files.writeString(config, "{\"auths\":{\"registry.example.com:5000\":{\"auth\":\""
+                + java.util.Base64.getEncoder().encodeToString("bob:pa:ss".getBytes()) + "\"}}}");
+        assertEquals(Optional.of(new Credentials("bob", "pa:ss")), Credentials.lookup("registry.example.com:5000", List.of(config)));
+        assertEquals(Optional.empty(), Credentials.lookup("other.example.com", List.of(config)));
+    }
+}
