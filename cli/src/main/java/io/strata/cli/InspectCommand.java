@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
-import io.strata.oci.Reference;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,15 +25,7 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LayoutStore store = options.store();
-        Descriptor manifest = store.resolve(reference)
-                .or(() -> {
-                    try {
-                        return store.resolve(Reference.parse(reference).withDigest(null).toString());
-                    } catch (Exception e) {
-                        return java.util.Optional.empty();
-                    }
-                })
-                .orElseThrow(() -> new IllegalArgumentException("no image " + reference + " in the local store (strata images lists them)"));
+        Descriptor manifest = LocalImage.find(store, reference).manifest();
         JsonNode body = JSON.readTree(store.read(manifest.digest()));
         ObjectNode out = JSON.createObjectNode();
         out.put("digest", manifest.digest().toString());

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Strata.Version.class,
         description = "Container image distribution: an OCI registry and a client.",
-        subcommands = {ServeCommand.class, PullCommand.class, ImagesCommand.class, InspectCommand.class,
+        subcommands = {ServeCommand.class, PullCommand.class, PushCommand.class, ImagesCommand.class, InspectCommand.class,
+                TagCommand.class, RmiCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Strata {
     public static void main(String[] args) {

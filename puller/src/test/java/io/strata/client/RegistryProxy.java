@@ -98,7 +98,10 @@ final class RegistryProxy implements AutoCloseable {
             });
             HttpResponse<InputStream> r = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
             r.headers().map().forEach((k, vs) -> {
-                if (!HOP_HEADERS.contains(k.toLowerCase()) && !k.equals(":status")) ex.getResponseHeaders().put(k, vs);
+                if (HOP_HEADERS.contains(k.toLowerCase()) || k.equals(":status")) return;
+                // Absolute Locations name the registry itself; keep the client coming through us.
+                if (k.equalsIgnoreCase("Location")) vs = vs.stream().map(v -> v.replace(upstream, "http://" + host())).toList();
+                ex.getResponseHeaders().put(k, vs);
             });
             long length = r.headers().firstValueAsLong("Content-Length").orElse(-1);
             Digest blob = blobDigest(path);

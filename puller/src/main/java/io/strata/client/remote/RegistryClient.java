@@ -155,6 +155,130 @@ public final class RegistryClient {
         throw last;
     }
 
+    // ---- push ----------------------------------------------------------------------------------
+
+    private static String pushScope(RepositoryName repo) {
+        return "repository:" + repo + ":pull,push";
+    }
+
+    /** Whether the repository already has the blob (HEAD). */
+    public boolean hasBlob(RepositoryName repo, Digest digest) throws IOException {
+        try {
+            send(pushScope(repo), () -> HttpRequest.newBuilder(uri(repo, "/blobs/" + digest))
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody()), true).body().close();
+            return true;
+        } catch (RegistryException e) {
+            if (e.status() == 404) return false;
+            throw e;
+        }
+    }
+
+    /** Asks the registry to link a blob from another of its repositories; false when it cannot (it opened a session instead). */
+    public boolean mount(RepositoryName repo, Digest digest, RepositoryName from) throws IOException {
+        String scope = pushScope(repo) + " repository:" + from + ":pull";
+        HttpResponse<InputStream> r = send(scope, () -> HttpRequest.newBuilder(
+                uri(repo, "/blobs/uploads/?mount=" + enc(digest.toString()) + "&from=" + enc(from.value())))
+                .POST(HttpRequest.BodyPublishers.noBody()), true);
+        r.body().close();
+        if (r.statusCode() == 201) return true;
+        r.headers().firstValue("Location").ifPresent(loc -> {
+            try {
+                send(scope, () -> HttpRequest.newBuilder(resolve(loc)).DELETE(), false).body().close();
+            } catch (IOException ignored) {
+                // an abandoned session expires on its own
+            }
+        });
+        return false;
+    }
+
+    /** Supplies the blob's bytes from an offset, for each chunk or retry. */
+    @FunctionalInterface
+    public interface BlobSource {
+        HttpRequest.BodyPublisher from(long offset, long length) throws IOException;
+    }
+
+    /**
+     * Uploads a blob: one PUT when it fits in {@code chunkSize}, else PATCH chunks with Content-Range,
+     * then PUT ?digest=. A failed attempt starts a new session (the registry drops the old one).
+     */
+    public void uploadBlob(RepositoryName repo, Descriptor d, BlobSource source, long chunkSize) throws IOException {
+        String scope = pushScope(repo);
+        IOException last = null;
+        for (int attempt = 1; attempt <= attempts; attempt++) {
+            try {
+                HttpResponse<InputStream> start = send(scope, () -> HttpRequest.newBuilder(uri(repo, "/blobs/uploads/"))
+                        .POST(HttpRequest.BodyPublishers.noBody()), true);
+                start.body().close();
+                String location = start.headers().firstValue("Location")
+                        .orElseThrow(() -> new IOException(host + " started an upload without a Location"));
+                long offset = 0;
+                if (d.size() > chunkSize) {
+                    while (offset < d.size()) {
+                        long n = Math.min(chunkSize, d.size() - offset);
+                        long from = offset;
+                        String loc = location;
+                        HttpResponse<InputStream> r = send(scope, () -> HttpRequest.newBuilder(resolve(loc))
+                                .header("Content-Type", "application/octet-stream")
+                                .header("Content-Range", from + "-" + (from + n - 1))
+                                .method("PATCH", uncheck(() -> source.from(from, n))), false);
+                        r.body().close();
+                        location = r.headers().firstValue("Location").orElse(location);
+                        offset += n;
+                    }
+                }
+                long rest = d.size() - offset;
+                long from = offset;
+                String loc = location;
+                send(scope, () -> HttpRequest.newBuilder(withQuery(resolve(loc), "digest=" + enc(d.digest().toString())))
+                        .header("Content-Type", "application/octet-stream")
+                        .PUT(rest == 0 ? HttpRequest.BodyPublishers.noBody() : uncheck(() -> source.from(from, rest))), false)
+                        .body().close();
+                return;
+            } catch (RegistryException e) {
+                if (e.status() < 500 && e.status() != 429 && e.status() != 416) throw e;
+                last = e;
+            } catch (IOException e) {
+                last = e;
+            }
+            backoff(attempt, null);
+        }
+        throw last;
+    }
+
+    /** Puts a manifest under a tag or its digest; checks the digest the registry reports. */
+    public void putManifest(RepositoryName repo, String reference, String mediaType, byte[] content, Digest digest)
+            throws IOException {
+        HttpResponse<InputStream> r = send(pushScope(repo), () -> HttpRequest.newBuilder(uri(repo, "/manifests/" + reference))
+                .header("Content-Type", mediaType).PUT(HttpRequest.BodyPublishers.ofByteArray(content)), true);
+        r.body().close();
+        Optional<String> reported = r.headers().firstValue("Docker-Content-Digest");
+        if (reported.isPresent() && !Digest.parse(reported.get()).equals(digest)) {
+            throw new IOException(host + " stored the manifest as " + reported.get() + ", not " + digest);
+        }
+    }
+
+    private interface IoSupplier<T> {
+        T get() throws IOException;
+    }
+
+    private static <T> T uncheck(IoSupplier<T> s) {
+        try {
+            return s.get();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Locations may be absolute or relative to the registry. */
+    private URI resolve(String location) {
+        return URI.create(base + "/").resolve(location);
+    }
+
+    private static URI withQuery(URI uri, String query) {
+        String s = uri.toString();
+        return URI.create(s + (s.contains("?") ? "&" : "?") + query);
+    }
+
     // ---- plumbing ------------------------------------------------------------------------------
 
     private URI uri(RepositoryName repo, String rest) {
@@ -167,11 +291,19 @@ public final class RegistryClient {
 
     /** Sends with auth and retries; answers a 2xx response or throws a RegistryException with one clear line. */
     HttpResponse<InputStream> send(String scope, RequestFactory request) throws IOException {
+        return send(scope, request, true);
+    }
+
+    /** {@code retry}: false for requests that must not be repeated blindly (a chunk, a finishing PUT). */
+    HttpResponse<InputStream> send(String scope, RequestFactory request, boolean retry) throws IOException {
         IOException last = null;
-        for (int attempt = 1; attempt <= attempts; attempt++) {
+        int tries = retry ? attempts : 1;
+        for (int attempt = 1; attempt <= tries; attempt++) {
             HttpResponse<InputStream> r;
             try {
                 r = http.send(authorize(request.build(), scope).build(), HttpResponse.BodyHandlers.ofInputStream());
+            } catch (java.io.UncheckedIOException e) {
+                throw e.getCause();
             } catch (IOException e) {
                 last = new IOException("cannot reach " + host + ": "
                         + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
@@ -191,13 +323,14 @@ public final class RegistryClient {
             String message = errorMessage(r);
             if (status == 429 || status >= 500) {
                 last = new RegistryException(status, host + " answered " + status + ": " + message);
-                backoff(attempt, r.headers().firstValue("Retry-After").orElse(null));
+                if (attempt < tries) backoff(attempt, r.headers().firstValue("Retry-After").orElse(null));
                 continue;
             }
             throw new RegistryException(status, switch (status) {
                 case 401 -> "unauthorized: " + host + " wants credentials (strata login " + host + ")";
                 case 403 -> "denied by " + host + ": " + message;
                 case 404 -> "not found on " + host + ": " + message;
+                case 416 -> host + " refused a chunk's range: " + message;
                 default -> host + " answered " + status + ": " + message;
             });
         }
@@ -232,7 +365,8 @@ public final class RegistryClient {
         if (realm == null) return false;
         StringBuilder url = new StringBuilder(realm).append(realm.contains("?") ? "&" : "?");
         if (params.containsKey("service")) url.append("service=").append(enc(params.get("service"))).append('&');
-        url.append("scope=").append(enc(scope));
+        url.append(java.util.Arrays.stream(scope.split(" ")).map(sc -> "scope=" + enc(sc))
+                .collect(java.util.stream.Collectors.joining("&")));
         HttpRequest.Builder tokenRequest = HttpRequest.newBuilder(URI.create(url.toString())).GET();
         credentials.ifPresent(c -> tokenRequest.header("Authorization", c.basicHeader()));
         try {

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strata.client.remote.Credentials;
 import io.strata.client.remote.RegistryClient;
 import io.strata.client.store.LayoutStore;
+import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
 import io.strata.oci.Reference;
 import io.strata.registry.DistributionRegistry;
@@ -31,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** strata pull against real registries (Strata and distribution), through a proxy that counts and misbehaves on cue. */
-class PullTest {
+/** strata pull and push against real registries (Strata and distribution), through a proxy that counts and misbehaves on cue. */
+class PullPushTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -231,5 +232,72 @@ class PullTest {
                 + java.util.Base64.getEncoder().encodeToString("bob:pa:ss".getBytes()) + "\"}}}");
         assertEquals(Optional.of(new Credentials("bob", "pa:ss")), Credentials.lookup("registry.example.com:5000", List.of(config)));
         assertEquals(Optional.empty(), Credentials.lookup("other.example.com", List.of(config)));
+    }
+
+    // ---- push ----------------------------------------------------------------------------------
+
+    private final Puller.Events quiet = new Puller.Events() {
+        public void layer(Digest d, String status) {
+            synchronized (events) {
+                events.add(d + " " + status);
+            }
+        }
+
+        public void progress(Digest d, long done, long total) {}
+    };
+
+    private void push(Descriptor manifest, String dst, Optional<Reference> from, long chunkSize) throws IOException {
+        Reference ref = Reference.parse(dst);
+        new Pusher(new RegistryClient(ref.apiHost(), true, Optional.empty(), 4), store, 4, chunkSize, quiet)
+                .push(manifest, ref, from);
+    }
+
+    private String digestOn(String ref) throws Exception {
+        return JSON.readTree(ok("skopeo", "inspect", "--tls-verify=false", "docker://" + ref)).path("Digest").asText();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"strata", "distribution"})
+    void pushedImagesKeepTheirDigests(String which) throws Exception {
+        start(which);
+        OciLayouts.Image image = publish("lib/src", 3, 20);
+        Descriptor pulled = pull("lib/src:v1", Platform.host()).manifest();
+        // Monolithic, then chunked (64 KiB chunks over 200 KB layers), to two new repositories.
+        push(pulled, proxy.host() + "/copies/mono:v1", Optional.empty(), 64L * 1024 * 1024);
+        assertEquals(image.manifest().toString(), digestOn("127.0.0.1:" + registryPort + "/copies/mono:v1"));
+        long patchesBefore = proxy.count("PATCH ");
+        push(pulled, proxy.host() + "/copies/chunked:v1", Optional.empty(), 64 * 1024);
+        assertEquals(image.manifest().toString(), digestOn("127.0.0.1:" + registryPort + "/copies/chunked:v1"));
+        assertTrue(proxy.count("PATCH ") - patchesBefore >= 3 * 3, "each 200 KB layer went up in 64 KiB chunks");
+
+        // Again: every blob is there (HEAD), nothing is uploaded.
+        long uploads = proxy.count("POST ");
+        push(pulled, proxy.host() + "/copies/mono:v2", Optional.empty(), 64L * 1024 * 1024);
+        assertEquals(uploads, proxy.count("POST "), "no upload for blobs the repository has");
+    }
+
+    @Test
+    void pushMountsAcrossRepositoriesOfOneRegistry() throws Exception {
+        start("strata");
+        OciLayouts.Image image = publish("lib/base", 2, 21);
+        Reference src = Reference.parse(proxy.host() + "/lib/base:v1");
+        Descriptor pulled = pull("lib/base:v1", Platform.host()).manifest();
+        push(pulled, proxy.host() + "/team/app:v1", Optional.of(src), 64L * 1024 * 1024);
+        assertEquals(image.manifest().toString(), digestOn("127.0.0.1:" + registryPort + "/team/app:v1"));
+        assertEquals(3, proxy.seen.stream().filter(s -> s.startsWith("POST /v2/team/app/blobs/uploads/?mount=")).count(),
+                proxy.seen.toString());
+        assertEquals(0, proxy.count("PATCH ") + proxy.seen.stream().filter(s -> s.startsWith("PUT /v2/team/app/blobs/")).count(),
+                "mounted, not uploaded");
+    }
+
+    @Test
+    void roundTripBetweenRegistries() throws Exception {
+        start("strata");
+        OciLayouts.Image image = publish("lib/trip", 2, 22);
+        try (DistributionRegistry other = DistributionRegistry.start(Files.createDirectories(tmp.resolve("other")), null)) {
+            Descriptor pulled = pull("lib/trip:v1", Platform.host()).manifest();
+            push(pulled, "127.0.0.1:" + other.port() + "/mirror/trip:v1", Optional.empty(), 64L * 1024 * 1024);
+            assertEquals(image.manifest().toString(), digestOn("127.0.0.1:" + other.port() + "/mirror/trip:v1"));
+        }
     }
 }

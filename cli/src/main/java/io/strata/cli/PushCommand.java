@@ -1,0 +1,55 @@
+package io.strata.cli;
+
+import io.strata.client.Puller;
+import io.strata.client.Pusher;
+import io.strata.oci.Digest;
+import io.strata.oci.Reference;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** strata push SRC [DST]: sends a stored image to a registry. */
+@Command(name = "push", mixinStandardHelpOptions = true, description = "Push a stored image to a registry.")
+final class PushCommand implements Callable<Integer> {
+    @Mixin
+    ClientOptions options;
+
+    @Parameters(index = "0", paramLabel = "SRC", description = "A stored image (see strata images).")
+    String source;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "DST", description = "Where to push (default: SRC's own reference).")
+    String destination;
+
+    @Option(names = "--chunk-size", paramLabel = "BYTES", description = "Blobs larger than this go up in chunks of this size (default 64 MiB).")
+    long chunkSize = 64L * 1024 * 1024;
+
+    @Option(names = "--concurrency", paramLabel = "N", description = "Blobs sent at once (default 4).")
+    int concurrency = 4;
+
+    @Override
+    public Integer call() throws Exception {
+        var store = options.store();
+        LocalImage image = LocalImage.find(store, source);
+        Reference dst = Reference.parse(destination != null ? destination : image.name());
+        // The source repository, for cross-repository mounts when both are on one registry.
+        Optional<Reference> from = Optional.ofNullable(LocalImage.normalise(image.name())).map(Reference::parse)
+                .filter(r -> r.registry().equals(dst.registry()));
+        Puller.Events events = new Puller.Events() {
+            public void layer(Digest d, String status) {
+                if (!options.quiet) System.err.println(d.encoded().substring(0, 12) + ": " + status);
+            }
+
+            public void progress(Digest d, long done, long total) {}
+        };
+        new Pusher(options.client(dst), store, concurrency, chunkSize, events).push(image.manifest(), dst, from);
+        if (options.json()) {
+            System.out.println("{\"reference\":\"" + dst + "\",\"digest\":\"" + image.manifest().digest() + "\"}");
+        } else {
+            System.out.println(image.manifest().digest());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,29 @@
+package io.strata.cli;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/** strata tag SRC DST: gives a stored image another name. */
+@Command(name = "tag", mixinStandardHelpOptions = true, description = "Name a stored image.")
+final class TagCommand implements Callable<Integer> {
+    @Mixin
+    ClientOptions options;
+
+    @Parameters(index = "0", paramLabel = "SRC")
+    String source;
+
+    @Parameters(index = "1", paramLabel = "DST")
+    String target;
+
+    @Override
+    public Integer call() throws Exception {
+        var store = options.store();
+        LocalImage image = LocalImage.find(store, source);
+        String name = LocalImage.normalise(target);
+        if (name == null) throw new IllegalArgumentException("invalid image reference " + target);
+        store.tag(name, image.manifest());
+        return 0;
+    }
+}

@@ -1,0 +1,129 @@
+package io.strata.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strata.client.remote.RegistryClient;
+import io.strata.client.store.LayoutStore;
+import io.strata.oci.Descriptor;
+import io.strata.oci.Digest;
+import io.strata.oci.MediaType;
+import io.strata.oci.Reference;
+import java.io.IOException;
+import java.net.http.HttpRequest;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Pushes a stored image to a registry: each blob is checked with HEAD first, mounted from the
+ * source repository when both are on one registry, else uploaded (one PUT, or chunks); then the
+ * manifest. An index pushes its children first.
+ */
+public final class Pusher {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final RegistryClient client;
+    private final LayoutStore store;
+    private final int concurrency;
+    private final long chunkSize;
+    private final Puller.Events events;
+
+    public Pusher(RegistryClient client, LayoutStore store, int concurrency, long chunkSize, Puller.Events events) {
+        if (chunkSize < 1) throw new IllegalArgumentException("chunk size must be positive");
+        this.client = client;
+        this.store = store;
+        this.concurrency = concurrency;
+        this.chunkSize = chunkSize;
+        this.events = events;
+    }
+
+    /**
+     * Pushes {@code manifest} (stored locally) to {@code dst}. {@code mountFrom} is the repository the
+     * image came from, when it is on the same registry as {@code dst}.
+     */
+    public void push(Descriptor manifest, Reference dst, Optional<Reference> mountFrom) throws IOException {
+        pushManifest(manifest, dst, mountFrom, dst.tag() == null ? manifest.digest().toString() : dst.tag().value());
+    }
+
+    private void pushManifest(Descriptor manifest, Reference dst, Optional<Reference> mountFrom, String reference)
+            throws IOException {
+        byte[] content = store.read(manifest.digest());
+        JsonNode body = JSON.readTree(content);
+        if (MediaType.INDEXES.contains(manifest.mediaType())) {
+            for (JsonNode child : body.path("manifests")) {
+                Descriptor d = JSON.treeToValue(child, Descriptor.class);
+                if (!store.has(d.digest())) {
+                    throw new IOException("index entry " + d.digest() + " is not in the local store (pull it with --platform)");
+                }
+                pushManifest(d, dst, mountFrom, d.digest().toString());
+            }
+        } else {
+            List<Descriptor> blobs = new ArrayList<>();
+            blobs.add(JSON.treeToValue(body.path("config"), Descriptor.class));
+            for (JsonNode layer : body.path("layers")) blobs.add(JSON.treeToValue(layer, Descriptor.class));
+            pushBlobs(blobs, dst, mountFrom);
+        }
+        client.putManifest(dst.repository(), reference, manifest.mediaType(), content, manifest.digest());
+    }
+
+    private void pushBlobs(List<Descriptor> blobs, Reference dst, Optional<Reference> mountFrom) throws IOException {
+        Semaphore slots = new Semaphore(concurrency);
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Void>> jobs = new ArrayList<>();
+            for (Descriptor d : blobs) {
+                jobs.add(pool.submit(() -> {
+                    slots.acquire();
+                    try {
+                        pushBlob(d, dst, mountFrom);
+                    } finally {
+                        slots.release();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<Void> job : jobs) {
+                try {
+                    job.get();
+                } catch (ExecutionException e) {
+                    jobs.forEach(j -> j.cancel(true));
+                    if (e.getCause() instanceof IOException io) throw io;
+                    throw new IOException(e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
+        }
+    }
+
+    private void pushBlob(Descriptor d, Reference dst, Optional<Reference> mountFrom) throws IOException {
+        Digest digest = d.digest();
+        if (!store.has(digest)) throw new IOException("blob " + digest + " is not in the local store");
+        if (client.hasBlob(dst.repository(), digest)) {
+            events.layer(digest, "Layer already exists");
+            return;
+        }
+        if (mountFrom.isPresent() && !mountFrom.get().repository().equals(dst.repository())
+                && client.mount(dst.repository(), digest, mountFrom.get().repository())) {
+            events.layer(digest, "Mounted from " + mountFrom.get().repository());
+            return;
+        }
+        events.layer(digest, "Pushing");
+        client.uploadBlob(dst.repository(), d, (offset, length) -> {
+            FileChannel ch = FileChannel.open(store.blobPath(digest), StandardOpenOption.READ);
+            ch.position(offset);
+            return HttpRequest.BodyPublishers.fromPublisher(
+                    HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.BufferedInputStream(
+                            new io.strata.client.remote.Bounded(Channels.newInputStream(ch), length))), length);
+        }, chunkSize);
+        events.layer(digest, "Pushed");
+    }
+}
