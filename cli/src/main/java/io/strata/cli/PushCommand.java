@@ -34,9 +34,14 @@ final class PushCommand implements Callable<Integer> {
         var store = options.store();
         LocalImage image = LocalImage.find(store, source);
         Reference dst = Reference.parse(destination != null ? destination : image.name());
-        // The source repository, for cross-repository mounts when both are on one registry.
-        Optional<Reference> from = Optional.ofNullable(LocalImage.normalise(image.name())).map(Reference::parse)
-                .filter(r -> r.registry().equals(dst.registry()));
+        // A repository on the same registry that has this image (it was pulled from there), for mounts.
+        Optional<Reference> from = store.names().stream()
+                .filter(n -> n.manifest().digest().equals(image.manifest().digest()))
+                .map(n -> LocalImage.normalise(n.name()))
+                .filter(java.util.Objects::nonNull)
+                .map(Reference::parse)
+                .filter(r -> r.registry().equals(dst.registry()) && !r.repository().equals(dst.repository()))
+                .findFirst();
         Puller.Events events = new Puller.Events() {
             public void layer(Digest d, String status) {
                 if (!options.quiet) System.err.println(d.encoded().substring(0, 12) + ": " + status);

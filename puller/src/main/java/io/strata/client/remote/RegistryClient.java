@@ -155,6 +155,11 @@ public final class RegistryClient {
         throw last;
     }
 
+    /** GET /v2/ with authentication: proves the registry is reachable and the credentials are accepted. */
+    public void ping() throws IOException {
+        send("", () -> HttpRequest.newBuilder(URI.create(base + "/v2/")).GET()).body().close();
+    }
+
     // ---- push ----------------------------------------------------------------------------------
 
     private static String pushScope(RepositoryName repo) {
@@ -365,7 +370,7 @@ public final class RegistryClient {
         if (realm == null) return false;
         StringBuilder url = new StringBuilder(realm).append(realm.contains("?") ? "&" : "?");
         if (params.containsKey("service")) url.append("service=").append(enc(params.get("service"))).append('&');
-        url.append(java.util.Arrays.stream(scope.split(" ")).map(sc -> "scope=" + enc(sc))
+        url.append(java.util.Arrays.stream(scope.split(" ")).filter(sc -> !sc.isEmpty()).map(sc -> "scope=" + enc(sc))
                 .collect(java.util.stream.Collectors.joining("&")));
         HttpRequest.Builder tokenRequest = HttpRequest.newBuilder(URI.create(url.toString())).GET();
         credentials.ifPresent(c -> tokenRequest.header("Authorization", c.basicHeader()));
