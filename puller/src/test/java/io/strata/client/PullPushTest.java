@@ -192,6 +192,18 @@ class PullPushTest {
     }
 
     @Test
+    void retriesServerErrorsAndHonoursRetryAfter() throws Exception {
+        start("strata");
+        OciLayouts.Image image = publish("lib/flaky", 1, 9);
+        proxy.fail(503, 2, 0);
+        proxy.fail(429, 1, 1);
+        long t0 = System.nanoTime();
+        assertEquals(image.manifest(), pull("lib/flaky:v1", Platform.host()).manifest().digest());
+        assertEquals(3, proxy.count("FAILED "), proxy.seen.toString());
+        assertTrue(System.nanoTime() - t0 >= 1_000_000_000L, "waited the second Retry-After asked for");
+    }
+
+    @Test
     void unknownImagesAreOneClearError() throws Exception {
         start("strata");
         publish("lib/known", 1, 7);

@@ -37,6 +37,8 @@ final class RegistryProxy implements AutoCloseable {
     private final Map<Digest, Long> cutAfter = new ConcurrentHashMap<>();
     private final Set<Digest> corrupt = ConcurrentHashMap.newKeySet();
     private volatile String bearerUser;
+    /** Statuses to answer, one per request, before passing requests on again. */
+    private final java.util.Queue<int[]> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile String bearerPassword;
 
     RegistryProxy(int upstreamPort) throws IOException {
@@ -71,6 +73,11 @@ final class RegistryProxy implements AutoCloseable {
         bearerPassword = password;
     }
 
+    /** The next {@code times} requests are answered {@code status} (with Retry-After: {@code retryAfter} s when > 0). */
+    void fail(int status, int times, int retryAfter) {
+        for (int i = 0; i < times; i++) failures.add(new int[] {status, retryAfter});
+    }
+
     long count(String prefix) {
         return seen.stream().filter(s -> s.startsWith(prefix)).count();
     }
@@ -85,6 +92,13 @@ final class RegistryProxy implements AutoCloseable {
             if (bearerUser != null && !("Bearer " + TOKEN).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
                 ex.getResponseHeaders().add("WWW-Authenticate", "Bearer realm=\"http://" + host() + "/token\",service=\"proxy\"");
                 ex.sendResponseHeaders(401, -1);
+                return;
+            }
+            int[] failure = failures.poll();
+            if (failure != null) {
+                seen.add("FAILED " + failure[0] + " " + ex.getRequestMethod() + " " + path + " at " + System.nanoTime());
+                if (failure[1] > 0) ex.getResponseHeaders().add("Retry-After", Integer.toString(failure[1]));
+                ex.sendResponseHeaders(failure[0], -1);
                 return;
             }
             String range = ex.getRequestHeaders().getFirst("Range");
