@@ -36,11 +36,20 @@ skopeo copy --quiet --dest-tls-verify=false "oci:$layout:v1" "docker://127.0.0.1
 ref="127.0.0.1:$port/bench/app:v1"
 
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc; }
-# The JVM's start is part of what a user waits for; the launcher is already built.
-strata_cold=$(t env STRATA_NO_BUILD=1 "$here/strata" pull --quiet --root "$work/strata-store" "$ref")
-skopeo_cold=$(t skopeo copy --quiet --src-tls-verify=false "docker://$ref" "oci:$work/skopeo-store:v1")
-strata_warm=$(t env STRATA_NO_BUILD=1 "$here/strata" pull --quiet --root "$work/strata-store" "$ref")
-skopeo_warm=$(t skopeo copy --quiet --src-tls-verify=false "docker://$ref" "oci:$work/skopeo-store:v1")
+median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
+runs=${RUNS:-3}
+sc=(); kc=(); sw=(); kw=()
+for r in $(seq 1 "$runs"); do
+  rm -rf "$work/strata-store" "$work/skopeo-store"; sync
+  # The JVM's start is part of what a user waits for; the launcher is already built.
+  sc+=("$(t env STRATA_NO_BUILD=1 "$here/strata" pull --quiet --root "$work/strata-store" "$ref")")
+  kc+=("$(t skopeo copy --quiet --src-tls-verify=false "docker://$ref" "oci:$work/skopeo-store:v1")")
+  sw+=("$(t env STRATA_NO_BUILD=1 "$here/strata" pull --quiet --root "$work/strata-store" "$ref")")
+  kw+=("$(t skopeo copy --quiet --src-tls-verify=false "docker://$ref" "oci:$work/skopeo-store:v1")")
+done
+strata_cold=$(median "${sc[@]}"); skopeo_cold=$(median "${kc[@]}")
+strata_warm=$(median "${sw[@]}"); skopeo_warm=$(median "${kw[@]}")
+echo "runs: $runs (medians below); cold strata: ${sc[*]}; cold skopeo: ${kc[*]}"
 printf 'image: %d MiB in %d layers\n' "$size_mib" "$layers"
 printf 'cold: strata %.2fs  skopeo %.2fs  ratio %.2f\n' "$strata_cold" "$skopeo_cold" "$(echo "$strata_cold / $skopeo_cold" | bc -l)"
 printf 'warm: strata %.2fs  skopeo %.2fs  ratio %.2f\n' "$strata_warm" "$skopeo_warm" "$(echo "$strata_warm / $skopeo_warm" | bc -l)"
