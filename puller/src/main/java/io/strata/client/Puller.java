@@ -11,11 +11,6 @@ import io.strata.oci.Reference;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 
 /**
  * Pulls an image into the local store: resolves the reference, picks the platform from an index,
@@ -80,38 +75,15 @@ public final class Puller {
 
     /** Downloads what the store lacks, at most {@code concurrency} at a time. */
     private void fetchAll(Reference ref, List<Descriptor> blobs) throws IOException {
-        Semaphore slots = new Semaphore(concurrency);
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<Void>> jobs = new ArrayList<>();
-            for (Descriptor d : blobs) {
-                if (store.has(d.digest())) {
-                    events.layer(d.digest(), "Already exists");
-                    continue;
-                }
-                jobs.add(pool.submit(() -> {
-                    slots.acquire();
-                    try {
-                        events.layer(d.digest(), "Pulling");
-                        client.downloadBlob(ref.repository(), d, store, (done, total) -> events.progress(d.digest(), done, total));
-                        events.layer(d.digest(), "Pull complete");
-                    } finally {
-                        slots.release();
-                    }
-                    return null;
-                }));
-            }
-            for (Future<Void> job : jobs) {
-                try {
-                    job.get();
-                } catch (ExecutionException e) {
-                    jobs.forEach(j -> j.cancel(true));
-                    if (e.getCause() instanceof IOException io) throw io;
-                    throw new IOException(e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted", e);
-                }
-            }
+        List<Descriptor> missing = new ArrayList<>();
+        for (Descriptor d : blobs) {
+            if (store.has(d.digest())) events.layer(d.digest(), "Already exists");
+            else missing.add(d);
         }
+        Parallel.forEach(missing, concurrency, d -> {
+            events.layer(d.digest(), "Pulling");
+            client.downloadBlob(ref.repository(), d, store, (done, total) -> events.progress(d.digest(), done, total));
+            events.layer(d.digest(), "Pull complete");
+        });
     }
 }

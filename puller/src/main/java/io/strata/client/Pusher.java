@@ -16,11 +16,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 
 /**
  * Pushes a stored image to a registry: each blob is checked with HEAD first, mounted from the
@@ -75,33 +70,7 @@ public final class Pusher {
     }
 
     private void pushBlobs(List<Descriptor> blobs, Reference dst, Optional<Reference> mountFrom) throws IOException {
-        Semaphore slots = new Semaphore(concurrency);
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<Void>> jobs = new ArrayList<>();
-            for (Descriptor d : blobs) {
-                jobs.add(pool.submit(() -> {
-                    slots.acquire();
-                    try {
-                        pushBlob(d, dst, mountFrom);
-                    } finally {
-                        slots.release();
-                    }
-                    return null;
-                }));
-            }
-            for (Future<Void> job : jobs) {
-                try {
-                    job.get();
-                } catch (ExecutionException e) {
-                    jobs.forEach(j -> j.cancel(true));
-                    if (e.getCause() instanceof IOException io) throw io;
-                    throw new IOException(e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted", e);
-                }
-            }
-        }
+        Parallel.forEach(blobs, concurrency, d -> pushBlob(d, dst, mountFrom));
     }
 
     private void pushBlob(Descriptor d, Reference dst, Optional<Reference> mountFrom) throws IOException {
