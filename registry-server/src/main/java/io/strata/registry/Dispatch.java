@@ -26,11 +26,11 @@ final class Dispatch {
         Reply handle(RoutingContext ctx, RequestBody body) throws Exception;
     }
 
-    static Handler<RoutingContext> blocking(Supplier<ExecutorService> executor, ResourceHandler handler) {
+    static Handler<RoutingContext> blocking(ExecutorService executor, ResourceHandler handler) {
         return ctx -> {
             Context context = ctx.vertx().getOrCreateContext();
             RequestBody body = new RequestBody(ctx.request(), context);
-            executor.get().submit(() -> {
+            executor.submit(() -> {
                 try {
                     Reply reply = handler.handle(ctx, body);
                     if (reply instanceof Reply.Streamed s && ctx.request().method() != HttpMethod.HEAD) {

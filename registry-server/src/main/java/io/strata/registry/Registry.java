@@ -23,25 +23,27 @@ public final class Registry implements Closeable {
     private final Vertx vertx;
     private final Storage storage;
     /** Storage is blocking I/O; each request's storage work runs on its own virtual thread. */
-    private final ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
+    private final ExecutorService blocking;
     private final HttpServer server;
     private final long purgeTimer;
 
-    private Registry(RegistryConfig config, Vertx vertx, Storage storage, HttpServer server, long purgeTimer) {
+    private Registry(RegistryConfig config, Vertx vertx, Storage storage, ExecutorService blocking, HttpServer server) {
         this.config = config;
         this.vertx = vertx;
         this.storage = storage;
+        this.blocking = blocking;
         this.server = server;
-        this.purgeTimer = purgeTimer;
+        long interval = config.purgeInterval().toMillis();
+        this.purgeTimer = vertx.setPeriodic(interval, interval, id -> purgeUploads());
     }
 
     /** Opens storage and starts listening; returns once the port is bound. */
     public static Registry start(RegistryConfig config) throws IOException {
         Storage storage = Storage.open(config.storageConfig());
         Vertx vertx = Vertx.vertx(new VertxOptions());
+        ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
         try {
-            Registry[] self = new Registry[1];
-            Router router = Routes.build(vertx, storage, config, () -> self[0].blocking);
+            Router router = Routes.build(vertx, storage, config, blocking);
             HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
                     .setCompressionSupported(false);
             if (config.tls().cert() != null) {
@@ -50,13 +52,12 @@ public final class Registry implements Closeable {
             }
             HttpServer server = vertx.createHttpServer(options).requestHandler(router).listen()
                     .toCompletionStage().toCompletableFuture().join();
-            long interval = config.purgeInterval().toMillis();
-            long timer = vertx.setPeriodic(interval, interval, id -> self[0].purgeUploads());
-            self[0] = new Registry(config, vertx, storage, server, timer);
+            Registry registry = new Registry(config, vertx, storage, blocking, server);
             LOG.info("Strata registry listening on {}:{} ({} storage)", config.host(), server.actualPort(),
                     config.storage().driver());
-            return self[0];
+            return registry;
         } catch (RuntimeException e) {
+            blocking.shutdown();
             vertx.close();
             storage.close();
             throw e;

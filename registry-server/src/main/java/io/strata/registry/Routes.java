@@ -8,7 +8,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -22,7 +21,7 @@ final class Routes {
     private static final Pattern SAFE_PATH = Pattern.compile("/v2/[A-Za-z0-9._/:+=-]*");
     private static final String NAME = "(?<name>[^?#]+?)";
 
-    static Router build(Vertx vertx, Storage storage, RegistryConfig config, Supplier<ExecutorService> blocking) {
+    static Router build(Vertx vertx, Storage storage, RegistryConfig config, ExecutorService blocking) {
         Router router = Router.router(vertx);
         if (Boolean.TRUE.equals(config.log().access())) router.route().handler(AccessLog::handle);
 
@@ -81,7 +80,7 @@ final class Routes {
 
         router.get("/healthz").handler(ctx -> ctx.response().end("ok\n"));
         // Ready only when storage answers.
-        router.get("/readyz").handler(ctx -> blocking.get().submit(() -> {
+        router.get("/readyz").handler(ctx -> blocking.submit(() -> {
             try {
                 storage.driver().size(Keys.CATALOG + "readyz");
                 ctx.response().end("ready\n");
