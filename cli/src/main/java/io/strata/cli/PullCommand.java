@@ -2,12 +2,8 @@ package io.strata.cli;
 
 import io.strata.client.Platform;
 import io.strata.client.Puller;
-import io.strata.oci.Digest;
 import io.strata.oci.Reference;
-import java.io.PrintStream;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,29 +27,15 @@ final class PullCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Reference ref = Reference.parse(reference);
-        PrintStream err = System.err;
-        Map<Digest, Long> lastShown = new ConcurrentHashMap<>();
-        Puller.Events events = new Puller.Events() {
-            public void layer(Digest d, String status) {
-                if (!options.quiet) err.println(d.encoded().substring(0, 12) + ": " + status);
-            }
-
-            public void progress(Digest d, long done, long total) {
-                // Plain lines, at most one per 10% of a layer, so logs stay readable.
-                if (options.quiet || total <= 0) return;
-                long step = done * 10 / total;
-                if (lastShown.getOrDefault(d, -1L) < step) {
-                    lastShown.put(d, step);
-                    err.println(d.encoded().substring(0, 12) + ": Downloading " + done + "/" + total);
-                }
-            }
-        };
-        var pulled = new Puller(options.client(ref), options.store(), concurrency, events)
-                .pull(ref, platform == null ? Platform.host() : Platform.parse(platform));
+        Puller.Pulled pulled;
+        try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
+            pulled = new Puller(options.client(ref), options.store(), concurrency, progress)
+                    .pull(ref, platform == null ? Platform.host() : Platform.parse(platform));
+        }
         if (options.json()) {
             System.out.println("{\"reference\":\"" + ref + "\",\"digest\":\"" + pulled.manifest().digest() + "\"}");
         } else {
-            if (!options.quiet) err.println("Digest: " + pulled.manifest().digest());
+            if (!options.quiet) System.err.println("Digest: " + pulled.manifest().digest());
             System.out.println(pulled.manifest().digest());
         }
         return 0;

@@ -1,8 +1,6 @@
 package io.strata.cli;
 
-import io.strata.client.Puller;
 import io.strata.client.Pusher;
-import io.strata.oci.Digest;
 import io.strata.oci.Reference;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -42,14 +40,9 @@ final class PushCommand implements Callable<Integer> {
                 .map(Reference::parse)
                 .filter(r -> r.registry().equals(dst.registry()) && !r.repository().equals(dst.repository()))
                 .findFirst();
-        Puller.Events events = new Puller.Events() {
-            public void layer(Digest d, String status) {
-                if (!options.quiet) System.err.println(d.encoded().substring(0, 12) + ": " + status);
-            }
-
-            public void progress(Digest d, long done, long total) {}
-        };
-        new Pusher(options.client(dst), store, concurrency, chunkSize, events).push(image.manifest(), dst, from);
+        try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
+            new Pusher(options.client(dst), store, concurrency, chunkSize, progress).push(image.manifest(), dst, from);
+        }
         if (options.json()) {
             System.out.println("{\"reference\":\"" + dst + "\",\"digest\":\"" + image.manifest().digest() + "\"}");
         } else {

@@ -80,6 +80,7 @@ public final class Puller {
             if (store.has(d.digest())) events.layer(d.digest(), "Already exists");
             else missing.add(d);
         }
+        for (Descriptor d : missing) events.layer(d.digest(), "Waiting");
         Parallel.forEach(missing, concurrency, d -> {
             events.layer(d.digest(), "Pulling");
             client.downloadBlob(ref.repository(), d, store, (done, total) -> events.progress(d.digest(), done, total));
