@@ -312,4 +312,38 @@ class PullPushTest {
             assertEquals(image.manifest().toString(), digestOn("127.0.0.1:" + other.port() + "/mirror/trip:v1"));
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"strata", "distribution"})
+    void anIndexPushesItsChildrenFirst(String which) throws Exception {
+        start(which);
+        // Pull both platforms of a multi-platform image, then store the index over them as one name.
+        Path layout = tmp.resolve("multi");
+        List<Digest> digests = OciLayouts.writeIndex(layout, "v1", List.of("amd64", "arm64"), 30);
+        ok("skopeo", "copy", "--quiet", "--all", "--dest-tls-verify=false", "oci:" + layout + ":v1",
+                "docker://127.0.0.1:" + registryPort + "/lib/multi:v1");
+        pull("lib/multi:v1", Platform.parse("linux/amd64"));
+        pull("lib/multi:v1", Platform.parse("linux/arm64"));
+        byte[] index = Files.readAllBytes(layout.resolve("blobs/sha256/" + digests.getFirst().encoded()));
+        store.put(digests.getFirst(), index);
+        Descriptor indexDescriptor = new Descriptor(io.strata.oci.MediaType.OCI_INDEX, digests.getFirst(), index.length);
+        store.tag("multi", indexDescriptor);
+
+        push(indexDescriptor, proxy.host() + "/copies/multi:v1", Optional.empty(), 64L * 1024 * 1024);
+        String raw = ok("skopeo", "inspect", "--raw", "--tls-verify=false", "docker://127.0.0.1:" + registryPort + "/copies/multi:v1");
+        assertEquals(digests.getFirst(), Digest.sha256(raw.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                "the index arrives byte for byte");
+        for (Digest child : digests.subList(1, 3)) {
+            assertEquals(child.toString(), digestOn("127.0.0.1:" + registryPort + "/copies/multi@" + child));
+        }
+        // Children went up before the index that needs them.
+        int lastChild = -1;
+        int indexPut = -1;
+        for (int i = 0; i < proxy.seen.size(); i++) {
+            String s = proxy.seen.get(i);
+            if (s.startsWith("PUT /v2/copies/multi/manifests/sha256:")) lastChild = i;
+            if (s.startsWith("PUT /v2/copies/multi/manifests/v1")) indexPut = i;
+        }
+        assertTrue(lastChild >= 0 && indexPut > lastChild, proxy.seen.toString());
+    }
 }
