@@ -346,4 +346,31 @@ class PullPushTest {
         }
         assertTrue(lastChild >= 0 && indexPut > lastChild, proxy.seen.toString());
     }
+
+    @Test
+    void dockerSchema2ImagesPull() throws Exception {
+        start("distribution");
+        Path layout = tmp.resolve("v2s2");
+        OciLayouts.write(layout, "v1", 2, 10_000, 31);
+        ok("skopeo", "copy", "--quiet", "--format", "v2s2", "--dest-tls-verify=false", "oci:" + layout + ":v1",
+                "docker://127.0.0.1:" + registryPort + "/lib/docker:v1");
+        String onRegistry = digestOn("127.0.0.1:" + registryPort + "/lib/docker:v1");
+        var pulled = pull("lib/docker:v1", Platform.host());
+        assertEquals(io.strata.oci.MediaType.DOCKER_MANIFEST, pulled.manifest().mediaType());
+        assertEquals(onRegistry, pulled.manifest().digest().toString());
+    }
+
+    @Test
+    void umociUnpacksFromTheStore() throws Exception {
+        start("strata");
+        ExternalTool.require("umoci");
+        publish("lib/unpack", 2, 32);
+        pull("lib/unpack:v1", Platform.host());
+        Path bundle = tmp.resolve("bundle");
+        ok("umoci", "unpack", "--image", store.root() + ":" + proxy.host() + "/lib/unpack:v1", bundle.toString());
+        for (int i = 0; i < 2; i++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(OciLayouts.fileContent(i, 200_000, 32),
+                    Files.readAllBytes(bundle.resolve("rootfs/layer" + i + "/file.bin")), "layer " + i + " byte for byte");
+        }
+    }
 }
