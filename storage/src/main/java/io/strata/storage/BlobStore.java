@@ -56,7 +56,8 @@ public final class BlobStore {
     /** Stores small content held in memory (manifests); the digest is computed here, so it is verified. */
     public BlobInfo put(byte[] content) {
         Digest d = Digest.sha256(content);
-        io(() -> driver.putIfAbsent(Keys.blob(d), content));
+        // Pushing the same manifest again is common; a stat spares the write (and its fsync).
+        if (stat(d).isEmpty()) io(() -> driver.putIfAbsent(Keys.blob(d), content));
         return new BlobInfo(d, content.length);
     }
 

@@ -50,12 +50,23 @@ public final class Repositories {
         if (blobs.stat(digest).isEmpty()) throw new StorageException.BlobUnknown(digest);
         io(() -> {
             driver.put(Keys.layerLink(repo, digest), digest.toString().getBytes(StandardCharsets.UTF_8));
-            return driver.putIfAbsent(Keys.catalogMarker(repo), new byte[0]);
+            markInCatalog(repo);
+            return null;
         });
     }
 
+    /**
+     * Records that the repository has content. A stat first: every upload commit and manifest push
+     * comes here, and the marker almost always exists, where a conditional write would cost an fsync
+     * (filesystem) or a PUT and a GET (S3).
+     */
+    private void markInCatalog(RepositoryName repo) throws IOException {
+        String marker = Keys.catalogMarker(repo);
+        if (driver.size(marker).isEmpty()) driver.putIfAbsent(marker, new byte[0]);
+    }
+
     public boolean hasBlob(RepositoryName repo, Digest digest) {
-        return io(() -> driver.size(Keys.layerLink(repo, digest))).isPresent() && blobs.stat(digest).isPresent();
+        return statBlob(repo, digest).isPresent();
     }
 
     /** The blob if the repository may serve it. */
@@ -85,7 +96,8 @@ public final class Repositories {
                 driver.put(Keys.referrer(repo, subject, blob.digest()), JSON.writeValueAsBytes(asReferrer));
             }
             if (tag != null) driver.put(Keys.tag(repo, tag), blob.digest().toString().getBytes(StandardCharsets.UTF_8));
-            return driver.putIfAbsent(Keys.catalogMarker(repo), new byte[0]);
+            markInCatalog(repo);
+            return null;
         });
         return link;
     }
