@@ -46,7 +46,7 @@ final class UploadHandler {
             Digest digest = Requests.digest(digestParam);
             Uploads.UploadStatus session = storage.uploads().start(name.value());
             try {
-                append(ctx, session.id(), 0, body);
+                append(ctx, name, session, body);
                 BlobStore.BlobInfo info = storage.uploads().commit(session.id(), digest, expectedLength(ctx));
                 storage.repositories().linkBlob(name, info.digest());
                 return created(name, info.digest());
@@ -65,7 +65,6 @@ final class UploadHandler {
         RepositoryName name = Requests.name(ctx);
         Uploads.UploadStatus session = session(name, ctx.pathParam("uuid"));
         ByteRange range = ByteRange.forChunk(ctx.request().getHeader("Content-Range"));
-        long offset = session.offset();
         if (range != null) {
             if (range.first() != session.offset()) throw outOfOrder(name, session);
             long length = Requests.contentLength(ctx);
@@ -75,7 +74,7 @@ final class UploadHandler {
                         null, progress(name, session));
             }
         }
-        Uploads.UploadStatus after = append(ctx, session.id(), offset, body);
+        Uploads.UploadStatus after = append(ctx, name, session, body);
         return new Reply.Empty(202, progress(name, after));
     }
 
@@ -90,7 +89,7 @@ final class UploadHandler {
         ByteRange range = ByteRange.forChunk(ctx.request().getHeader("Content-Range"));
         if (range != null && range.first() != session.offset()) throw outOfOrder(name, session);
         // The PUT may carry the last chunk.
-        append(ctx, session.id(), session.offset(), body);
+        append(ctx, name, session, body);
         BlobStore.BlobInfo info = storage.uploads().commit(session.id(), digest, OptionalLong.empty());
         storage.repositories().linkBlob(name, info.digest());
         return created(name, info.digest());
@@ -115,13 +114,18 @@ final class UploadHandler {
         return s;
     }
 
-    /** Appends the request body, unless it is empty; a wrong offset becomes 416 with the session's Range. */
-    private Uploads.UploadStatus append(RoutingContext ctx, String id, long offset, InputStream body) {
-        RepositoryName name = Requests.name(ctx);
+    /**
+     * Appends the request body at the session's offset, unless the request says it has none (docker's
+     * closing PUT): an empty append would still cost a driver write and a state write. A wrong offset
+     * becomes 416 with the session's Range.
+     */
+    private Uploads.UploadStatus append(RoutingContext ctx, RepositoryName name, Uploads.UploadStatus session,
+                                        InputStream body) {
+        if (Requests.contentLength(ctx) == 0) return session;
         try {
-            return storage.uploads().append(id, offset, body);
+            return storage.uploads().append(session.id(), session.offset(), body);
         } catch (StorageException.OffsetMismatch e) {
-            throw outOfOrder(name, storage.uploads().status(id));
+            throw outOfOrder(name, storage.uploads().status(session.id()));
         }
     }
 
