@@ -1,5 +1,6 @@
 package io.strata.cli;
 
+import io.strata.client.Puller;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Reference;
@@ -22,7 +23,7 @@ record LocalImage(String name, Descriptor manifest) {
     /** The name strata pull gives a reference, or null when the text is no reference. */
     static String normalise(String text) {
         try {
-            return Reference.parse(text).withDigest(null).toString();
+            return Puller.nameOf(Reference.parse(text));
         } catch (IllegalArgumentException e) {
             return null;
         }

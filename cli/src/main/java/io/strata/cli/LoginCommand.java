@@ -81,8 +81,7 @@ final class LoginCommand {
             if (password == null || password.isEmpty()) throw new IllegalArgumentException("no password given");
             String host = host(registry);
             Credentials c = new Credentials(username, password);
-            String api = host.equals(Reference.DOCKER_HUB) ? "registry-1.docker.io" : host;
-            new RegistryClient(api, options.insecure, Optional.of(c), 2).ping();
+            new RegistryClient(Reference.apiHost(host), options.insecure, Optional.of(c), 2).ping();
             save(host, c);
             System.err.println("Login Succeeded (credentials in " + file() + ")");
             return 0;

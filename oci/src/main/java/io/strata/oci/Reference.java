@@ -63,6 +63,11 @@ public record Reference(String registry, RepositoryName repository, Tag tag, Dig
 
     /** The host that serves the registry API (Docker Hub's differs from its name). */
     public String apiHost() {
+        return apiHost(registry);
+    }
+
+    /** The API host of a registry name, e.g. docker.io's is registry-1.docker.io. */
+    public static String apiHost(String registry) {
         return registry.equals(DOCKER_HUB) ? "registry-1.docker.io" : registry;
     }
 
@@ -73,11 +78,6 @@ public record Reference(String registry, RepositoryName repository, Tag tag, Dig
 
     public Reference withDigest(Digest d) {
         return new Reference(registry, repository, tag, d);
-    }
-
-    /** The same repository on another registry or name, keeping tag and digest. */
-    public Reference withRepository(String registry, RepositoryName repository) {
-        return new Reference(registry, repository, tag, digest);
     }
 
     /** The familiar form: {@code host/path:tag@digest}, tag or digest omitted when absent. */

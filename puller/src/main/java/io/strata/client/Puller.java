@@ -58,8 +58,13 @@ public final class Puller {
         fetchAll(ref, blobs);
         store.put(manifest.digest(), manifest.content());
         Descriptor stored = manifest.descriptor();
-        store.tag(ref.withDigest(null).toString(), stored);
+        store.tag(nameOf(ref), stored);
         return new Pulled(ref, stored);
+    }
+
+    /** The name a pulled image gets in the store: the reference without its digest, e.g. {@code host/repo:tag}. */
+    public static String nameOf(Reference ref) {
+        return ref.withDigest(null).toString();
     }
 
     private static Descriptor choose(RegistryClient.Manifest index, Platform platform, Reference ref) throws IOException {

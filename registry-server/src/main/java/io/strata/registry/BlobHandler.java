@@ -20,7 +20,7 @@ final class BlobHandler {
 
     Reply get(RoutingContext ctx, RequestBody body) {
         RepositoryName name = Requests.name(ctx);
-        Digest digest = Requests.digest(ctx.pathParam("digest"));
+        Digest digest = Digest.parse(ctx.pathParam("digest"));
         BlobStore.BlobInfo blob = storage.repositories().statBlob(name, digest)
                 .orElseThrow(() -> new RegistryException(ErrorCode.BLOB_UNKNOWN, "blob unknown to repository " + name,
                         Map.of("digest", digest.toString())));
@@ -52,7 +52,7 @@ final class BlobHandler {
     /** Removes the repository's link; the bytes stay while other repositories link them (GC reclaims the rest). */
     Reply delete(RoutingContext ctx, RequestBody body) {
         RepositoryName name = Requests.name(ctx);
-        Digest digest = Requests.digest(ctx.pathParam("digest"));
+        Digest digest = Digest.parse(ctx.pathParam("digest"));
         if (!storage.repositories().unlinkBlob(name, digest)) {
             throw new RegistryException(ErrorCode.BLOB_UNKNOWN, "blob unknown to repository " + name,
                     Map.of("digest", digest.toString()));

@@ -33,7 +33,6 @@ final class Failures {
             case StorageException.DigestMismatch e -> new RegistryException(ErrorCode.DIGEST_INVALID, e.getMessage());
             case StorageException.SizeMismatch e -> new RegistryException(ErrorCode.SIZE_INVALID, e.getMessage());
             case StorageException.ManifestUnknown e -> new RegistryException(ErrorCode.MANIFEST_UNKNOWN, e.getMessage());
-            case StorageException.NameUnknown e -> new RegistryException(ErrorCode.NAME_UNKNOWN, e.getMessage());
             case StorageException.OffsetMismatch e -> new RegistryException(ErrorCode.RANGE_INVALID, 416, e.getMessage(),
                     Map.of("size", e.currentSize()), Map.of());
             default -> null;

@@ -43,7 +43,7 @@ final class ManifestHandler {
         String reference = ctx.pathParam("reference");
         Digest digest;
         if (isDigest(reference)) {
-            digest = Requests.digest(reference);
+            digest = Digest.parse(reference);
         } else {
             Tag tag = Tag.of(reference);
             digest = storage.repositories().resolveTag(name, tag).orElseThrow(() -> unknown(name, reference));
@@ -72,7 +72,7 @@ final class ManifestHandler {
         RepositoryName name = Requests.name(ctx);
         String reference = ctx.pathParam("reference");
         Tag tag = isDigest(reference) ? null : Tag.of(reference);
-        Digest byDigest = isDigest(reference) ? Requests.digest(reference) : null;
+        Digest byDigest = isDigest(reference) ? Digest.parse(reference) : null;
         if (Requests.contentLength(ctx) > maxBytes) throw tooLarge();
         byte[] content;
         try {
@@ -144,7 +144,7 @@ final class ManifestHandler {
         RepositoryName name = Requests.name(ctx);
         String reference = ctx.pathParam("reference");
         if (isDigest(reference)) {
-            Digest digest = Requests.digest(reference);
+            Digest digest = Digest.parse(reference);
             if (storage.repositories().manifestLink(name, digest).isEmpty()) throw unknown(name, reference);
             storage.repositories().deleteManifest(name, digest);
         } else {

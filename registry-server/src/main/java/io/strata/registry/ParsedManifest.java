@@ -28,10 +28,6 @@ record ParsedManifest(
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    boolean isIndex() {
-        return MediaType.INDEXES.contains(mediaType);
-    }
-
     /** The artifactType the referrers API reports (spec: the manifest's own, else its config's media type). */
     String referrerArtifactType() {
         if (artifactType != null) return artifactType;

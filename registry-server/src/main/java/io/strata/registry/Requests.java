@@ -1,6 +1,5 @@
 package io.strata.registry;
 
-import io.strata.oci.Digest;
 import io.strata.oci.RepositoryName;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
@@ -11,10 +10,6 @@ final class Requests {
 
     static RepositoryName name(RoutingContext ctx) {
         return RepositoryName.of(ctx.pathParam("name"));
-    }
-
-    static Digest digest(String text) {
-        return Digest.parse(text);
     }
 
     /** A query parameter that may appear at most once; null when absent. */

@@ -32,7 +32,7 @@ final class UploadHandler {
         String from = Requests.query(ctx, "from");
         String digestParam = Requests.query(ctx, "digest");
         if (mount != null) {
-            Digest digest = Requests.digest(mount);
+            Digest digest = Digest.parse(mount);
             if (from != null) {
                 RepositoryName source = RepositoryName.of(from);
                 if (storage.repositories().hasBlob(source, digest)) {
@@ -43,7 +43,7 @@ final class UploadHandler {
             // Not mountable: fall back to an ordinary upload session (spec: 202).
         } else if (digestParam != null) {
             // Monolithic upload: the body is the whole blob.
-            Digest digest = Requests.digest(digestParam);
+            Digest digest = Digest.parse(digestParam);
             Uploads.UploadStatus session = storage.uploads().start(name.value());
             try {
                 append(ctx, name, session, body);
@@ -85,7 +85,7 @@ final class UploadHandler {
         if (digestParam == null) {
             throw new RegistryException(ErrorCode.DIGEST_INVALID, "the final PUT of an upload needs ?digest=");
         }
-        Digest digest = Requests.digest(digestParam);
+        Digest digest = Digest.parse(digestParam);
         ByteRange range = ByteRange.forChunk(ctx.request().getHeader("Content-Range"));
         if (range != null && range.first() != session.offset()) throw outOfOrder(name, session);
         // The PUT may carry the last chunk.

@@ -40,10 +40,6 @@ public final class Keys {
         return BLOBS + digestPath(d) + "/data";
     }
 
-    public static String blobsOf(Digest d) {
-        return BLOBS + d.algorithm().id() + "/";
-    }
-
     /** sha256/ab/abcd…: a two-character fan-out keeps directories small on filesystems. */
     private static String digestPath(Digest d) {
         return d.algorithm().id() + "/" + d.encoded().substring(0, 2) + "/" + d.encoded();

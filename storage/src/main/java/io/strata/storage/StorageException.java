@@ -59,11 +59,4 @@ public sealed class StorageException extends RuntimeException {
             super("manifest unknown: " + repository + ":" + reference);
         }
     }
-
-    /** The repository has no content at all. */
-    public static final class NameUnknown extends StorageException {
-        public NameUnknown(String repository) {
-            super("repository name not known to registry: " + repository);
-        }
-    }
 }

@@ -8,7 +8,6 @@ import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -60,10 +59,6 @@ public final class LayoutStore {
 
     public byte[] read(Digest d) throws IOException {
         return Files.readAllBytes(blobPath(d));
-    }
-
-    public InputStream open(Digest d) throws IOException {
-        return Files.newInputStream(blobPath(d));
     }
 
     /** Stores small content held in memory (manifests, configs), verified against {@code expected}. */
