@@ -1,28 +1,36 @@
 package io.strata.cli;
 
 import io.strata.client.GarbageCollector;
+import io.strata.snapshots.Native;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** strata gc: removes blobs that no image in the store references. */
-@Command(name = "gc", mixinStandardHelpOptions = true, description = "Remove blobs no stored image uses.")
+/** strata gc: removes blobs and snapshots that no image in the store and no pull in progress uses. */
+@Command(name = "gc", mixinStandardHelpOptions = true, description = "Remove blobs and snapshots no stored image uses.")
 final class GcCommand implements Callable<Integer> {
     @Mixin
     ClientOptions options;
 
-    @Option(names = "--grace", paramLabel = "MINUTES", description = "Keep blobs younger than this, for pulls in progress (default 60).")
-    long graceMinutes = 60;
+    @Option(names = "--grace", paramLabel = "MINUTES",
+            description = "Also keep blobs younger than this (default 0: pulls in progress are protected by their leases).")
+    long graceMinutes = 0;
 
     @Override
     public Integer call() throws Exception {
-        var result = GarbageCollector.collect(options.store(), Duration.ofMinutes(graceMinutes));
+        var store = options.store();
+        // Snapshots are only touched as root (their files belong to the images' owners); blobs always.
+        var snapshotter = Native.isRoot() ? UnpackOptions.snapshotter(store) : null;
+        var result = GarbageCollector.collect(store, snapshotter, Duration.ofMinutes(graceMinutes));
         if (options.json()) {
-            System.out.println("{\"removed\":" + result.removed() + ",\"bytes\":" + result.bytes() + "}");
+            System.out.println("{\"removed\":" + result.removed() + ",\"bytes\":" + result.bytes()
+                    + ",\"snapshotsRemoved\":" + result.snapshotsRemoved() + "}");
         } else {
-            System.out.println("removed " + result.removed() + " blobs, " + result.bytes() + " bytes");
+            System.out.println("removed " + result.removed() + " blobs, " + result.bytes() + " bytes, "
+                    + result.snapshotsRemoved() + " snapshots");
+            for (String k : result.kept()) System.err.println("kept: " + k);
         }
         return 0;
     }

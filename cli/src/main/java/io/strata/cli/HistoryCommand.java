@@ -3,7 +3,10 @@ package io.strata.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import io.strata.oci.Digest;
+import io.strata.oci.Descriptor;
+import io.strata.oci.ImageConfig;
+import io.strata.oci.Manifest;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,23 +26,23 @@ final class HistoryCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         var store = options.store();
-        JsonNode manifest = JSON.readTree(store.read(LocalImage.find(store, reference).manifest().digest()));
-        JsonNode config = JSON.readTree(store.read(Digest.parse(manifest.path("config").path("digest").asText())));
-        JsonNode layers = manifest.path("layers");
+        Manifest manifest = Manifest.parse(store.read(LocalImage.find(store, reference).manifest().digest()));
+        ImageConfig config = ImageConfig.parse(store.read(manifest.config().digest()));
+        List<Descriptor> layers = manifest.layers();
+        List<ImageConfig.History> history = config.history();
         ArrayNode rows = JSON.createArrayNode();
         int layer = 0;
-        JsonNode history = config.path("history");
         int steps = Math.max(history.size(), layers.size());
         for (int i = 0; i < steps; i++) {
-            JsonNode h = i < history.size() ? history.get(i) : JSON.createObjectNode();
-            boolean empty = h.path("empty_layer").asBoolean(false) || (history.size() > 0 && layer >= layers.size());
+            ImageConfig.History h = i < history.size() ? history.get(i) : new ImageConfig.History(null, null, null, null, false);
+            boolean empty = h.emptyLayer() || (!history.isEmpty() && layer >= layers.size());
             var row = rows.addObject();
-            row.put("created", h.path("created").asText(""));
-            row.put("createdBy", h.path("created_by").asText(""));
-            row.put("comment", h.path("comment").asText(""));
+            row.put("created", h.created() == null ? "" : h.created());
+            row.put("createdBy", h.createdBy() == null ? "" : h.createdBy());
+            row.put("comment", h.comment() == null ? "" : h.comment());
             if (!empty && layer < layers.size()) {
-                row.put("digest", layers.get(layer).path("digest").asText());
-                row.put("size", layers.get(layer).path("size").asLong());
+                row.put("digest", layers.get(layer).digest().toString());
+                row.put("size", layers.get(layer).size());
                 layer++;
             } else {
                 row.put("size", 0);

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
+import io.strata.oci.Manifest;
+import io.strata.oci.MediaType;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,8 +33,10 @@ final class InspectCommand implements Callable<Integer> {
         out.put("digest", manifest.digest().toString());
         out.put("mediaType", manifest.mediaType());
         out.set("manifest", body);
-        String config = body.path("config").path("digest").asText(null);
-        if (config != null) out.set("config", JSON.readTree(store.read(Digest.parse(config))));
+        if (!MediaType.INDEXES.contains(manifest.mediaType())) {
+            Digest config = Manifest.parse(store.read(manifest.digest())).config().digest();
+            if (store.has(config)) out.set("config", JSON.readTree(store.read(config)));
+        }
         System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out));
         return 0;
     }

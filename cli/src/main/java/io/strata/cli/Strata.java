@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
         versionProvider = Strata.Version.class,
         description = "Container image distribution: an OCI registry and a client.",
         subcommands = {ServeCommand.class, PullCommand.class, PushCommand.class, ImagesCommand.class, InspectCommand.class,
-                TagCommand.class, RmiCommand.class, HistoryCommand.class, GcCommand.class, LoginCommand.Login.class,
+                TagCommand.class, RmiCommand.class, HistoryCommand.class, GcCommand.class,
+                UnpackCommand.class, MountCommand.class, MountCommand.Umount.class, SnapshotsCommand.class, LoginCommand.Login.class,
                 LoginCommand.Logout.class,
                 CommandLine.HelpCommand.class})
 public final class Strata {

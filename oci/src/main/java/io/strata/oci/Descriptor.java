@@ -37,8 +37,8 @@ public record Descriptor(
         this(mediaType, digest, size, null, null, null, null);
     }
 
-    /** The platform an index entry was built for (image-index.md). */
-    @JsonInclude(JsonInclude.Include.NON_EMPTY)
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Platform(String architecture, String os, String variant) {}
+    /** The same descriptor with other annotations. */
+    public Descriptor withAnnotations(Map<String, String> newAnnotations) {
+        return new Descriptor(mediaType, digest, size, urls, newAnnotations, artifactType, platform);
+    }
 }

@@ -50,6 +50,17 @@ public record Digest(DigestAlgorithm algorithm, String encoded) implements Compa
         return of(DigestAlgorithm.SHA256, DigestAlgorithm.SHA256.newMessageDigest().digest(content));
     }
 
+    /** The digest of {@code content} under this digest's algorithm. */
+    public Digest compute(byte[] content) {
+        return of(algorithm, algorithm.newMessageDigest().digest(content));
+    }
+
+    /** Checks that {@code content} hashes to this digest; the one place small content is verified. */
+    public void verify(byte[] content) throws DigestMismatchException {
+        Digest actual = compute(content);
+        if (!actual.equals(this)) throw new DigestMismatchException("content", this, actual);
+    }
+
     @JsonValue
     @Override
     public String toString() {

@@ -1,25 +1,31 @@
 package io.strata.client;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strata.client.remote.RegistryClient;
+import io.strata.client.store.Leases;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
+import io.strata.oci.ImageConfig;
+import io.strata.oci.Index;
+import io.strata.oci.Manifest;
 import io.strata.oci.MediaType;
+import io.strata.oci.Platform;
 import io.strata.oci.Reference;
+import io.strata.snapshots.Applier;
+import io.strata.snapshots.OverlaySnapshotter;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Pulls an image into the local store: resolves the reference, picks the platform from an index,
- * fetches config and layers concurrently (skipping what the store has), verifies every digest, and
- * names the image only once all it needs is stored.
+ * fetches config and layers concurrently (skipping what the store has), verifies every digest and,
+ * unless asked not to, unpacks the layers into snapshots as they arrive, in the same pass. The
+ * image is named only once everything it needs is stored; a lease keeps gc off it meanwhile.
  */
 public final class Puller {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /** What a pull tells the user as it goes. */
     public interface Events {
         void layer(Digest digest, String status);
@@ -27,39 +33,75 @@ public final class Puller {
         void progress(Digest digest, long done, long total);
     }
 
+    /** Unpacking into snapshots; empty for a pull that only stores blobs. */
+    public record Unpack(OverlaySnapshotter snapshotter, Applier.Limits limits) {}
+
     private final RegistryClient client;
     private final LayoutStore store;
     private final int concurrency;
     private final Events events;
+    private final Optional<Unpack> unpack;
 
     public Puller(RegistryClient client, LayoutStore store, int concurrency, Events events) {
+        this(client, store, concurrency, events, Optional.empty());
+    }
+
+    public Puller(RegistryClient client, LayoutStore store, int concurrency, Events events, Optional<Unpack> unpack) {
         if (concurrency < 1) throw new IllegalArgumentException("concurrency must be at least 1");
         this.client = client;
         this.store = store;
         this.concurrency = concurrency;
         this.events = events;
+        this.unpack = unpack;
     }
 
-    /** The image pulled: the manifest stored and named. */
-    public record Pulled(Reference reference, Descriptor manifest) {}
+    /** The image pulled: the manifest stored and named; {@code unpacked} counts layers unpacked now. */
+    public record Pulled(Reference reference, Descriptor manifest, int unpacked) {}
 
     public Pulled pull(Reference ref, Platform platform) throws IOException {
-        RegistryClient.Manifest top = client.manifest(ref.repository(), ref.manifestReference());
-        RegistryClient.Manifest manifest = top;
-        if (MediaType.INDEXES.contains(top.mediaType())) {
-            Descriptor chosen = choose(top, platform, ref);
-            manifest = client.manifest(ref.repository(), chosen.digest().toString());
-            if (MediaType.INDEXES.contains(manifest.mediaType())) throw new IOException("nested indexes are not supported");
+        RegistryClient.Fetched fetched = client.manifest(ref.repository(), ref.manifestReference());
+        if (MediaType.INDEXES.contains(fetched.mediaType())) {
+            Index index = Index.parse(fetched.content());
+            Descriptor chosen = index.select(platform).orElseThrow(() -> new IOException(
+                    "no " + platform + " image in " + ref + " (it has: " + String.join(", ", index.platforms()) + ")"));
+            fetched = client.manifest(ref.repository(), chosen.digest().toString());
+            if (MediaType.INDEXES.contains(fetched.mediaType())) throw new IOException("nested indexes are not supported");
         }
-        JsonNode body = JSON.readTree(manifest.content());
-        List<Descriptor> blobs = new ArrayList<>();
-        blobs.add(JSON.treeToValue(body.path("config"), Descriptor.class));
-        for (JsonNode layer : body.path("layers")) blobs.add(JSON.treeToValue(layer, Descriptor.class));
-        fetchAll(ref, blobs);
-        store.put(manifest.digest(), manifest.content());
-        Descriptor stored = manifest.descriptor();
-        store.tag(nameOf(ref), stored);
-        return new Pulled(ref, stored);
+        Manifest manifest = Manifest.parse(fetched.content());
+        int unpacked = 0;
+        try (Leases.Lease lease = store.leases().acquire("pull " + ref)) {
+            List<Digest> blobs = new ArrayList<>();
+            blobs.add(fetched.digest());
+            for (Descriptor d : manifest.blobs()) blobs.add(d.digest());
+            lease.add(blobs, List.of());
+            if (unpack.isPresent()) {
+                ImageConfig config = ImageConfig.parse(fetchSmall(ref, manifest.config()));
+                Unpacker unpacker = new Unpacker(unpack.get().snapshotter(), unpack.get().limits(), concurrency, events);
+                unpacked = unpacker.unpack(manifest, config, layer -> open(ref, layer), lease).unpacked();
+                // Layers whose snapshot existed may still lack their blob in the store (the store keeps every blob).
+                fetchAll(ref, manifest.layers());
+            } else {
+                fetchAll(ref, manifest.blobs());
+            }
+            store.put(fetched.digest(), fetched.content());
+            Descriptor stored = fetched.descriptor();
+            store.tag(nameOf(ref), stored);
+            return new Pulled(ref, stored, unpacked);
+        }
+    }
+
+    /** The config (small, read whole): from the store, else fetched, verified and stored. */
+    private byte[] fetchSmall(Reference ref, Descriptor d) throws IOException {
+        if (store.has(d.digest())) return store.read(d.digest());
+        byte[] content = client.blobBytes(ref.repository(), d);
+        store.put(d.digest(), content);
+        return content;
+    }
+
+    /** A layer's bytes: the stored blob, or a download that stores it as it streams. */
+    private java.io.InputStream open(Reference ref, Descriptor layer) throws IOException {
+        if (store.has(layer.digest())) return Files.newInputStream(store.blobPath(layer.digest()));
+        return client.openBlob(ref.repository(), layer, store, (done, total) -> events.progress(layer.digest(), done, total));
     }
 
     /** The name a pulled image gets in the store: the reference without its digest, e.g. {@code host/repo:tag}. */
@@ -67,23 +109,15 @@ public final class Puller {
         return ref.withDigest(null).toString();
     }
 
-    private static Descriptor choose(RegistryClient.Manifest index, Platform platform, Reference ref) throws IOException {
-        List<String> offered = new ArrayList<>();
-        for (JsonNode m : JSON.readTree(index.content()).path("manifests")) {
-            Descriptor d = JSON.treeToValue(m, Descriptor.class);
-            if (platform.matches(d.platform())) return d;
-            if (d.platform() != null) offered.add(d.platform().os() + "/" + d.platform().architecture()
-                    + (d.platform().variant() == null ? "" : "/" + d.platform().variant()));
-        }
-        throw new IOException("no " + platform + " image in " + ref + " (it has: " + String.join(", ", offered) + ")");
-    }
-
     /** Downloads what the store lacks, at most {@code concurrency} at a time. */
     private void fetchAll(Reference ref, List<Descriptor> blobs) throws IOException {
         List<Descriptor> missing = new ArrayList<>();
         for (Descriptor d : blobs) {
-            if (store.has(d.digest())) events.layer(d.digest(), "Already exists");
-            else missing.add(d);
+            if (store.has(d.digest())) {
+                if (unpack.isEmpty()) events.layer(d.digest(), "Already exists");
+            } else if (missing.stream().noneMatch(m -> m.digest().equals(d.digest()))) {
+                missing.add(d);
+            }
         }
         for (Descriptor d : missing) events.layer(d.digest(), "Waiting");
         Parallel.forEach(missing, concurrency, d -> {

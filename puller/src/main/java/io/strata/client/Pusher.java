@@ -1,11 +1,11 @@
 package io.strata.client;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strata.client.remote.RegistryClient;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
+import io.strata.oci.Index;
+import io.strata.oci.Manifest;
 import io.strata.oci.MediaType;
 import io.strata.oci.Reference;
 import java.io.IOException;
@@ -13,7 +13,6 @@ import java.net.http.HttpRequest;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -23,8 +22,6 @@ import java.util.Optional;
  * manifest. An index pushes its children first.
  */
 public final class Pusher {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final RegistryClient client;
     private final LayoutStore store;
     private final int concurrency;
@@ -51,20 +48,15 @@ public final class Pusher {
     private void pushManifest(Descriptor manifest, Reference dst, Optional<Reference> mountFrom, String reference)
             throws IOException {
         byte[] content = store.read(manifest.digest());
-        JsonNode body = JSON.readTree(content);
         if (MediaType.INDEXES.contains(manifest.mediaType())) {
-            for (JsonNode child : body.path("manifests")) {
-                Descriptor d = JSON.treeToValue(child, Descriptor.class);
+            for (Descriptor d : Index.parse(content).manifests()) {
                 if (!store.has(d.digest())) {
                     throw new IOException("index entry " + d.digest() + " is not in the local store (pull it with --platform)");
                 }
                 pushManifest(d, dst, mountFrom, d.digest().toString());
             }
         } else {
-            List<Descriptor> blobs = new ArrayList<>();
-            blobs.add(JSON.treeToValue(body.path("config"), Descriptor.class));
-            for (JsonNode layer : body.path("layers")) blobs.add(JSON.treeToValue(layer, Descriptor.class));
-            pushBlobs(blobs, dst, mountFrom);
+            pushBlobs(Manifest.parse(content).blobs(), dst, mountFrom);
         }
         client.putManifest(dst.repository(), reference, manifest.mediaType(), content, manifest.digest());
     }

@@ -12,6 +12,7 @@ import io.strata.client.remote.RegistryClient;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
+import io.strata.oci.Platform;
 import io.strata.oci.Reference;
 import io.strata.registry.DistributionRegistry;
 import io.strata.registry.ExternalTool;

@@ -26,6 +26,15 @@ public final class ExternalTool {
         Assumptions.abort(message);
     }
 
+    /** Mounts, device nodes and trusted.* xattrs need root: in CI (which runs as root) its absence fails the test. */
+    public static void requireRoot() {
+        if ("root".equals(System.getProperty("user.name"))) return;
+        String message = "this test needs root (mounts, device nodes, trusted.* xattrs); CI runs as root";
+        if ("true".equals(System.getenv("CI"))) throw new AssertionError(message);
+        System.err.println("SKIPPED: " + message);
+        Assumptions.abort(message);
+    }
+
     public record Result(int exit, String out, String err) {}
 
     public static Result run(List<String> command) throws IOException, InterruptedException {

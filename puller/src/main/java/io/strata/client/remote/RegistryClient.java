@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
+import io.strata.oci.DigestMismatchException;
 import io.strata.oci.MediaType;
 import io.strata.oci.Reference;
 import io.strata.oci.RepositoryName;
@@ -64,15 +65,15 @@ public final class RegistryClient {
         return host;
     }
 
-    /** A fetched manifest: its bytes, media type and (verified) digest. */
-    public record Manifest(byte[] content, String mediaType, Digest digest) {
+    /** A fetched manifest or index: its bytes, media type and (verified) digest. */
+    public record Fetched(byte[] content, String mediaType, Digest digest) {
         public Descriptor descriptor() {
             return new Descriptor(mediaType, digest, content.length);
         }
     }
 
     /** Fetches a manifest by tag or digest and verifies it (by the digest asked for, else the header). */
-    public Manifest manifest(RepositoryName repo, String reference) throws IOException {
+    public Fetched manifest(RepositoryName repo, String reference) throws IOException {
         String scope = pullScope(repo);
         HttpResponse<InputStream> r = send(scope, () -> HttpRequest.newBuilder(uri(repo, "/manifests/" + reference))
                 .header("Accept", ACCEPT).GET());
@@ -88,8 +89,7 @@ public final class RegistryClient {
         Digest digest = Digest.sha256(content);
         if (reference.contains(":")) {
             Digest asked = Digest.parse(reference);
-            Digest actual = Digest.of(asked.algorithm(), asked.algorithm().newMessageDigest().digest(content));
-            if (!actual.equals(asked)) throw new IOException("manifest " + asked + " came back as " + actual);
+            asked.verify(content);
             digest = asked;
         } else {
             Optional<String> header = r.headers().firstValue("Docker-Content-Digest");
@@ -97,7 +97,7 @@ public final class RegistryClient {
                 throw new IOException("manifest " + reference + " does not match its Docker-Content-Digest");
             }
         }
-        return new Manifest(content, type, digest);
+        return new Fetched(content, type, digest);
     }
 
     /** Small blobs (configs) into memory, verified. */
@@ -108,8 +108,7 @@ public final class RegistryClient {
         try (InputStream in = r.body()) {
             content = in.readNBytes((int) d.size() + 1);
         }
-        Digest actual = Digest.of(d.digest().algorithm(), d.digest().algorithm().newMessageDigest().digest(content));
-        if (!actual.equals(d.digest())) throw new LayoutStore.DigestMismatchException(d.digest(), actual);
+        d.digest().verify(content);
         return content;
     }
 
@@ -123,36 +122,32 @@ public final class RegistryClient {
      * the digest, and discards and refetches content that does not match.
      */
     public void downloadBlob(RepositoryName repo, Descriptor d, LayoutStore store, Progress progress) throws IOException {
-        IOException last = null;
-        try (LayoutStore.Ingest ingest = store.ingest(d.digest())) {
-            for (int attempt = 1; attempt <= attempts; attempt++) {
-                try {
-                    long from = ingest.offset();
-                    if (from > d.size()) ingest.reset();
-                    if (ingest.offset() < d.size() || d.size() == 0) {
-                        long start = ingest.offset();
-                        HttpResponse<InputStream> r = send(pullScope(repo), () -> {
-                            HttpRequest.Builder b = HttpRequest.newBuilder(uri(repo, "/blobs/" + d.digest())).GET();
-                            if (start > 0) b.header("Range", "bytes=" + start + "-");
-                            return b;
-                        });
-                        if (start > 0 && r.statusCode() != 206) ingest.reset(); // the server sent the whole blob
-                        try (InputStream in = new ProgressStream(r.body(), ingest.offset(), d.size(), progress)) {
-                            ingest.append(in);
-                        }
-                    }
-                    ingest.commit();
-                    return;
-                } catch (LayoutStore.DigestMismatchException e) {
-                    last = e; // reset already: fetch it again from the start
-                } catch (IOException e) {
-                    if (e instanceof RegistryException re && re.status() < 500 && re.status() != 429) throw e;
-                    last = e; // keep what arrived; the next attempt resumes from there
-                }
-                backoff(attempt, null);
+        for (int attempt = 1; ; attempt++) {
+            try (BlobStream in = openBlob(repo, d, store, progress)) {
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+                return;
+            } catch (DigestMismatchException e) {
+                if (attempt >= attempts) throw e; // the ingest was reset: the next attempt starts over
             }
         }
-        throw last;
+    }
+
+    /**
+     * A blob as a stream that is also written to the store: what arrives is hashed and kept, a cut
+     * connection resumes with a Range request, and the end of the stream comes only after the
+     * digest matched and the blob was committed to the store.
+     */
+    public BlobStream openBlob(RepositoryName repo, Descriptor d, LayoutStore store, Progress progress) throws IOException {
+        return new BlobStream(this, repo, d, store.ingest(d.digest()), progress, attempts);
+    }
+
+    /** GET of a blob from {@code from} on: 206 when the registry honoured the Range, 200 for the whole blob. */
+    HttpResponse<InputStream> getBlob(RepositoryName repo, Digest digest, long from) throws IOException {
+        return send(pullScope(repo), () -> {
+            HttpRequest.Builder b = HttpRequest.newBuilder(uri(repo, "/blobs/" + digest)).GET();
+            if (from > 0) b.header("Range", "bytes=" + from + "-");
+            return b;
+        });
     }
 
     /** GET /v2/ with authentication: proves the registry is reachable and the credentials are accepted. */
@@ -409,7 +404,7 @@ public final class RegistryClient {
     }
 
     /** Exponential backoff with jitter, or the server's Retry-After (seconds) when it gave one. */
-    private static void backoff(int attempt, String retryAfter) throws IOException {
+    static void backoff(int attempt, String retryAfter) throws IOException {
         long millis = Math.min(10_000, 200L << Math.min(attempt, 10)) + ThreadLocalRandom.current().nextLong(100);
         if (retryAfter != null) {
             try {
@@ -425,29 +420,4 @@ public final class RegistryClient {
             throw new IOException("interrupted", e);
         }
     }
-
-    /** Counts bytes for a progress display. */
-    private static final class ProgressStream extends java.io.FilterInputStream {
-        private long done;
-        private final long total;
-        private final Progress progress;
-
-        ProgressStream(InputStream in, long done, long total, Progress progress) {
-            super(in);
-            this.done = done;
-            this.total = total;
-            this.progress = progress;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = in.read(b, off, len);
-            if (n > 0) {
-                done += n;
-                if (progress != null) progress.update(done, total);
-            }
-            return n;
-        }
-    }
-
 }

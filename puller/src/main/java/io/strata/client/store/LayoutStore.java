@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
+import io.strata.oci.DigestMismatchException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -49,6 +50,11 @@ public final class LayoutStore {
         return root;
     }
 
+    /** What pulls in progress hold (see {@link Leases}). */
+    public Leases leases() {
+        return new Leases(root);
+    }
+
     public Path blobPath(Digest d) {
         return root.resolve("blobs").resolve(d.algorithm().id()).resolve(d.encoded());
     }
@@ -63,8 +69,7 @@ public final class LayoutStore {
 
     /** Stores small content held in memory (manifests, configs), verified against {@code expected}. */
     public void put(Digest expected, byte[] content) throws IOException {
-        Digest actual = Digest.of(expected.algorithm(), expected.algorithm().newMessageDigest().digest(content));
-        if (!actual.equals(expected)) throw new IOException("content is " + actual + ", expected " + expected);
+        expected.verify(content);
         if (has(expected)) return;
         Files.createDirectories(blobPath(expected).getParent());
         writeAtomically(blobPath(expected), content);
@@ -119,11 +124,20 @@ public final class LayoutStore {
         public void append(InputStream in) throws IOException {
             byte[] buf = new byte[256 * 1024];
             int n;
-            while ((n = in.read(buf)) != -1) {
-                channel.write(java.nio.ByteBuffer.wrap(buf, 0, n));
-                hash.update(buf, 0, n);
-                offset += n;
-            }
+            while ((n = in.read(buf)) != -1) write(buf, 0, n);
+        }
+
+        /** Appends bytes, hashing them. */
+        public void write(byte[] buf, int off, int n) throws IOException {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buf, off, n);
+            while (b.hasRemaining()) channel.write(b);
+            hash.update(buf, off, n);
+            offset += n;
+        }
+
+        /** The bytes an earlier attempt left, from the start: a reader that missed them replays them. */
+        public InputStream held() throws IOException {
+            return new io.strata.client.remote.Bounded(Files.newInputStream(partial), offset);
         }
 
         /** Forgets the bytes held (after a mismatch or a server that cannot resume). */
@@ -139,7 +153,7 @@ public final class LayoutStore {
             Digest actual = Digest.of(expected.algorithm(), ((MessageDigest) cloneHash()).digest());
             if (!actual.equals(expected)) {
                 reset();
-                throw new DigestMismatchException(expected, actual);
+                throw new DigestMismatchException("downloaded content", expected, actual);
             }
             channel.force(true);
             Files.createDirectories(blobPath(expected).getParent());
@@ -162,12 +176,6 @@ public final class LayoutStore {
         }
     }
 
-    /** Downloaded bytes that do not hash to the digest they were fetched by. */
-    public static final class DigestMismatchException extends IOException {
-        public DigestMismatchException(Digest expected, Digest actual) {
-            super("downloaded content is " + actual + ", expected " + expected);
-        }
-    }
 
     // ---- names ---------------------------------------------------------------------------------
 
@@ -192,8 +200,7 @@ public final class LayoutStore {
         if (!has(manifest.digest())) throw new IOException("cannot name " + manifest.digest() + ": it is not stored");
         Map<String, String> annotations = new LinkedHashMap<>(manifest.annotations());
         annotations.put(REF_NAME, name);
-        Descriptor named = new Descriptor(manifest.mediaType(), manifest.digest(), manifest.size(), null, annotations,
-                manifest.artifactType(), manifest.platform());
+        Descriptor named = manifest.withAnnotations(annotations);
         updateIndex(manifests -> {
             removeName(manifests, name);
             manifests.add(JSON.valueToTree(named));

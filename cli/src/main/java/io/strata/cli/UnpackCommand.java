@@ -1,0 +1,59 @@
+package io.strata.cli;
+
+import io.strata.client.Unpacker;
+import io.strata.client.store.Leases;
+import io.strata.client.store.LayoutStore;
+import io.strata.oci.ImageConfig;
+import io.strata.oci.Manifest;
+import io.strata.oci.MediaType;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** strata unpack REF: unpacks an image already in the store (pulled with --no-unpack, or whose snapshots gc removed). */
+@Command(name = "unpack", mixinStandardHelpOptions = true, description = "Unpack a stored image's layers into snapshots.")
+final class UnpackCommand implements Callable<Integer> {
+    @Mixin
+    ClientOptions options;
+
+    @Mixin
+    UnpackOptions unpackOptions;
+
+    @Parameters(paramLabel = "REF", description = "A name from strata images, or an image reference.")
+    String reference;
+
+    @Option(names = "--concurrency", paramLabel = "N", description = "Layers unpacked at once (default 4).")
+    int concurrency = 4;
+
+    @Override
+    public Integer call() throws Exception {
+        UnpackOptions.requireRoot("unpacking");
+        LayoutStore store = options.store();
+        LocalImage image = LocalImage.find(store, reference);
+        if (MediaType.INDEXES.contains(image.manifest().mediaType())) {
+            throw new IllegalArgumentException(image.name() + " is an index: unpack one of its platforms' images");
+        }
+        Manifest manifest = Manifest.parse(store.read(image.manifest().digest()));
+        Unpacker.Result result;
+        try (Leases.Lease lease = store.leases().acquire("unpack " + image.name());
+             ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
+            lease.add(manifest.blobs().stream().map(d -> d.digest()).toList(), List.of());
+            for (var d : manifest.blobs()) {
+                if (!store.has(d.digest())) throw new IllegalStateException("blob " + d.digest() + " of " + image.name() + " is not in the store: pull the image again");
+            }
+            ImageConfig config = ImageConfig.parse(store.read(manifest.config().digest()));
+            result = new Unpacker(UnpackOptions.snapshotter(store), unpackOptions.limits(), concurrency, progress)
+                    .unpack(manifest, config, layer -> Files.newInputStream(store.blobPath(layer.digest())), lease);
+        }
+        if (options.json()) {
+            System.out.println("{\"unpacked\":" + result.unpacked() + ",\"existing\":" + result.existing() + "}");
+        } else if (!options.quiet) {
+            System.out.println("unpacked " + result.unpacked() + " layers, " + result.existing() + " already unpacked");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,64 @@
+package io.strata.oci;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What an image is built for (image-index.md's platform object, config.md's architecture, os and
+ * variant). The client asks for one; an index entry declares one.
+ */
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record Platform(
+        String architecture,
+        String os,
+        @JsonProperty("os.version") String osVersion,
+        @JsonProperty("os.features") List<String> osFeatures,
+        String variant) {
+
+    public Platform {
+        osFeatures = osFeatures == null ? List.of() : List.copyOf(osFeatures);
+    }
+
+    public Platform(String os, String architecture, String variant) {
+        this(architecture, os, null, null, variant);
+    }
+
+    /** {@code os/arch[/variant]}, as {@code --platform} takes it. */
+    public static Platform parse(String text) {
+        String[] p = text.split("/", -1);
+        if (p.length < 2 || p.length > 3 || p[0].isEmpty() || p[1].isEmpty() || (p.length == 3 && p[2].isEmpty())) {
+            throw new IllegalArgumentException("platform must be os/arch[/variant], was " + text);
+        }
+        return new Platform(p[0], p[1], p.length == 3 ? p[2] : null);
+    }
+
+    /** This host, in Go's names (what image indexes use). */
+    public static Platform host() {
+        String arch = switch (System.getProperty("os.arch").toLowerCase(Locale.ROOT)) {
+            case "amd64", "x86_64" -> "amd64";
+            case "aarch64", "arm64" -> "arm64";
+            case "x86", "i386", "i686" -> "386";
+            case "ppc64le" -> "ppc64le";
+            case "s390x" -> "s390x";
+            case "riscv64" -> "riscv64";
+            case String other -> other;
+        };
+        return new Platform("linux", arch, arch.equals("arm64") ? "v8" : null);
+    }
+
+    /** Whether {@code offered} (an index entry's or a config's) satisfies this one; a missing variant on either side matches any. */
+    public boolean matches(Platform offered) {
+        if (offered == null || offered.os() == null || offered.architecture() == null) return false;
+        if (!os.equals(offered.os()) || !architecture.equals(offered.architecture())) return false;
+        return variant == null || offered.variant() == null || variant.equals(offered.variant());
+    }
+
+    @Override
+    public String toString() {
+        return os + "/" + architecture + (variant == null ? "" : "/" + variant);
+    }
+}

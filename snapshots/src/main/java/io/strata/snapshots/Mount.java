@@ -1,0 +1,58 @@
+package io.strata.snapshots;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One mount as a snapshotter describes it (containerd's mount.Mount): a type, a source and
+ * options. {@link #mount} performs it, as root.
+ */
+public record Mount(String type, String source, List<String> options) {
+    public Mount {
+        options = List.copyOf(options);
+    }
+
+    /** mount(2) takes options in one page; longer overlay lowerdir lists go through the new mount API. */
+    private static final int PAGE = 4096;
+
+    public boolean readOnly() {
+        return options.contains("ro");
+    }
+
+    /** Mounts at {@code target}. */
+    public void mount(Path target) throws IOException {
+        if (type.equals("bind")) {
+            long flags = Native.MS_BIND | Native.MS_REC;
+            Native.mount(source, target, null, flags, null);
+            if (readOnly()) Native.mount(source, target, null, flags | Native.MS_RDONLY | 32 /* MS_REMOUNT */, null);
+            return;
+        }
+        List<String> data = new ArrayList<>();
+        for (String o : options) if (!o.equals("ro")) data.add(o);
+        String joined = String.join(",", data);
+        if (joined.getBytes(StandardCharsets.UTF_8).length < PAGE - 1 || !Native.hasNewMountApi()) {
+            Native.mount(source, target, type, readOnly() ? Native.MS_RDONLY : 0, joined);
+            return;
+        }
+        List<String[]> config = new ArrayList<>();
+        for (String o : data) {
+            int eq = o.indexOf('=');
+            String key = eq < 0 ? o : o.substring(0, eq);
+            String value = eq < 0 ? "" : o.substring(eq + 1);
+            if (key.equals("lowerdir")) {
+                for (String dir : value.split(":")) config.add(new String[] {"lowerdir+", dir});
+            } else {
+                config.add(new String[] {key, value});
+            }
+        }
+        Native.fsmount(type, config, readOnly(), target);
+    }
+
+    /** Unmounts whatever is mounted at {@code target}. */
+    public static void unmount(Path target) throws IOException {
+        Native.umount(target);
+    }
+}
