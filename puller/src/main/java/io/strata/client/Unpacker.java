@@ -3,6 +3,7 @@ package io.strata.client;
 import io.strata.client.store.Leases;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
+import io.strata.oci.DigestMismatchException;
 import io.strata.oci.ImageConfig;
 import io.strata.oci.Manifest;
 import io.strata.snapshots.Applier;
@@ -37,6 +38,9 @@ public final class Unpacker {
     public interface LayerSource {
         InputStream open(Descriptor layer) throws IOException;
     }
+
+    /** Tries at a layer whose download arrived corrupted. */
+    private static final int ATTEMPTS = 3;
 
     private final OverlaySnapshotter snapshotter;
     private final Applier.Limits limits;
@@ -136,27 +140,35 @@ public final class Unpacker {
 
     private void unpackOne(int i, Descriptor layer, Digest diffId, List<Digest> chain, List<CompletableFuture<Void>> committed,
                            LayerSource source, Semaphore slots, Leases.Lease lease, CompletableFuture<Void> read) throws Exception {
-        String key = "extract-" + UUID.randomUUID() + "-" + chain.get(i);
-        lease.add(List.of(), List.of(key));
-        Applier.Result applied;
+        Applier.Result applied = null;
+        String key = null;
         slots.acquire();
         try {
             events.layer(layer.digest(), "Pulling");
-            snapshotter.prepare(key, null);
-            try (InputStream blob = source.open(layer)) {
-                applied = Applier.apply(Compression.decompress(blob, layer.mediaType()), snapshotter.layerDir(key), limits);
-                blob.transferTo(OutputStream.nullOutputStream()); // the blob's digest covers bytes after the tar's end too
+            for (int attempt = 1; applied == null; attempt++) {
+                key = "extract-" + UUID.randomUUID() + "-" + chain.get(i);
+                lease.add(List.of(), List.of(key));
+                snapshotter.prepare(key, null);
+                try (InputStream blob = source.open(layer)) {
+                    applied = Applier.apply(Compression.decompress(blob, layer.mediaType()), snapshotter.layerDir(key), limits);
+                    blob.transferTo(OutputStream.nullOutputStream()); // the blob's digest covers bytes after the tar's end too
+                } catch (DigestMismatchException e) {
+                    // Corrupted in transit: the download was discarded, so another attempt fetches it anew.
+                    discard(key);
+                    applied = null;
+                    if (attempt >= ATTEMPTS) throw e;
+                }
             }
             read.complete(null);
             if (!applied.diffId().equals(diffId)) {
-                throw new LayerException("layer " + layer.digest() + " unpacks to DiffID " + applied.diffId()
-                        + ", but the image config says " + diffId);
+                throw new LayerException("unpacks to DiffID " + applied.diffId() + ", but the image config says " + diffId);
             }
-        } catch (LayerException e) {
-            discard(key);
-            throw new LayerException("layer " + layer.digest() + ": " + e.getMessage());
+        } catch (IOException e) {
+            if (key != null) discard(key);
+            String message = "layer " + layer.digest() + ": " + e.getMessage();
+            throw e instanceof LayerException ? new LayerException(message) : new IOException(message, e);
         } catch (Exception | Error t) {
-            discard(key);
+            if (key != null) discard(key);
             throw t;
         } finally {
             slots.release();

@@ -1,0 +1,283 @@
+package io.strata.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.github.luben.zstd.ZstdOutputStream;
+import io.strata.client.store.LayoutStore;
+import io.strata.oci.Descriptor;
+import io.strata.oci.Digest;
+import io.strata.oci.ImageConfig;
+import io.strata.oci.Manifest;
+import io.strata.oci.MediaType;
+import io.strata.registry.ExternalTool;
+import io.strata.snapshots.Applier;
+import io.strata.snapshots.OverlaySnapshotter;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Layers made to escape the snapshot, forge overlay metadata, exhaust the disk or lie about their
+ * content: each is refused with an error naming what is wrong, and leaves no snapshot and no file.
+ */
+class HostileLayerTest {
+    @TempDir
+    Path tmp;
+
+    private LayoutStore store;
+    private OverlaySnapshotter snapshotter;
+    private Path outside;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        ExternalTool.requireRoot();
+        store = new LayoutStore(tmp.resolve("store"));
+        snapshotter = new OverlaySnapshotter(store.root().resolve("snapshots"));
+        outside = Files.createDirectories(tmp.resolve("outside"));
+    }
+
+    /** A tar built entry by entry, as a hostile producer would write it. */
+    private static final class Tar {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final TarArchiveOutputStream out = new TarArchiveOutputStream(bytes);
+
+        Tar() {
+            out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            out.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+        }
+
+        Tar file(String name, byte[] content) throws IOException {
+            TarArchiveEntry e = new TarArchiveEntry(name);
+            e.setSize(content.length);
+            out.putArchiveEntry(e);
+            out.write(content);
+            out.closeArchiveEntry();
+            return this;
+        }
+
+        Tar zeros(String name, long size) throws IOException {
+            TarArchiveEntry e = new TarArchiveEntry(name);
+            e.setSize(size);
+            out.putArchiveEntry(e);
+            byte[] chunk = new byte[1 << 16];
+            for (long left = size; left > 0; left -= chunk.length) out.write(chunk, 0, (int) Math.min(chunk.length, left));
+            out.closeArchiveEntry();
+            return this;
+        }
+
+        Tar link(String name, byte type, String target) throws IOException {
+            TarArchiveEntry e = new TarArchiveEntry(name, type);
+            e.setLinkName(target);
+            out.putArchiveEntry(e);
+            out.closeArchiveEntry();
+            return this;
+        }
+
+        Tar dir(String name, String... pax) throws IOException {
+            TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/");
+            for (int i = 0; i < pax.length; i += 2) e.addPaxHeader(pax[i], pax[i + 1]);
+            out.putArchiveEntry(e);
+            out.closeArchiveEntry();
+            return this;
+        }
+
+        Tar device(String name, int major, int minor) throws IOException {
+            TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_CHR);
+            e.setDevMajor(major);
+            e.setDevMinor(minor);
+            out.putArchiveEntry(e);
+            out.closeArchiveEntry();
+            return this;
+        }
+
+        byte[] bytes() throws IOException {
+            out.close();
+            return bytes.toByteArray();
+        }
+    }
+
+    static byte[] gzip(byte[] tar) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (OutputStream z = new GZIPOutputStream(out)) {
+            z.write(tar);
+        }
+        return out.toByteArray();
+    }
+
+    static byte[] zstd(byte[] tar) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (OutputStream z = new ZstdOutputStream(out)) {
+            z.write(tar);
+        }
+        return out.toByteArray();
+    }
+
+    /** Unpacks a one-layer image whose blob and DiffID are given. */
+    private void unpack(byte[] blob, String mediaType, Digest diffId, Applier.Limits limits) throws IOException {
+        Descriptor layer = new Descriptor(mediaType, Digest.sha256(blob), blob.length);
+        ImageConfig config = new ImageConfig(null, null, "amd64", "linux", null, null, null,
+                new ImageConfig.RootFs("layers", List.of(diffId)), List.of());
+        Manifest manifest = new Manifest(2, MediaType.OCI_MANIFEST, null,
+                new Descriptor(MediaType.OCI_CONFIG, Digest.sha256(config.toJson()), config.toJson().length), List.of(layer), null, null);
+        Puller.Events quiet = new Puller.Events() {
+            public void layer(Digest d, String status) {}
+
+            public void progress(Digest d, long done, long total) {}
+        };
+        try (var lease = store.leases().acquire("test")) {
+            new Unpacker(snapshotter, limits, 2, quiet).unpack(manifest, config, l -> new ByteArrayInputStream(blob), lease);
+        }
+    }
+
+    private void unpackTar(byte[] tar, Applier.Limits limits) throws IOException {
+        unpack(gzip(tar), MediaType.OCI_LAYER_GZIP, Digest.sha256(tar), limits);
+    }
+
+    static Stream<Arguments> hostile() throws IOException {
+        String abs = "/proc/1/root/tmp"; // replaced per test by the real outside dir, see below
+        return Stream.of(
+                Arguments.of("dot-dot name", new Tar().file("../escape", new byte[] {1}).bytes(), "'..'"),
+                Arguments.of("dot-dot deep", new Tar().file("a/../../escape", new byte[] {1}).bytes(), "'..'"),
+                Arguments.of("write through a planted symlink", new Tar().link("link", TarConstants.LF_SYMLINK, "OUTSIDE")
+                        .file("link/planted", new byte[] {1}).bytes(), "symlink link"),
+                Arguments.of("whiteout through a planted symlink", new Tar().link("link", TarConstants.LF_SYMLINK, "OUTSIDE")
+                        .file("link/.wh.victim", new byte[0]).bytes(), "symlink link"),
+                Arguments.of("hardlink escaping", new Tar().link("h", TarConstants.LF_LINK, "../../../../etc/passwd").bytes(), "'..'"),
+                Arguments.of("hardlink to a host path", new Tar().link("h", TarConstants.LF_LINK, "/etc/passwd").bytes(), "is not in the layer"),
+                Arguments.of("hardlink through a planted symlink", new Tar().link("link", TarConstants.LF_SYMLINK, "/etc")
+                        .link("h", TarConstants.LF_LINK, "link/passwd").bytes(), "symlink link"),
+                Arguments.of("forged whiteout device", new Tar().device("victim", 0, 0).bytes(), "whiteout"),
+                Arguments.of("forged opaque xattr", new Tar().dir("d", "SCHILY.xattr.trusted.overlay.opaque", "y").bytes(), "overlay attribute"),
+                Arguments.of("not a tar", new byte[2048], null),
+                Arguments.of("garbage header", garbage(), "checksum"));
+    }
+
+    private static byte[] garbage() {
+        byte[] b = new byte[1024];
+        Arrays.fill(b, 0, 512, (byte) 'x');
+        return b;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("hostile")
+    void hostileEntriesAreRefused(String what, byte[] tar, String expected) throws IOException {
+        byte[] real = replace(tar, "OUTSIDE", outside.toString());
+        if (expected == null) {
+            // Only zero blocks: an empty layer, which is valid. The control case for the harness.
+            unpackTar(real, Applier.Limits.DEFAULT);
+            assertEquals(1, snapshotter.list().size());
+            return;
+        }
+        IOException e = assertThrows(IOException.class, () -> unpackTar(real, Applier.Limits.DEFAULT));
+        assertTrue(e.getMessage().contains(expected), what + ": " + e.getMessage());
+        assertTrue(e.getMessage().contains("layer sha256:"), "names the layer: " + e.getMessage());
+        assertNothingLeft();
+    }
+
+    /** Writes the real outside dir into symlink targets (same length not needed: tar headers are rebuilt). */
+    private static byte[] replace(byte[] tar, String marker, String with) throws IOException {
+        String text = new String(tar, java.nio.charset.StandardCharsets.ISO_8859_1);
+        if (!text.contains(marker)) return tar;
+        // Rebuild rather than patch, so the header checksums stay right.
+        try (var in = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(new ByteArrayInputStream(tar))) {
+            Tar out = new Tar();
+            for (TarArchiveEntry e; (e = in.getNextEntry()) != null; ) {
+                if (e.isSymbolicLink()) out.link(e.getName(), TarConstants.LF_SYMLINK, e.getLinkName().replace(marker, with));
+                else if (e.isLink()) out.link(e.getName(), TarConstants.LF_LINK, e.getLinkName());
+                else out.file(e.getName(), in.readAllBytes());
+            }
+            return out.bytes();
+        }
+    }
+
+    private void assertNothingLeft() throws IOException {
+        assertEquals(List.of(), snapshotter.list(), "no snapshot, active or committed, is left");
+        try (var files = Files.list(outside)) {
+            assertEquals(List.of(), files.toList(), "nothing was written outside");
+        }
+        try (var walk = Files.walk(tmp)) {
+            assertFalse(walk.anyMatch(p -> p.getFileName().toString().equals("escape")), "no escape file anywhere");
+        }
+    }
+
+    @Test
+    void absoluteNamesAreMadeRelative() throws IOException {
+        unpackTar(new Tar().file("/abs/file", new byte[] {42}).bytes(), Applier.Limits.DEFAULT);
+        String name = snapshotter.list().getFirst().name();
+        assertTrue(Files.isRegularFile(snapshotter.layerDir(name).resolve("abs/file")));
+    }
+
+    @Test
+    void aDecompressionBombStopsAtTheSizeLimit() throws IOException {
+        byte[] tar = new Tar().zeros("bomb", 64L << 20).bytes();
+        byte[] blob = gzip(tar);
+        assertTrue(blob.length < (1 << 20), "64 MiB of zeros compress to " + blob.length);
+        IOException e = assertThrows(IOException.class,
+                () -> unpack(blob, MediaType.OCI_LAYER_GZIP, Digest.sha256(tar), new Applier.Limits(8L << 20, 1000)));
+        assertTrue(e.getMessage().contains("more than 8388608 bytes"), e.getMessage());
+        assertNothingLeft();
+    }
+
+    @Test
+    void tooManyEntriesStopAtTheEntryLimit() throws IOException {
+        Tar t = new Tar();
+        for (int i = 0; i < 50; i++) t.file("f" + i, new byte[0]);
+        byte[] tar = t.bytes();
+        IOException e = assertThrows(IOException.class,
+                () -> unpack(gzip(tar), MediaType.OCI_LAYER_GZIP, Digest.sha256(tar), new Applier.Limits(1L << 30, 10)));
+        assertTrue(e.getMessage().contains("more than 10 entries"), e.getMessage());
+        assertNothingLeft();
+    }
+
+    @Test
+    void aDiffIdMismatchDiscardsTheSnapshot() throws IOException {
+        byte[] tar = new Tar().file("f", new byte[] {1, 2, 3}).bytes();
+        Digest wrong = Digest.sha256(new byte[] {9});
+        IOException e = assertThrows(IOException.class, () -> unpack(gzip(tar), MediaType.OCI_LAYER_GZIP, wrong, Applier.Limits.DEFAULT));
+        assertTrue(e.getMessage().contains("unpacks to DiffID " + Digest.sha256(tar)) && e.getMessage().contains(wrong.toString()), e.getMessage());
+        assertNothingLeft();
+    }
+
+    @Test
+    void aTruncatedGzipIsRefused() throws IOException {
+        byte[] tar = new Tar().file("f", new byte[100_000]).file("g", "x".repeat(50_000).getBytes()).bytes();
+        byte[] gz = gzip(tar);
+        byte[] cut = Arrays.copyOf(gz, gz.length / 2);
+        IOException e = assertThrows(IOException.class, () -> unpack(cut, MediaType.OCI_LAYER_GZIP, Digest.sha256(tar), Applier.Limits.DEFAULT));
+        assertTrue(e.getMessage().contains("layer " + Digest.sha256(cut)), e.getMessage());
+        assertNothingLeft();
+    }
+
+    @Test
+    void aLayerWhoseBytesContradictItsMediaTypeIsRefused() throws IOException {
+        byte[] tar = new Tar().file("f", new byte[] {1}).bytes();
+        IOException e = assertThrows(IOException.class,
+                () -> unpack(zstd(tar), MediaType.OCI_LAYER_GZIP, Digest.sha256(tar), Applier.Limits.DEFAULT));
+        assertTrue(e.getMessage().contains("layer is zstd but its media type " + MediaType.OCI_LAYER_GZIP + " says gzip"), e.getMessage());
+        assertNothingLeft();
+        IOException plain = assertThrows(IOException.class,
+                () -> unpack(gzip(tar), MediaType.OCI_LAYER, Digest.sha256(tar), Applier.Limits.DEFAULT));
+        assertTrue(plain.getMessage().contains("is gzip but"), plain.getMessage());
+        unpack(zstd(tar), MediaType.OCI_LAYER_ZSTD, Digest.sha256(tar), Applier.Limits.DEFAULT);
+        assertEquals(1, snapshotter.list().size(), "the same bytes under their true media type unpack");
+    }
+}

@@ -1,0 +1,111 @@
+package io.strata.snapshots;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The snapshot lifecycle on a real overlay mount. */
+class OverlaySnapshotterTest {
+    @TempDir
+    Path tmp;
+
+    private OverlaySnapshotter snapshots;
+
+    @BeforeEach
+    void setUp() {
+        Root.require();
+        snapshots = new OverlaySnapshotter(tmp.resolve("snapshots"));
+    }
+
+    private void commitLayer(String name, String parent, String file, String content) throws Exception {
+        String key = "extract-" + name;
+        snapshots.prepare(key, parent);
+        Files.writeString(snapshots.layerDir(key).resolve(file), content);
+        snapshots.commit(name, key);
+    }
+
+    @Test
+    void preparedOnParentsTheMountShowsEveryLayerAndWritesGoUp() throws Exception {
+        commitLayer("base", null, "a", "base a");
+        commitLayer("mid", "base", "b", "mid b");
+        List<Mount> mounts = snapshots.prepare("container", "mid");
+        assertEquals("overlay", mounts.getFirst().type());
+        Path dir = Files.createDirectories(tmp.resolve("rootfs"));
+        mounts.getFirst().mount(dir);
+        try {
+            assertEquals("base a", Files.readString(dir.resolve("a")));
+            assertEquals("mid b", Files.readString(dir.resolve("b")));
+            Files.writeString(dir.resolve("a"), "changed");
+            Files.delete(dir.resolve("b"));
+            assertThrows(Snapshotter.InUseException.class, () -> snapshots.remove("container"), "mounted");
+            assertThrows(Snapshotter.InUseException.class, () -> snapshots.remove("mid"), "a child uses it");
+        } finally {
+            Mount.unmount(dir);
+        }
+        assertEquals("changed", Files.readString(snapshots.layerDir("container").resolve("a")));
+        assertEquals("base a", Files.readString(snapshots.layerDir("base").resolve("a")), "committed layers never change");
+        assertTrue(Files.exists(snapshots.layerDir("mid").resolve("b")));
+        assertEquals(Snapshotter.Kind.ACTIVE, snapshots.stat("container").orElseThrow().kind());
+        snapshots.remove("container");
+        snapshots.remove("mid");
+        assertFalse(snapshots.stat("mid").isPresent());
+        assertEquals(List.of("base"), snapshots.list().stream().map(Snapshotter.Info::name).toList());
+    }
+
+    @Test
+    void committingAnExistingNameDiscardsTheDuplicate() throws Exception {
+        commitLayer("layer", null, "a", "first");
+        snapshots.prepare("again", null);
+        assertThrows(Snapshotter.AlreadyExistsException.class, () -> snapshots.commit("layer", "again"));
+        assertFalse(snapshots.stat("again").isPresent());
+        assertEquals("first", Files.readString(snapshots.layerDir("layer").resolve("a")));
+    }
+
+    @Test
+    void aViewIsReadOnlyAndUsageCountsTheLayer() throws Exception {
+        commitLayer("one", null, "a", "12345");
+        commitLayer("two", "one", "b", "678");
+        assertEquals(new Snapshotter.Usage(3, 2), snapshots.stat("two").orElseThrow().usage(), "one directory and one file of 3 bytes");
+        List<Mount> view = snapshots.view("look", "two");
+        assertTrue(view.getFirst().readOnly());
+        Path dir = Files.createDirectories(tmp.resolve("view"));
+        view.getFirst().mount(dir);
+        try {
+            assertEquals("12345", Files.readString(dir.resolve("a")));
+            assertThrows(java.io.IOException.class, () -> Files.writeString(dir.resolve("c"), "no"));
+        } finally {
+            Mount.unmount(dir);
+        }
+    }
+
+    @Test
+    void manyLayersMountPastThePageLimitOfMountOptions() throws Exception {
+        String parent = null;
+        int layers = 60; // about 100 bytes of lowerdir each: beyond mount(2)'s 4 KiB of options
+        for (int i = 0; i < layers; i++) {
+            commitLayer("layer-" + i, parent, "f" + i, "layer " + i);
+            parent = "layer-" + i;
+        }
+        Mount m = snapshots.readOnlyMount(parent);
+        assertTrue(String.join(",", m.options()).length() > 4096, "the options really are longer than a page");
+        Path dir = Files.createDirectories(tmp.resolve("deep"));
+        m.mount(dir);
+        try {
+            List<String> seen = new ArrayList<>();
+            for (int i = 0; i < layers; i++) seen.add(Files.readString(dir.resolve("f" + i)));
+            assertEquals("layer 0", seen.getFirst());
+            assertEquals("layer " + (layers - 1), seen.getLast());
+        } finally {
+            Mount.unmount(dir);
+        }
+    }
+}
