@@ -42,9 +42,9 @@ sc=(); kc=(); sw=(); kw=()
 for r in $(seq 1 "$runs"); do
   rm -rf "$work/strata-store" "$work/skopeo-store"; sync
   # The JVM's start is part of what a user waits for; the launcher is already built.
-  sc+=("$(t env STRATA_NO_BUILD=1 "$here/strata" pull --quiet --root "$work/strata-store" "$ref")")
+  sc+=("$(t env STRATA_NO_BUILD=1 "$here/strata" pull --no-unpack --quiet --root "$work/strata-store" "$ref")")
   kc+=("$(t skopeo copy --quiet --src-tls-verify=false "docker://$ref" "oci:$work/skopeo-store:v1")")
-  sw+=("$(t env STRATA_NO_BUILD=1 "$here/strata" pull --quiet --root "$work/strata-store" "$ref")")
+  sw+=("$(t env STRATA_NO_BUILD=1 "$here/strata" pull --no-unpack --quiet --root "$work/strata-store" "$ref")")
   kw+=("$(t skopeo copy --quiet --src-tls-verify=false "docker://$ref" "oci:$work/skopeo-store:v1")")
 done
 strata_cold=$(median "${sc[@]}"); skopeo_cold=$(median "${kc[@]}")

@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
         description = "Container image distribution: an OCI registry and a client.",
         subcommands = {ServeCommand.class, PullCommand.class, PushCommand.class, ImagesCommand.class, InspectCommand.class,
                 TagCommand.class, RmiCommand.class, HistoryCommand.class, GcCommand.class,
-                UnpackCommand.class, MountCommand.class, MountCommand.Umount.class, SnapshotsCommand.class, LoginCommand.Login.class,
+                UnpackCommand.class, MountCommand.class, MountCommand.Umount.class, SnapshotsCommand.class,
+                RunCommand.class, PsCommand.class, RmCommand.class, LoginCommand.Login.class,
                 LoginCommand.Logout.class,
                 CommandLine.HelpCommand.class})
 public final class Strata {
@@ -22,7 +23,10 @@ public final class Strata {
     }
 
     static CommandLine commandLine() {
-        return new CommandLine(new Strata())
+        CommandLine cl = new CommandLine(new Strata());
+        // Everything after the image is the container's command, its options included (as docker run).
+        cl.getSubcommands().get("run").setStopAtPositional(true);
+        return cl
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     cmd.getErr().println("strata: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
                     return 1;

@@ -39,6 +39,12 @@ public final class RegistryClient {
     private static final int MAX_MANIFEST = 4 * 1024 * 1024;
     private static final Pattern CHALLENGE_PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
 
+    static {
+        // The JDK client reads sockets in 16 KiB buffers and wakes its selector per buffer; for blobs
+        // of hundreds of megabytes, 256 KiB cut a 1 GiB pull's system time by half (bench/pull-unpack.sh).
+        if (System.getProperty("jdk.httpclient.bufsize") == null) System.setProperty("jdk.httpclient.bufsize", "262144");
+    }
+
     private final String host;
     private final String base;
     private final Optional<Credentials> credentials;

@@ -1,0 +1,32 @@
+package io.strata.cli;
+
+import io.strata.client.Unpacker;
+import io.strata.client.store.LayoutStore;
+import io.strata.oci.ImageConfig;
+import io.strata.oci.Manifest;
+import io.strata.oci.MediaType;
+import io.strata.runner.ContainerStore;
+import io.strata.runner.Runner;
+import java.io.IOException;
+
+/** Where a store keeps its containers, and the image of a stored name as the runner needs it. */
+final class Containers {
+    private Containers() {}
+
+    static ContainerStore store(LayoutStore store) {
+        return new ContainerStore(store.root().resolve("containers"));
+    }
+
+    static Runner runner(LayoutStore store) {
+        return new Runner(UnpackOptions.snapshotter(store), store(store), store.root().resolve("runtime"));
+    }
+
+    static Runner.Image image(LayoutStore store, LocalImage local) throws IOException {
+        if (MediaType.INDEXES.contains(local.manifest().mediaType())) {
+            throw new IllegalArgumentException(local.name() + " is an index: pull it again for this platform");
+        }
+        Manifest manifest = Manifest.parse(store.read(local.manifest().digest()));
+        ImageConfig config = ImageConfig.parse(store.read(manifest.config().digest()));
+        return new Runner.Image(local.name(), local.manifest().digest(), config, Unpacker.chainIds(manifest, config));
+    }
+}

@@ -1,0 +1,28 @@
+package io.strata.runner;
+
+import java.util.List;
+
+/** A container: an image plus its own active snapshot, run by an OCI runtime. Its state survives the CLI. */
+public record Container(
+        String id,
+        String name,
+        String image,
+        String imageDigest,
+        List<String> command,
+        String created,
+        Status status,
+        Integer exitCode,
+        String finished,
+        String snapshot,
+        String runtime) {
+
+    public enum Status { CREATED, RUNNING, EXITED }
+
+    public Container {
+        command = command == null ? List.of() : List.copyOf(command);
+    }
+
+    Container with(Status newStatus, Integer newExitCode, String newFinished) {
+        return new Container(id, name, image, imageDigest, command, created, newStatus, newExitCode, newFinished, snapshot, runtime);
+    }
+}

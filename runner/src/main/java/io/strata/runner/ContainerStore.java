@@ -1,0 +1,86 @@
+package io.strata.runner;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/** Containers under {@code containers/<id>/}: {@code container.json}, the bundle, the logs. */
+public final class ContainerStore {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
+
+    private final Path root;
+
+    public ContainerStore(Path root) {
+        this.root = root;
+    }
+
+    public Path dir(String id) {
+        return root.resolve(id);
+    }
+
+    public Path bundle(String id) {
+        return dir(id).resolve("bundle");
+    }
+
+    /** Records a new container; its name must be free (checked under a lock, so two creates cannot both take it). */
+    public void create(Container c) throws IOException {
+        if (!NAME.matcher(c.name()).matches()) throw new IllegalArgumentException("invalid container name " + c.name() + " (letters, digits, _ . -)");
+        Files.createDirectories(root);
+        try (FileChannel ch = FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock ignored = ch.lock()) {
+            for (Container other : list()) {
+                if (other.name().equals(c.name())) throw new IllegalArgumentException("the name " + c.name() + " is in use by container " + other.id().substring(0, 12));
+            }
+            Files.createDirectories(dir(c.id()));
+            write(c);
+        }
+    }
+
+    public void write(Container c) throws IOException {
+        Path temp = dir(c.id()).resolve("container.json.tmp");
+        Files.write(temp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(c));
+        Files.move(temp, dir(c.id()).resolve("container.json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    public List<Container> list() throws IOException {
+        List<Container> out = new ArrayList<>();
+        if (!Files.isDirectory(root)) return out;
+        try (Stream<Path> dirs = Files.list(root)) {
+            for (Path d : (Iterable<Path>) dirs::iterator) {
+                try {
+                    out.add(JSON.readValue(d.resolve("container.json").toFile(), Container.class));
+                } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+                    // being created or removed
+                }
+            }
+        }
+        return out;
+    }
+
+    /** By full id, name, or unique id prefix (as docker allows). */
+    public Container find(String idOrName) throws IOException {
+        List<Container> all = list();
+        for (Container c : all) if (c.id().equals(idOrName) || c.name().equals(idOrName)) return c;
+        List<Container> prefixed = all.stream().filter(c -> c.id().startsWith(idOrName)).toList();
+        if (prefixed.size() == 1) return prefixed.getFirst();
+        if (prefixed.size() > 1) throw new IllegalArgumentException("container id prefix " + idOrName + " is ambiguous");
+        throw new IllegalArgumentException("no such container: " + idOrName);
+    }
+
+    public Optional<Container> get(String id) throws IOException {
+        Path f = dir(id).resolve("container.json");
+        return Files.exists(f) ? Optional.of(JSON.readValue(f.toFile(), Container.class)) : Optional.empty();
+    }
+}

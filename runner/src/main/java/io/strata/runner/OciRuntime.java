@@ -1,0 +1,100 @@
+package io.strata.runner;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An OCI runtime binary (runc, crun) driven by its command line, with its state under the store.
+ * Every namespace is set up by the runtime: the JVM is multithreaded and never unshares itself.
+ */
+public record OciRuntime(String name, Path stateRoot) {
+    public static final List<String> KNOWN = List.of("runc", "crun");
+
+    public OciRuntime {
+        if (!KNOWN.contains(name)) throw new IllegalArgumentException("unknown runtime " + name + " (runc or crun)");
+    }
+
+    /** Fails with one line when this runtime cannot run on this host, saying why. */
+    public void checkUsable() throws IOException {
+        if (binary() == null) {
+            throw new IOException(name + " is not installed (apt-get install " + name + ")");
+        }
+        if (name.equals("crun") && hybridCgroups()) {
+            throw new IOException("crun cannot run containers on this host: its cgroups are in hybrid mode (v1 controllers with "
+                    + "a v2 unified hierarchy at /sys/fs/cgroup/unified), which crun 1.8 does not support; use --runtime runc");
+        }
+    }
+
+    static boolean hybridCgroups() {
+        Path unified = Path.of("/sys/fs/cgroup/unified");
+        return Files.isDirectory(unified) && Files.exists(unified.resolve("cgroup.controllers"))
+                && Files.isDirectory(Path.of("/sys/fs/cgroup/memory"));
+    }
+
+    private Path binary() {
+        String path = System.getenv("PATH");
+        if (path == null) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        for (String dir : path.split(":")) {
+            Path p = Path.of(dir, name);
+            if (Files.isExecutable(p)) return p;
+        }
+        for (String dir : List.of("/usr/sbin", "/usr/bin", "/sbin")) {
+            Path p = Path.of(dir, name);
+            if (Files.isExecutable(p)) return p;
+        }
+        return null;
+    }
+
+    private List<String> command(String... args) throws IOException {
+        Path bin = binary();
+        if (bin == null) throw new IOException(name + " is not installed (apt-get install " + name + ")");
+        Files.createDirectories(stateRoot);
+        List<String> cmd = new ArrayList<>(List.of(bin.toString(), "--root", stateRoot.toString()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /** Runs the container in the foreground with this process's stdio; answers the runtime's exit code. */
+    public Process runForeground(String id, Path bundle) throws IOException {
+        return new ProcessBuilder(command("run", "--bundle", bundle.toString(), id)).inheritIO().start();
+    }
+
+    /** Sends a signal to the container's init process. */
+    public void kill(String id, String signal) throws IOException {
+        quiet("kill", id, signal);
+    }
+
+    /** Removes the runtime's state of the container (and kills it if it still runs). */
+    public void delete(String id) throws IOException {
+        quiet("delete", "--force", id);
+    }
+
+    /** The ids the runtime knows. */
+    public List<String> list() throws IOException {
+        Result r = quiet("list", "--quiet");
+        return r.out().lines().filter(l -> !l.isBlank()).toList();
+    }
+
+    record Result(int exit, String out, String err) {}
+
+    private Result quiet(String... args) throws IOException {
+        Process p = new ProcessBuilder(command(args)).redirectErrorStream(false).start();
+        try {
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(name + " " + String.join(" ", args) + " did not finish");
+            }
+            return new Result(p.exitValue(), out, err);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+}
