@@ -22,13 +22,21 @@ import java.util.zip.GZIPOutputStream;
  * Writes OCI image layouts from layer tars made by GNU tar (the real tool) or by a test, each layer
  * gzip, zstd or uncompressed; the config's DiffIDs are the tars' digests unless a test says otherwise.
  */
-final class ImageBuilder {
-    enum Compression { NONE, GZIP, ZSTD }
+public final class ImageBuilder {
+    public enum Compression { NONE, GZIP, ZSTD }
 
     private final List<Path> tars = new ArrayList<>();
     private final List<Digest> diffIdOverrides = new ArrayList<>();
+    private ImageConfig.Config config =
+            new ImageConfig.Config(null, null, List.of("PATH=/usr/bin:/bin"), null, List.of("/bin/sh"), null, null, null, null);
 
-    ImageBuilder layer(Path tar) {
+    /** What the image runs (the config's "config"). */
+    public ImageBuilder config(ImageConfig.Config runConfig) {
+        this.config = runConfig;
+        return this;
+    }
+
+    public ImageBuilder layer(Path tar) {
         tars.add(tar);
         diffIdOverrides.add(null);
         return this;
@@ -42,7 +50,7 @@ final class ImageBuilder {
     }
 
     /** GNU tar of {@code paths} (relative to {@code dir}, in this order, not recursing) in PAX format with xattrs. */
-    static Path gnuTar(Path dir, Path out, List<String> paths, String... extra) throws Exception {
+    public static Path gnuTar(Path dir, Path out, List<String> paths, String... extra) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("tar", "--format=posix", "--xattrs", "--xattrs-include=*", "--numeric-owner",
                 "--no-recursion", "-C", dir.toString(), "-cf", out.toString()));
         cmd.addAll(List.of(extra));
@@ -54,7 +62,7 @@ final class ImageBuilder {
     }
 
     /** Writes the layout and names the image {@code tag}; returns the manifest. */
-    Manifest write(Path layout, String tag, Compression compression) throws IOException {
+    public Manifest write(Path layout, String tag, Compression compression) throws IOException {
         Files.createDirectories(layout.resolve("blobs/sha256"));
         Files.writeString(layout.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
         List<Descriptor> layers = new ArrayList<>();
@@ -82,8 +90,7 @@ final class ImageBuilder {
                 case ZSTD -> MediaType.OCI_LAYER_ZSTD;
             }, d, size));
         }
-        ImageConfig config = new ImageConfig("2026-01-01T00:00:00Z", null, "amd64", "linux", null, null,
-                new ImageConfig.Config(null, null, List.of("PATH=/usr/bin:/bin"), null, List.of("/bin/sh"), null, null, null, null),
+        ImageConfig config = new ImageConfig("2026-01-01T00:00:00Z", null, "amd64", "linux", null, null, this.config,
                 new ImageConfig.RootFs("layers", diffIds), List.of());
         Descriptor c = blob(layout, MediaType.OCI_CONFIG, config.toJson());
         Manifest manifest = new Manifest(2, MediaType.OCI_MANIFEST, null, c, layers, null, null);

@@ -21,10 +21,10 @@ import java.util.TreeMap;
  * hash, link target, device numbers, xattrs and hardlink groups (times are not compared: the
  * tools set directory times differently and the spec does not fix them).
  */
-final class Trees {
+public final class Trees {
     private Trees() {}
 
-    static Map<String, String> describe(Path root) throws IOException {
+    public static Map<String, String> describe(Path root) throws IOException {
         Map<String, String> out = new TreeMap<>();
         Map<Object, java.util.TreeSet<String>> pathsOfInode = new HashMap<>();
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
@@ -81,7 +81,7 @@ final class Trees {
     }
 
     /** The differences, one line each, or "" when the trees are equal. */
-    static String diff(Map<String, String> expected, Map<String, String> actual) {
+    public static String diff(Map<String, String> expected, Map<String, String> actual) {
         StringBuilder out = new StringBuilder();
         for (var e : expected.entrySet()) {
             String a = actual.get(e.getKey());
