@@ -21,6 +21,22 @@ final class Containers {
         return new Runner(UnpackOptions.snapshotter(store), store(store), store.root().resolve("runtime"));
     }
 
+    /**
+     * Starts a container's shim: this program again, as {@code strata container-shim}, in a session of
+     * its own (setsid) so it outlives the command that started it and the terminal it ran in.
+     */
+    static Runner.ShimLauncher shimLauncher(LayoutStore store) {
+        return (id, log) -> {
+            String javaBinary = ProcessHandle.current().info().command().orElse("java");
+            java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("setsid", javaBinary,
+                    "-XX:+UseSerialGC", "-Xmx64m", "--enable-native-access=ALL-UNNAMED",
+                    "-cp", System.getProperty("java.class.path"), Strata.class.getName(),
+                    "container-shim", "--root", store.root().toString(), id));
+            return new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(log.toFile()).redirectErrorStream(true).start();
+        };
+    }
+
     static Runner.Image image(LayoutStore store, LocalImage local) throws IOException {
         if (MediaType.INDEXES.contains(local.manifest().mediaType())) {
             throw new IllegalArgumentException(local.name() + " is an index: pull it again for this platform");

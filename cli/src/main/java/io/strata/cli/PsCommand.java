@@ -2,6 +2,7 @@ package io.strata.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strata.runner.Container;
+import io.strata.snapshots.Native;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -21,7 +22,8 @@ final class PsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<Container> list = new ArrayList<>(Containers.store(options.store()).list());
+        var store = options.store();
+        List<Container> list = new ArrayList<>(Native.isRoot() ? Containers.runner(store).list() : Containers.store(store).list());
         list.removeIf(c -> !all && c.status() != Container.Status.RUNNING);
         list.sort(Comparator.comparing(Container::created).reversed());
         if (options.json()) {

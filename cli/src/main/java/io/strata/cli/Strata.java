@@ -14,7 +14,10 @@ import picocli.CommandLine.Command;
         subcommands = {ServeCommand.class, PullCommand.class, PushCommand.class, ImagesCommand.class, InspectCommand.class,
                 TagCommand.class, RmiCommand.class, HistoryCommand.class, GcCommand.class,
                 UnpackCommand.class, MountCommand.class, MountCommand.Umount.class, SnapshotsCommand.class,
-                RunCommand.class, PsCommand.class, RmCommand.class, LoginCommand.Login.class,
+                RunCommand.class, PsCommand.class, RmCommand.class, LifecycleCommands.Create.class,
+                LifecycleCommands.Start.class, LifecycleCommands.Stop.class, LifecycleCommands.Kill.class,
+                LifecycleCommands.Wait.class, LifecycleCommands.Logs.class, LifecycleCommands.Exec.class,
+                LifecycleCommands.Shim.class, CommitCommands.Diff.class, CommitCommands.Commit.class, LoginCommand.Login.class,
                 LoginCommand.Logout.class,
                 CommandLine.HelpCommand.class})
 public final class Strata {
@@ -25,7 +28,7 @@ public final class Strata {
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Strata());
         // Everything after the image is the container's command, its options included (as docker run).
-        cl.getSubcommands().get("run").setStopAtPositional(true);
+        for (String verb : java.util.List.of("run", "create", "exec")) cl.getSubcommands().get(verb).setStopAtPositional(true);
         return cl
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     cmd.getErr().println("strata: " + (e.getMessage() == null ? e.toString() : e.getMessage()));

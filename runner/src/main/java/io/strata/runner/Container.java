@@ -14,7 +14,8 @@ public record Container(
         Integer exitCode,
         String finished,
         String snapshot,
-        String runtime) {
+        String runtime,
+        Long pid) {
 
     public enum Status { CREATED, RUNNING, EXITED }
 
@@ -23,6 +24,11 @@ public record Container(
     }
 
     Container with(Status newStatus, Integer newExitCode, String newFinished) {
-        return new Container(id, name, image, imageDigest, command, created, newStatus, newExitCode, newFinished, snapshot, runtime);
+        return new Container(id, name, image, imageDigest, command, created, newStatus, newExitCode, newFinished, snapshot, runtime, pid);
+    }
+
+    /** Running, supervised by process {@code supervisor} (the CLI in the foreground, a shim when detached). */
+    Container running(long supervisor) {
+        return new Container(id, name, image, imageDigest, command, created, Status.RUNNING, null, null, snapshot, runtime, supervisor);
     }
 }

@@ -59,9 +59,31 @@ public record OciRuntime(String name, Path stateRoot) {
         return cmd;
     }
 
-    /** Runs the container in the foreground with this process's stdio; answers the runtime's exit code. */
-    public Process runForeground(String id, Path bundle) throws IOException {
-        return new ProcessBuilder(command("run", "--bundle", bundle.toString(), id)).inheritIO().start();
+    /** Runs the container with this process's stdio, or with its output piped (for a shim that logs it). */
+    public Process run(String id, Path bundle, boolean inheritIO) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command("run", "--bundle", bundle.toString(), id));
+        if (inheritIO) return pb.inheritIO().start();
+        return pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    }
+
+    /** Runs another process in a running container, with this process's stdio. */
+    public Process exec(String id, List<String> args, List<String> env, String cwd, Users.Ids user, boolean tty) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("exec"));
+        if (tty) cmd.add("--tty");
+        for (String e : env) cmd.addAll(List.of("--env", e));
+        cmd.addAll(List.of("--cwd", cwd, "--user", user.uid() + ":" + user.gid()));
+        for (int g : user.additionalGids()) cmd.addAll(List.of("--additional-gids", String.valueOf(g)));
+        cmd.add(id);
+        cmd.addAll(args);
+        return new ProcessBuilder(command(cmd.toArray(String[]::new))).inheritIO().start();
+    }
+
+    /** The runtime's status of the container: "running", "stopped", …, or empty when it knows none. */
+    public java.util.Optional<String> status(String id) throws IOException {
+        Result r = quiet("state", id);
+        if (r.exit() != 0) return java.util.Optional.empty();
+        var m = java.util.regex.Pattern.compile("\"status\":\\s*\"(\\w+)\"").matcher(r.out());
+        return m.find() ? java.util.Optional.of(m.group(1)) : java.util.Optional.empty();
     }
 
     /** Sends a signal to the container's init process. */

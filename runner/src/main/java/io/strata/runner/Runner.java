@@ -85,7 +85,7 @@ public final class Runner {
             args.addAll(!o.command().isEmpty() ? o.command() : cfg.cmd() == null ? List.of() : cfg.cmd());
         }
         Container c = new Container(id, name, image.name(), image.manifest().toString(), args, Instant.now().toString(),
-                Container.Status.CREATED, null, null, key, o.runtime());
+                Container.Status.CREATED, null, null, key, o.runtime(), null);
         containers.create(c);
         try {
             snapshotter.prepare(key, top);
@@ -154,18 +154,39 @@ public final class Runner {
      * cannot be executed or found, as docker answers).
      */
     public int runForeground(Container c) throws IOException {
+        return supervise(c, true);
+    }
+
+    /**
+     * The body of a detached container's shim (a process of its own, outliving the CLI): runs the
+     * container with its output in bounded logs and records its exit code when it ends.
+     */
+    public int shim(Container c) throws IOException {
+        return supervise(c, false);
+    }
+
+    private int supervise(Container c, boolean foreground) throws IOException {
+        Path dir = containers.dir(c.id());
         mountRootfs(c);
         try {
-            int missing = checkCommand(c);
-            if (missing != 0) {
-                record(c, missing);
-                return missing;
+            String missing = checkCommand(c);
+            if (missing != null) {
+                int code = missing.endsWith("permission denied") ? 126 : 127;
+                if (foreground) System.err.println("strata: " + missing);
+                else Files.writeString(dir.resolve("stderr.log"), missing + "\n", java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND);
+                record(c, code);
+                return code;
             }
             OciRuntime runtime = runtime(c);
             runtime.delete(c.id()); // state a killed earlier run left
-            Process p = runtime.runForeground(c.id(), containers.bundle(c.id()));
-            containers.write(c.with(Container.Status.RUNNING, null, null));
-            List<sun.misc.Signal> forwarded = new ArrayList<>();
+            Process p = runtime.run(c.id(), containers.bundle(c.id()), foreground);
+            containers.write(c.running(ProcessHandle.current().pid()));
+            List<Thread> copiers = new ArrayList<>();
+            if (!foreground) {
+                copiers.add(Thread.ofVirtual().start(() -> copy(p.getInputStream(), dir.resolve("stdout.log"))));
+                copiers.add(Thread.ofVirtual().start(() -> copy(p.getErrorStream(), dir.resolve("stderr.log"))));
+            }
             for (String sig : List.of("INT", "TERM", "HUP", "QUIT")) {
                 try {
                     sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> {
@@ -175,7 +196,6 @@ public final class Runner {
                             // the container is gone already
                         }
                     });
-                    forwarded.add(new sun.misc.Signal(sig));
                 } catch (IllegalArgumentException ignored) {
                     // the JVM keeps this signal for itself
                 }
@@ -183,6 +203,7 @@ public final class Runner {
             int code;
             try {
                 code = p.waitFor();
+                for (Thread t : copiers) t.join();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted", e);
@@ -195,12 +216,159 @@ public final class Runner {
         }
     }
 
-    private void record(Container c, int code) throws IOException {
-        containers.write(c.with(Container.Status.EXITED, code, Instant.now().toString()));
+    private static void copy(java.io.InputStream in, Path log) {
+        try (in) {
+            BoundedLog.copy(in, log, BoundedLog.DEFAULT_MAX);
+        } catch (IOException ignored) {
+            // the log's disk is full or gone: the container runs on regardless
+        }
     }
 
-    /** 127 when the command is not found in the container, 126 when it is not executable, else 0. */
-    private int checkCommand(Container c) throws IOException {
+    /** Starts a created container detached: {@code shim} starts its supervisor; returns once it runs or ended. */
+    public Container startDetached(Container c, ShimLauncher shim) throws IOException {
+        Container current = refresh(c);
+        if (current.status() == Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is already running");
+        containers.write(current.with(Container.Status.CREATED, null, null));
+        Process p = shim.start(c.id(), containers.dir(c.id()).resolve("shim.log"));
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            Container now = containers.get(c.id()).orElseThrow();
+            if (now.status() != Container.Status.CREATED) return now;
+            if (!p.isAlive()) {
+                throw new IOException("the container's supervisor ended before it started: " + Files.readString(containers.dir(c.id()).resolve("shim.log")).strip());
+            }
+            sleep(20);
+        }
+        throw new IOException("container " + c.name() + " did not start within 60 s");
+    }
+
+    /** Starts a shim process for a container, detached from this one, its own output going to {@code log}. */
+    @FunctionalInterface
+    public interface ShimLauncher {
+        Process start(String id, Path log) throws IOException;
+    }
+
+    /**
+     * The container as it is now: a container recorded as running whose runtime and supervisor are
+     * both gone (killed, or the host restarted) is recorded as exited, with 255 when no exit code was seen.
+     */
+    public Container refresh(Container c) throws IOException {
+        Container now = containers.get(c.id()).orElse(c);
+        if (now.status() != Container.Status.RUNNING) return now;
+        boolean supervised = now.pid() != null && ProcessHandle.of(now.pid()).map(ProcessHandle::isAlive).orElse(false);
+        boolean running = runtime(now).status(now.id()).map(s -> s.equals("running") || s.equals("created") || s.equals("paused")).orElse(false);
+        if (supervised || running) return now;
+        Container exited = now.with(Container.Status.EXITED, 255, Instant.now().toString());
+        containers.write(exited);
+        return exited;
+    }
+
+    public List<Container> list() throws IOException {
+        List<Container> out = new ArrayList<>();
+        for (Container c : containers.list()) out.add(refresh(c));
+        return out;
+    }
+
+    /** Sends a signal to a running container. */
+    public void kill(Container c, String signal) throws IOException {
+        if (refresh(c).status() != Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is not running");
+        runtime(c).kill(c.id(), signal.startsWith("SIG") || signal.chars().allMatch(Character::isDigit) ? signal : "SIG" + signal);
+    }
+
+    /** SIGTERM (or the image's StopSignal), then SIGKILL after {@code timeoutSeconds}; returns once it exited. */
+    public Container stop(Container c, int timeoutSeconds, String stopSignal) throws IOException {
+        if (refresh(c).status() != Container.Status.RUNNING) return refresh(c);
+        runtime(c).kill(c.id(), stopSignal == null ? "SIGTERM" : stopSignal);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        while (System.nanoTime() < deadline) {
+            if (refresh(c).status() == Container.Status.EXITED) return refresh(c);
+            sleep(50);
+        }
+        try {
+            runtime(c).kill(c.id(), "SIGKILL");
+        } catch (IOException ignored) {
+            // it ended meanwhile
+        }
+        return waitFor(c);
+    }
+
+    /** Blocks until the container exited; returns it with its exit code. */
+    public Container waitFor(Container c) throws IOException {
+        while (true) {
+            Container now = refresh(c);
+            if (now.status() == Container.Status.EXITED) return now;
+            if (now.status() == Container.Status.CREATED) throw new IllegalStateException("container " + c.name() + " was never started");
+            sleep(50);
+        }
+    }
+
+    /** Runs another command in a running container, as its main process runs (env, user, cwd); answers its exit code. */
+    public int exec(Container c, List<String> args, boolean tty) throws IOException {
+        if (refresh(c).status() != Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is not running");
+        var config = com.fasterxml.jackson.databind.json.JsonMapper.builder().build()
+                .readTree(containers.bundle(c.id()).resolve("config.json").toFile()).path("process");
+        List<String> env = new ArrayList<>();
+        config.path("env").forEach(e -> env.add(e.asText()));
+        List<Integer> gids = new ArrayList<>();
+        config.path("user").path("additionalGids").forEach(g -> gids.add(g.asInt()));
+        Users.Ids user = new Users.Ids(config.path("user").path("uid").asInt(), config.path("user").path("gid").asInt(), gids, null);
+        Process p = runtime(c).exec(c.id(), args, env, config.path("cwd").asText("/"), user, tty);
+        try {
+            return p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    /** Prints a container's logs: stdout to {@code out}, stderr to {@code err}; with {@code follow}, until it exits. */
+    public void logs(Container c, java.io.PrintStream out, java.io.PrintStream err, boolean follow) throws IOException {
+        Path dir = containers.dir(c.id());
+        if (!follow) {
+            BoundedLog.print(dir.resolve("stdout.log"), out);
+            BoundedLog.print(dir.resolve("stderr.log"), err);
+            return;
+        }
+        long[] offsets = {0, 0};
+        while (true) {
+            boolean done = refresh(c).status() != Container.Status.RUNNING;
+            offsets[0] = tail(dir.resolve("stdout.log"), offsets[0], out);
+            offsets[1] = tail(dir.resolve("stderr.log"), offsets[1], err);
+            if (done) return;
+            sleep(100);
+        }
+    }
+
+    private static long tail(Path file, long from, java.io.PrintStream to) throws IOException {
+        if (!Files.exists(file)) return from;
+        long size = Files.size(file);
+        if (size < from) from = 0; // rotated
+        if (size == from) return from;
+        try (var ch = java.nio.channels.FileChannel.open(file)) {
+            ch.position(from);
+            java.io.InputStream in = java.nio.channels.Channels.newInputStream(ch);
+            long n = in.transferTo(to);
+            to.flush();
+            return from + n;
+        }
+    }
+
+    private static void sleep(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    private void record(Container c, int code) throws IOException {
+        Container now = containers.get(c.id()).orElse(c);
+        containers.write(now.with(Container.Status.EXITED, code, Instant.now().toString()));
+    }
+
+    /** Null when the command can be executed in the container, else why not ("…: permission denied" means 126, else 127). */
+    private String checkCommand(Container c) throws IOException {
         Path rootfs = containers.bundle(c.id()).resolve("rootfs");
         String cmd = c.command().getFirst();
         List<String> candidates = new ArrayList<>();
@@ -220,20 +388,36 @@ public final class Runner {
             Path p = RootfsPaths.resolve(rootfs, candidate);
             if (p == null || !Files.isRegularFile(p)) continue;
             int mode = (Integer) Files.getAttribute(p, "unix:mode");
-            if ((mode & 0111) != 0) return 0;
+            if ((mode & 0111) != 0) return null;
             foundButNotExecutable = true;
         }
-        System.err.println("strata: " + cmd + ": " + (foundButNotExecutable ? "permission denied" : cmd.contains("/")
-                ? "no such file or directory" : "executable file not found in $PATH"));
-        return foundButNotExecutable ? 126 : 127;
+        return cmd + ": " + (foundButNotExecutable ? "permission denied" : cmd.contains("/")
+                ? "no such file or directory" : "executable file not found in $PATH");
+    }
+
+    /** The container paths its runtime mounts on (config.json's mount destinations). */
+    public List<String> mountpoints(Container c) throws IOException {
+        List<String> out = new ArrayList<>();
+        var config = com.fasterxml.jackson.databind.json.JsonMapper.builder().build()
+                .readTree(containers.bundle(c.id()).resolve("config.json").toFile());
+        for (var m : config.path("mounts")) out.add(m.path("destination").asText());
+        // Deepest first, so a parent made only to hold a mount point empties before it is looked at.
+        out.sort(java.util.Comparator.comparingInt(String::length).reversed());
+        return out;
     }
 
     /** Removes a container: its runtime state, mounts, snapshot and files. Refuses a running one unless forced. */
     public void remove(Container c, boolean force) throws IOException {
         OciRuntime runtime = runtime(c);
-        Container current = containers.get(c.id()).orElse(c);
-        if (current.status() == Container.Status.RUNNING && runtime.list().contains(c.id()) && !force) {
-            throw new IllegalStateException("container " + c.name() + " is running: stop it first, or rm -f");
+        Container current = refresh(c);
+        if (current.status() == Container.Status.RUNNING) {
+            if (!force) throw new IllegalStateException("container " + c.name() + " is running: stop it first, or rm -f");
+            try {
+                runtime.kill(c.id(), "SIGKILL");
+            } catch (IOException ignored) {
+                // it ended meanwhile
+            }
+            waitFor(current);
         }
         try {
             runtime.delete(c.id());

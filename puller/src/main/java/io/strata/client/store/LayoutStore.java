@@ -75,6 +75,21 @@ public final class LayoutStore {
         writeAtomically(blobPath(expected), content);
     }
 
+    /** A scratch file for content being made here (a committed layer), to {@link #putFile} once its digest is known. */
+    public Path scratch() throws IOException {
+        Files.createDirectories(root.resolve("ingest"));
+        return root.resolve("ingest").resolve("new-" + UUID.randomUUID());
+    }
+
+    /** Moves a file whose digest the caller computed while writing it into the store, durably. */
+    public void putFile(Path file, Digest digest) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        Files.createDirectories(blobPath(digest).getParent());
+        Files.move(file, blobPath(digest), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
     /**
      * A writer for a blob being downloaded. Bytes already received by an earlier, interrupted
      * attempt are kept in {@code ingest/} and counted in {@link Ingest#offset()}, so the download can

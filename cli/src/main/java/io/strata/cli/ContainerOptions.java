@@ -1,0 +1,136 @@
+package io.strata.cli;
+
+import io.strata.client.Puller;
+import io.strata.client.store.LayoutStore;
+import io.strata.oci.Platform;
+import io.strata.oci.Reference;
+import io.strata.runner.Container;
+import io.strata.runner.RunSpec;
+import io.strata.runner.Runner;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** What strata run and strata create take: the image, its command, and how the container runs it. */
+final class ContainerOptions {
+    @Mixin
+    UnpackOptions unpackOptions;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "The container's name (default: strata-<id>).")
+    String name;
+
+    @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Set an environment variable.")
+    List<String> env = new ArrayList<>();
+
+    @Option(names = "--env-file", paramLabel = "FILE", description = "Read KEY=VALUE lines from a file.")
+    List<Path> envFiles = new ArrayList<>();
+
+    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory in the container.")
+    String workdir;
+
+    @Option(names = {"-u", "--user"}, paramLabel = "USER[:GROUP]", description = "User (name or id) from the image's /etc/passwd.")
+    String user;
+
+    @Option(names = "--entrypoint", paramLabel = "CMD", description = "Replace the image's entrypoint (\"\" clears it).")
+    String entrypoint;
+
+    @Option(names = "--hostname", paramLabel = "NAME", description = "The container's host name (default: its short id).")
+    String hostname;
+
+    @Option(names = "--network", paramLabel = "host|none", description = "none (default): a network namespace with only loopback; host: the host's.")
+    String network = "none";
+
+    @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CTR[:ro]", description = "Bind a host path into the container.")
+    List<String> volumes = new ArrayList<>();
+
+    @Option(names = "--read-only", description = "Mount the container's root filesystem read-only.")
+    boolean readOnly;
+
+    @Option(names = {"-m", "--memory"}, paramLabel = "BYTES", description = "Memory limit, e.g. 64m, 1g.")
+    String memory;
+
+    @Option(names = "--cpus", paramLabel = "N", description = "CPU limit, e.g. 0.5.")
+    Double cpus;
+
+    @Option(names = "--pids-limit", paramLabel = "N", description = "Limit on processes in the container.")
+    Long pidsLimit;
+
+    @Option(names = {"-t", "--tty"}, description = "Give the container a terminal.")
+    boolean tty;
+
+    @Option(names = {"-i", "--interactive"}, description = "Keep stdin open (stdin is always passed through in the foreground).")
+    boolean interactive;
+
+    @Option(names = "--runtime", paramLabel = "runc|crun", description = "The OCI runtime (default runc).")
+    String runtime = "runc";
+
+    @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]", description = "Platform to pull when the image is not stored.")
+    String platform;
+
+    @Parameters(index = "0", paramLabel = "REF", description = "A stored image, or a reference to pull.")
+    String reference;
+
+    @Parameters(index = "1..*", paramLabel = "CMD", description = "The command and its arguments (default: the image's).")
+    List<String> command = new ArrayList<>();
+
+    /** Creates the container, pulling and unpacking the image first when the store lacks it. */
+    Container create(ClientOptions options, LayoutStore store) throws Exception {
+        LocalImage local = findOrPull(options, store);
+        List<String> environment = new ArrayList<>();
+        for (Path f : envFiles) {
+            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                String l = line.strip();
+                if (!l.isEmpty() && !l.startsWith("#")) environment.add(l.contains("=") ? l : l + "=" + System.getenv().getOrDefault(l, ""));
+            }
+        }
+        for (String e : env) environment.add(e.contains("=") ? e : e + "=" + System.getenv().getOrDefault(e, ""));
+        RunSpec.Network net = switch (network) {
+            case "none" -> RunSpec.Network.NONE;
+            case "host" -> RunSpec.Network.HOST;
+            default -> throw new IllegalArgumentException("--network must be host or none, was " + network);
+        };
+        Runner.Options o = new Runner.Options(name, command, entrypoint, environment, workdir, user, hostname, net,
+                volumes.stream().map(RunSpec.Bind::parse).toList(), readOnly, memory == null ? null : bytes(memory), cpus, pidsLimit,
+                tty, runtime);
+        return Containers.runner(store).create(Containers.image(store, local), o);
+    }
+
+    private LocalImage findOrPull(ClientOptions options, LayoutStore store) throws Exception {
+        try {
+            return LocalImage.find(store, reference);
+        } catch (IllegalArgumentException notStored) {
+            Reference ref = Reference.parse(reference);
+            try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
+                new Puller(options.client(ref), store, 4, progress,
+                        Optional.of(new Puller.Unpack(UnpackOptions.snapshotter(store), unpackOptions.limits())))
+                        .pull(ref, platform == null ? Platform.host() : Platform.parse(platform));
+            }
+            return LocalImage.find(store, reference);
+        }
+    }
+
+    /** 64m, 1g, 512k or plain bytes, as docker's --memory. */
+    static long bytes(String text) {
+        String t = text.trim().toLowerCase();
+        long unit = 1;
+        char last = t.isEmpty() ? ' ' : t.charAt(t.length() - 1);
+        switch (last) {
+            case 'b' -> t = t.substring(0, t.length() - 1);
+            case 'k' -> { unit = 1L << 10; t = t.substring(0, t.length() - 1); }
+            case 'm' -> { unit = 1L << 20; t = t.substring(0, t.length() - 1); }
+            case 'g' -> { unit = 1L << 30; t = t.substring(0, t.length() - 1); }
+            default -> { }
+        }
+        try {
+            return Math.multiplyExact(Long.parseLong(t), unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("invalid size " + text + " (e.g. 64m, 1g)");
+        }
+    }
+}

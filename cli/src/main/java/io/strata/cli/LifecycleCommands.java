@@ -1,0 +1,181 @@
+package io.strata.cli;
+
+import io.strata.client.store.LayoutStore;
+import io.strata.runner.Container;
+import io.strata.runner.Runner;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The container lifecycle verbs after run: create, start, stop, kill, wait, logs, exec, and the shim. */
+final class LifecycleCommands {
+    private LifecycleCommands() {}
+
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a container without starting it.")
+    static final class Create implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Mixin
+        ContainerOptions container;
+
+        @Override
+        public Integer call() throws Exception {
+            UnpackOptions.requireRoot("creating a container");
+            System.out.println(container.create(options, options.store()).id());
+            return 0;
+        }
+    }
+
+    @Command(name = "start", mixinStandardHelpOptions = true, description = "Start created or stopped containers, detached.")
+    static final class Start implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Parameters(paramLabel = "CONTAINER", arity = "1..*")
+        List<String> names;
+
+        @Override
+        public Integer call() throws Exception {
+            UnpackOptions.requireRoot("starting a container");
+            LayoutStore store = options.store();
+            for (String n : names) {
+                Container c = Containers.store(store).find(n);
+                Containers.runner(store).startDetached(c, Containers.shimLauncher(store));
+                if (!options.quiet) System.out.println(n);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop containers: SIGTERM, then SIGKILL after a timeout.")
+    static final class Stop implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Option(names = {"-t", "--time"}, paramLabel = "SECONDS", description = "Seconds to wait before SIGKILL (default 10).")
+        int seconds = 10;
+
+        @Parameters(paramLabel = "CONTAINER", arity = "1..*")
+        List<String> names;
+
+        @Override
+        public Integer call() throws Exception {
+            UnpackOptions.requireRoot("stopping a container");
+            LayoutStore store = options.store();
+            for (String n : names) {
+                Container c = Containers.store(store).find(n);
+                Containers.runner(store).stop(c, seconds, null);
+                if (!options.quiet) System.out.println(n);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "kill", mixinStandardHelpOptions = true, description = "Send a signal to running containers.")
+    static final class Kill implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Option(names = {"-s", "--signal"}, paramLabel = "SIGNAL", description = "The signal (default KILL).")
+        String signal = "KILL";
+
+        @Parameters(paramLabel = "CONTAINER", arity = "1..*")
+        List<String> names;
+
+        @Override
+        public Integer call() throws Exception {
+            UnpackOptions.requireRoot("signalling a container");
+            LayoutStore store = options.store();
+            for (String n : names) {
+                Containers.runner(store).kill(Containers.store(store).find(n), signal);
+                if (!options.quiet) System.out.println(n);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "wait", mixinStandardHelpOptions = true, description = "Wait for containers to exit and print their exit codes.")
+    static final class Wait implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Parameters(paramLabel = "CONTAINER", arity = "1..*")
+        List<String> names;
+
+        @Override
+        public Integer call() throws Exception {
+            LayoutStore store = options.store();
+            for (String n : names) {
+                Container c = Containers.runner(store).waitFor(Containers.store(store).find(n));
+                System.out.println(c.exitCode());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "logs", mixinStandardHelpOptions = true, description = "Print a detached container's output.")
+    static final class Logs implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Option(names = {"-f", "--follow"}, description = "Keep printing until the container exits.")
+        boolean follow;
+
+        @Parameters(paramLabel = "CONTAINER")
+        String name;
+
+        @Override
+        public Integer call() throws Exception {
+            LayoutStore store = options.store();
+            Containers.runner(store).logs(Containers.store(store).find(name), System.out, System.err, follow);
+            return 0;
+        }
+    }
+
+    @Command(name = "exec", mixinStandardHelpOptions = true, description = "Run a command in a running container.")
+    static final class Exec implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Option(names = {"-t", "--tty"}, description = "Give the command a terminal.")
+        boolean tty;
+
+        @Option(names = {"-i", "--interactive"}, description = "Keep stdin open (it is always passed through).")
+        boolean interactive;
+
+        @Parameters(index = "0", paramLabel = "CONTAINER")
+        String name;
+
+        @Parameters(index = "1..*", arity = "1..*", paramLabel = "CMD")
+        List<String> command = new ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            UnpackOptions.requireRoot("exec in a container");
+            LayoutStore store = options.store();
+            return Containers.runner(store).exec(Containers.store(store).find(name), command, tty);
+        }
+    }
+
+    /** The supervisor of a detached container (started by run -d and start; not for users). */
+    @Command(name = "container-shim", hidden = true)
+    static final class Shim implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            LayoutStore store = options.store();
+            Runner runner = Containers.runner(store);
+            return runner.shim(Containers.store(store).get(id).orElseThrow(() -> new IllegalArgumentException("no container " + id)));
+        }
+    }
+}

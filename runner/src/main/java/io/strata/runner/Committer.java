@@ -1,0 +1,184 @@
+package io.strata.runner;
+
+import com.github.luben.zstd.ZstdOutputStream;
+import io.strata.client.store.LayoutStore;
+import io.strata.oci.Descriptor;
+import io.strata.oci.Digest;
+import io.strata.oci.DigestAlgorithm;
+import io.strata.oci.ImageConfig;
+import io.strata.oci.Manifest;
+import io.strata.oci.MediaType;
+import io.strata.snapshots.LayerWriter;
+import io.strata.snapshots.OverlaySnapshotter;
+import io.strata.snapshots.Snapshotter;
+import io.strata.snapshots.TarWriter;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Commits a stopped container's writable layer as a new image: the layer dir becomes a layer tar
+ * (whiteouts as {@code .wh.} entries), compressed and stored; the config gets its DiffID and a
+ * history entry; the manifest its descriptor. The container's snapshot itself becomes the new
+ * layer's committed snapshot (nothing is unpacked again) and the container goes on, unchanged to
+ * its eyes, on an empty writable layer above it.
+ */
+public final class Committer {
+    public enum Compression { GZIP, ZSTD }
+
+    private final LayoutStore store;
+    private final OverlaySnapshotter snapshotter;
+    private final Runner runner;
+
+    public Committer(LayoutStore store, OverlaySnapshotter snapshotter, Runner runner) {
+        this.store = store;
+        this.snapshotter = snapshotter;
+        this.runner = runner;
+    }
+
+    /** What commit made: the manifest stored (and named). */
+    public record Committed(Descriptor manifest, Digest diffId, Digest layer) {}
+
+    public Committed commit(Container c, String name, String message, List<String> changes, Compression compression) throws IOException {
+        Container now = runner.refresh(c);
+        if (now.status() == Container.Status.RUNNING) {
+            throw new IllegalStateException("container " + c.name() + " is running: stop it before commit");
+        }
+        Manifest base = Manifest.parse(store.read(Digest.parse(c.imageDigest())));
+        ImageConfig baseConfig = ImageConfig.parse(store.read(base.config().digest()));
+        Snapshotter.Info info = snapshotter.stat(c.snapshot()).orElseThrow(() -> new IOException("container " + c.name() + " has no snapshot"));
+
+        // What the runtime made to mount on is not the container's change: neither in the tar nor in the snapshot.
+        io.strata.snapshots.LayerWriter.removeMountpoints(snapshotter.layerDir(c.snapshot()), snapshotter.chain(info.parent()),
+                runner.mountpoints(c));
+
+        // The layer: tar → DiffID hash → compression → blob hash → scratch file.
+        Path scratch = store.scratch();
+        MessageDigest blobHash = DigestAlgorithm.SHA256.newMessageDigest();
+        MessageDigest diffHash = DigestAlgorithm.SHA256.newMessageDigest();
+        try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(scratch), 1 << 16);
+             OutputStream blob = new DigestOutputStream(file, blobHash);
+             OutputStream compressed = compression == Compression.GZIP ? new GZIPOutputStream(blob, 1 << 16) : new ZstdOutputStream(blob);
+             OutputStream tarBytes = new DigestOutputStream(compressed, diffHash);
+             TarWriter tar = new TarWriter(tarBytes)) {
+            LayerWriter.write(snapshotter.layerDir(c.snapshot()), tar);
+        }
+        Digest layerDigest = Digest.of(DigestAlgorithm.SHA256, blobHash.digest());
+        Digest diffId = Digest.of(DigestAlgorithm.SHA256, diffHash.digest());
+        long layerSize = Files.size(scratch);
+        store.putFile(scratch, layerDigest);
+
+        List<Digest> diffIds = new ArrayList<>(baseConfig.rootfs().diffIds());
+        diffIds.add(diffId);
+        List<ImageConfig.History> history = new ArrayList<>(baseConfig.history());
+        String created = Instant.now().toString();
+        history.add(new ImageConfig.History(created, null, String.join(" ", c.command()), message == null || message.isEmpty() ? null : message, false));
+        ImageConfig config = new ImageConfig(created, baseConfig.author(), baseConfig.architecture(), baseConfig.os(),
+                baseConfig.osVersion(), baseConfig.variant(), apply(baseConfig.config(), changes),
+                new ImageConfig.RootFs("layers", diffIds), history);
+        byte[] configBytes = config.toJson();
+        Digest configDigest = Digest.sha256(configBytes);
+        store.put(configDigest, configBytes);
+
+        List<Descriptor> layers = new ArrayList<>();
+        for (Descriptor d : base.layers()) layers.add(new Descriptor(ociLayerType(d.mediaType()), d.digest(), d.size()));
+        layers.add(new Descriptor(compression == Compression.GZIP ? MediaType.OCI_LAYER_GZIP : MediaType.OCI_LAYER_ZSTD, layerDigest, layerSize));
+        Manifest manifest = new Manifest(2, MediaType.OCI_MANIFEST, null, new Descriptor(MediaType.OCI_CONFIG, configDigest, configBytes.length),
+                layers, null, null);
+        byte[] manifestBytes = manifest.toJson();
+        Digest manifestDigest = Digest.sha256(manifestBytes);
+        store.put(manifestDigest, manifestBytes);
+        Descriptor stored = new Descriptor(MediaType.OCI_MANIFEST, manifestDigest, manifestBytes.length);
+
+        // The container's layer becomes the new image's top snapshot; the container continues above it.
+        List<Digest> chain = config.rootfs().chainIds();
+        String top = chain.getLast().toString();
+        if (info.parent() == null || !info.parent().equals(chain.get(chain.size() - 2).toString())) {
+            throw new IOException("container " + c.name() + "'s snapshot is not on its image's layers");
+        }
+        try {
+            snapshotter.commit(top, c.snapshot());
+        } catch (Snapshotter.AlreadyExistsException e) {
+            // the same layer on the same parent was committed before: the existing snapshot is identical
+        }
+        snapshotter.prepare(c.snapshot(), top);
+        if (name != null) store.tag(name, stored);
+        return new Committed(stored, diffId, layerDigest);
+    }
+
+    /** Docker's layer media types have OCI equivalents with the same bytes. */
+    private static String ociLayerType(String type) {
+        return switch (type) {
+            case MediaType.DOCKER_LAYER_GZIP -> MediaType.OCI_LAYER_GZIP;
+            case "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip" -> "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
+            default -> type;
+        };
+    }
+
+    /** Dockerfile-style changes (docker commit --change): CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL. */
+    static ImageConfig.Config apply(ImageConfig.Config base, List<String> changes) {
+        ImageConfig.Config c = base != null ? base : new ImageConfig.Config(null, null, null, null, null, null, null, null, null);
+        String user = c.user(), workdir = c.workingDir(), stop = c.stopSignal();
+        List<String> env = c.env() == null ? new ArrayList<>() : new ArrayList<>(c.env());
+        List<String> entrypoint = c.entrypoint(), cmd = c.cmd();
+        Map<String, String> labels = c.labels() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(c.labels());
+        Map<String, Object> ports = c.exposedPorts() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(c.exposedPorts());
+        for (String change : changes) {
+            String t = change.strip();
+            int sp = t.indexOf(' ');
+            if (sp < 0) throw new IllegalArgumentException("a change is INSTRUCTION ARGUMENTS, was " + change);
+            String instruction = t.substring(0, sp).toUpperCase();
+            String arg = t.substring(sp + 1).strip();
+            switch (instruction) {
+                case "CMD" -> cmd = commandForm(arg);
+                case "ENTRYPOINT" -> entrypoint = commandForm(arg);
+                case "ENV" -> {
+                    String kv = arg.contains("=") ? arg : arg.replaceFirst("\\s+", "=");
+                    String key = kv.substring(0, kv.indexOf('='));
+                    env.removeIf(e -> e.startsWith(key + "="));
+                    env.add(kv);
+                }
+                case "WORKDIR" -> workdir = arg;
+                case "USER" -> user = arg;
+                case "STOPSIGNAL" -> stop = arg;
+                case "LABEL" -> {
+                    int eq = arg.indexOf('=');
+                    if (eq <= 0) throw new IllegalArgumentException("LABEL is KEY=VALUE, was " + arg);
+                    labels.put(arg.substring(0, eq), unquote(arg.substring(eq + 1)));
+                }
+                case "EXPOSE" -> ports.put(arg.contains("/") ? arg : arg + "/tcp", Map.of());
+                default -> throw new IllegalArgumentException("unsupported change " + instruction
+                        + " (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL)");
+            }
+        }
+        return new ImageConfig.Config(user, ports.isEmpty() ? null : ports, env, entrypoint, cmd, c.volumes(), workdir,
+                labels.isEmpty() ? null : labels, stop);
+    }
+
+    /** The exec form (a JSON array) as it is; the shell form through /bin/sh -c. */
+    private static List<String> commandForm(String arg) {
+        if (arg.startsWith("[")) {
+            try {
+                return List.of(new com.fasterxml.jackson.databind.ObjectMapper().readValue(arg.getBytes(StandardCharsets.UTF_8), String[].class));
+            } catch (IOException e) {
+                throw new IllegalArgumentException("invalid JSON array " + arg);
+            }
+        }
+        return List.of("/bin/sh", "-c", arg);
+    }
+
+    private static String unquote(String s) {
+        return s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"") ? s.substring(1, s.length() - 1) : s;
+    }
+}
