@@ -184,4 +184,86 @@ class RunCliIT {
             assertTrue(r.err().contains("crun cannot run containers on this host: its cgroups are in hybrid mode"), r.err());
         }
     }
+
+    @Test
+    void detachedContainersLiveOnAndAreManagedByName() throws Exception {
+        Run started = run("-d", "--name", "svc", image, "sh", "-c",
+                "echo started; echo warning >&2; trap 'echo stopping; exit 7' TERM; while true; do sleep 0.1; done");
+        assertEquals(0, started.exit(), started.err());
+        String id = started.out().trim();
+        assertEquals(64, id.length(), started.out());
+        assertTrue(strata("ps", "--root", store).out().lines().anyMatch(l -> l.startsWith(id.substring(0, 12)) && l.contains(" Up ")));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!strata("logs", "--root", store, "svc").out().contains("started") && System.nanoTime() < deadline) Thread.sleep(100);
+        Run logs = strata("logs", "--root", store, "svc");
+        assertEquals("started\n", logs.out());
+        assertEquals("warning\n", logs.err());
+        Run exec = strata("exec", "--root", store, "svc", "sh", "-c", "echo $GREETING from exec; pwd; exit 4");
+        assertEquals(4, exec.exit(), exec.err());
+        assertEquals("hello from exec\n/data\n", exec.out(), "exec runs with the container's env and working directory");
+        Run rmRunning = strata("rm", "--root", store, "svc");
+        assertEquals(1, rmRunning.exit());
+        assertTrue(rmRunning.err().contains("is running"), rmRunning.err());
+        assertEquals(0, strata("stop", "--root", store, "-t", "10", "svc").exit());
+        assertEquals("7\n", strata("wait", "--root", store, id.substring(0, 8)).out(), "the trap's exit code, by id prefix");
+        assertTrue(strata("ps", "-a", "--root", store).out().contains("Exited (7)"));
+        assertTrue(strata("logs", "--root", store, "svc").out().contains("stopping"));
+
+        assertEquals(0, strata("start", "--root", store, "svc").exit(), "a stopped container starts again");
+        assertEquals(0, strata("kill", "--root", store, "svc").exit());
+        assertEquals("137\n", strata("wait", "--root", store, "svc").out());
+        assertEquals(0, strata("rm", "--root", store, "svc").exit());
+        assertEquals("", ExternalTool.ok("runc", "--root", store + "/runtime/runc", "list", "--quiet"));
+    }
+
+    @Test
+    void aContainerWhoseSupervisorDiedIsReportedExitedAndRemovable() throws Exception {
+        Run started = run("-d", "--name", "orphan", image, "sleep", "600");
+        assertEquals(0, started.exit(), started.err());
+        String id = started.out().trim();
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Path.of(store, "containers", id, "container.json").toFile());
+        long shim = json.path("pid").asLong();
+        assertTrue(shim > 0, json.toString());
+        ExternalTool.ok("kill", "-9", String.valueOf(shim));
+        ExternalTool.ok("runc", "--root", store + "/runtime/runc", "kill", id, "KILL");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline && !strata("ps", "-a", "--root", store).out().contains("Exited")) Thread.sleep(100);
+        assertTrue(strata("ps", "-a", "--root", store).out().contains("Exited (255)"), "no exit code was seen: 255, as docker");
+        Run rm = strata("rm", "--root", store, "orphan");
+        assertEquals(0, rm.exit(), rm.err());
+        assertFalse(Files.readString(Path.of("/proc/self/mountinfo")).contains(store), "the stale mount was cleaned up");
+    }
+
+    @Test
+    void commitDiffPushPullAndRunTheChange() throws Exception {
+        Run changed = run("--name", "work", image, "sh", "-c",
+                "echo new > /data/new.txt; rm /data/base.txt; mkdir /tmp/dir; echo f > /tmp/dir/f");
+        assertEquals(0, changed.exit(), changed.err());
+        Run diff = strata("diff", "--root", store, "work");
+        assertEquals(List.of("C /data", "D /data/base.txt", "A /data/new.txt", "C /tmp", "A /tmp/dir", "A /tmp/dir/f"), diff.out().lines().toList());
+
+        Run commit = strata("commit", "--root", store, "-m", "first change", "-c", "CMD [\"ls\", \"/data\"]", "work", "local/changed:v1");
+        assertEquals(0, commit.exit(), commit.err());
+        assertEquals("new.txt\nscript\n", run("--rm", "local/changed:v1").out(), "the committed image runs its new Cmd and sees the change");
+        Run history = strata("history", "--root", store, "--format", "json", "local/changed:v1");
+        assertTrue(history.out().contains("first change"), history.out());
+        var snapshots = new com.fasterxml.jackson.databind.ObjectMapper().readTree(strata("snapshots", "--root", store, "--format", "json").out());
+        long committed = 0;
+        for (var sn : snapshots) if (sn.path("state").asText().equals("committed")) committed++;
+        assertEquals(2, committed, "the base's snapshot and the container's, shared, nothing unpacked twice: " + snapshots);
+
+        // A second round: replace a directory (its old contents must go) on top of the committed image.
+        assertEquals(0, run("--name", "work2", "local/changed:v1", "sh", "-c", "rm -r /tmp/dir; mkdir /tmp/dir; echo g > /tmp/dir/g").exit());
+        assertEquals(0, strata("commit", "--root", store, "--compress", "zstd", "work2", "local/changed:v2").exit());
+
+        String remote = "127.0.0.1:" + registry.port() + "/lib/changed:v2";
+        Run push = strata("push", "--root", store, "local/changed:v2", remote);
+        assertEquals(0, push.exit(), push.err());
+        String fresh = tmp.resolve("fresh").toString();
+        Run again = strata("run", "--root", fresh, "--rm", remote, "sh", "-c", "ls /data /tmp/dir");
+        assertEquals(0, again.exit(), again.err());
+        assertEquals(List.of("/data:", "new.txt", "script", "", "/tmp/dir:", "g"), again.out().lines().toList(),
+                "pulled into a fresh store: base.txt and /tmp/dir/f deleted, the new files there");
+        assertEquals(0, strata("rm", "--root", store, "work", "work2").exit());
+    }
 }
