@@ -103,7 +103,12 @@ final class ContainerOptions {
 
     private LocalImage findOrPull(ClientOptions options, LayoutStore store) throws Exception {
         try {
-            return LocalImage.find(store, reference);
+            LocalImage image = LocalImage.find(store, reference);
+            // Loaded, or pulled with --no-unpack: unpack what is missing.
+            try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
+                UnpackCommand.unpack(store, image, unpackOptions.limits(), 4, progress);
+            }
+            return image;
         } catch (IllegalArgumentException notStored) {
             Reference ref = Reference.parse(reference);
             try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {

@@ -64,7 +64,7 @@ final class ProgressDisplay implements Puller.Events, AutoCloseable {
     public synchronized void layer(Digest digest, String state) {
         if (quiet) return;
         Line line = lines.computeIfAbsent(digest, d -> new Line());
-        if (state.equals("Pulling") || state.equals("Pushing")) line.started = System.nanoTime();
+        if (state.equals("Pulling") || state.equals("Pushing") || state.equals("Extracting")) line.started = System.nanoTime();
         line.state = state;
         if (status == null) plain.println(short12(digest) + ": " + state);
         else draw(true);

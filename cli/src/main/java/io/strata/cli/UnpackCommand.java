@@ -29,6 +29,21 @@ final class UnpackCommand implements Callable<Integer> {
     @Option(names = "--concurrency", paramLabel = "N", description = "Layers unpacked at once (default 4).")
     int concurrency = 4;
 
+    /** Unpacks a stored image's layers that have no snapshot yet, under a lease. */
+    static Unpacker.Result unpack(LayoutStore store, LocalImage image, io.strata.snapshots.Applier.Limits limits, int concurrency,
+                                  ProgressDisplay progress) throws java.io.IOException {
+        Manifest manifest = Manifest.parse(store.read(image.manifest().digest()));
+        try (Leases.Lease lease = store.leases().acquire("unpack " + image.name())) {
+            lease.add(manifest.blobs().stream().map(d -> d.digest()).toList(), List.of());
+            for (var d : manifest.blobs()) {
+                if (!store.has(d.digest())) throw new IllegalStateException("blob " + d.digest() + " of " + image.name() + " is not in the store: pull the image again");
+            }
+            ImageConfig config = ImageConfig.parse(store.read(manifest.config().digest()));
+            return new Unpacker(UnpackOptions.snapshotter(store), limits, concurrency, progress)
+                    .unpack(manifest, config, layer -> Files.newInputStream(store.blobPath(layer.digest())), lease);
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         UnpackOptions.requireRoot("unpacking");
@@ -37,17 +52,9 @@ final class UnpackCommand implements Callable<Integer> {
         if (MediaType.INDEXES.contains(image.manifest().mediaType())) {
             throw new IllegalArgumentException(image.name() + " is an index: unpack one of its platforms' images");
         }
-        Manifest manifest = Manifest.parse(store.read(image.manifest().digest()));
         Unpacker.Result result;
-        try (Leases.Lease lease = store.leases().acquire("unpack " + image.name());
-             ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
-            lease.add(manifest.blobs().stream().map(d -> d.digest()).toList(), List.of());
-            for (var d : manifest.blobs()) {
-                if (!store.has(d.digest())) throw new IllegalStateException("blob " + d.digest() + " of " + image.name() + " is not in the store: pull the image again");
-            }
-            ImageConfig config = ImageConfig.parse(store.read(manifest.config().digest()));
-            result = new Unpacker(UnpackOptions.snapshotter(store), unpackOptions.limits(), concurrency, progress)
-                    .unpack(manifest, config, layer -> Files.newInputStream(store.blobPath(layer.digest())), lease);
+        try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
+            result = unpack(store, image, unpackOptions.limits(), concurrency, progress);
         }
         if (options.json()) {
             System.out.println("{\"unpacked\":" + result.unpacked() + ",\"existing\":" + result.existing() + "}");

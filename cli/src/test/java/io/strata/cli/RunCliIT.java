@@ -266,4 +266,94 @@ class RunCliIT {
                 "pulled into a fresh store: base.txt and /tmp/dir/f deleted, the new files there");
         assertEquals(0, strata("rm", "--root", store, "work", "work2").exit());
     }
+
+    @Test
+    void saveLoadAndExport() throws Exception {
+        ExternalTool.require("podman");
+        assertEquals(0, run("--rm", image, "true").exit());
+        String name = image;
+        Path archive = tmp.resolve("images.tar");
+        Run save = strata("save", "--root", store, "-o", archive.toString(), image);
+        assertEquals(0, save.exit(), save.err());
+
+        // skopeo and podman read it.
+        ExternalTool.ok("skopeo", "copy", "--quiet", "oci-archive:" + archive + ":" + name, "oci:" + tmp.resolve("copied") + ":v1");
+        String podmanOut = ExternalTool.ok("podman", "--root", tmp.resolve("podman/root").toString(), "--runroot",
+                tmp.resolve("podman/run").toString(), "--storage-driver", "vfs", "load", "-i", archive.toString());
+        assertTrue(podmanOut.contains("Loaded image"), podmanOut);
+
+        // A fresh store loads it and runs it.
+        String fresh = tmp.resolve("fresh").toString();
+        Run load = strata("load", "--root", fresh, "-i", archive.toString());
+        assertEquals("Loaded image: " + name + "\n", load.out(), load.err());
+        assertEquals("base\n", strata("run", "--root", fresh, "--rm", name, "cat", "/data/base.txt").out());
+
+        // A tampered archive is refused and names what is wrong.
+        byte[] bytes = Files.readAllBytes(archive);
+        Path bad = tmp.resolve("bad.tar");
+        byte[] tampered = bytes.clone();
+        int block = largestEntry(bytes);
+        tampered[block + 512 + 1000] ^= 1; // a byte of the layer blob's data: its digest no longer matches
+        Files.write(bad, tampered);
+        Run refused = strata("load", "--root", tmp.resolve("other").toString(), "-i", bad.toString());
+        assertEquals(1, refused.exit(), refused.out());
+        assertEquals(1, refused.err().lines().count(), refused.err());
+
+        // export: the merged view, flattened, without whiteouts.
+        assertEquals(0, run("--name", "ex", image, "sh", "-c", "echo x > /data/x; rm /data/base.txt").exit());
+        Path exported = tmp.resolve("rootfs.tar");
+        assertEquals(0, strata("export", "--root", store, "-o", exported.toString(), "ex").exit());
+        List<String> entries = ExternalTool.ok("tar", "-tf", exported.toString()).lines().toList();
+        assertTrue(entries.contains("data/x") && entries.contains("bin/busybox"), entries.toString());
+        assertFalse(entries.contains("data/base.txt"), "deleted in the container");
+        assertTrue(entries.stream().noneMatch(e -> e.contains(".wh.")), entries.toString());
+        assertEquals(0, strata("rm", "--root", store, "ex").exit());
+    }
+
+    /** The offset of the header of the archive's largest entry (the busybox layer). */
+    private static int largestEntry(byte[] tar) {
+        int best = -1;
+        long bestSize = -1;
+        for (int at = 0; at + 512 <= tar.length; ) {
+            if (tar[at] == 0) break;
+            long size = Long.parseLong(new String(tar, at + 124, 11, java.nio.charset.StandardCharsets.US_ASCII).trim(), 8);
+            if (size > bestSize) {
+                bestSize = size;
+                best = at;
+            }
+            at += 512 + (int) ((size + 511) / 512 * 512);
+        }
+        return best;
+    }
+
+    @Test
+    void dockerSaveArchivesLoadAndRun() throws Exception {
+        ExternalTool.require("dockerd");
+        ExternalTool.require("docker");
+        Path dir = Files.createDirectories(tmp.resolve("docker"));
+        Path socket = dir.resolve("docker.sock");
+        try (var dockerd = io.strata.registry.Daemon.start(dir, socket, List.of("dockerd", "--data-root", dir.resolve("data").toString(),
+                "--exec-root", dir.resolve("exec").toString(), "--pidfile", dir.resolve("docker.pid").toString(),
+                "--host", "unix://" + socket, "--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver", "overlay2"))) {
+            Path rootfsTar = tmp.resolve("rootfs.tar");
+            ExternalTool.ok("tar", "-C", tmp.resolve("rootfs").toString(), "-cf", rootfsTar.toString(), ".");
+            ExternalTool.ok("docker", "--host", "unix://" + socket, "import", rootfsTar.toString(), "local/imported:v1");
+            Path saved = tmp.resolve("docker-save.tar");
+            ExternalTool.ok("docker", "--host", "unix://" + socket, "save", "-o", saved.toString(), "local/imported:v1");
+            Run load = strata("load", "--root", store, "-i", saved.toString());
+            assertEquals("Loaded image: docker.io/local/imported:v1\n", load.out(), load.err());
+            Run r = strata("run", "--root", store, "--rm", "local/imported:v1", "/bin/cat", "/data/base.txt");
+            assertEquals("base\n", r.out(), r.err());
+        }
+    }
+
+    @Test
+    void aTerminalWithMinusT() throws Exception {
+        ExternalTool.require("script");
+        String cmd = LAUNCHER + " run --root " + store + " --rm -t " + image + " sh -c 'tty; stty size'";
+        var r = ExternalTool.run(List.of("script", "-qec", "stty cols 91 rows 17; STRATA_NO_BUILD=1 " + cmd, "/dev/null"));
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("/dev/pts/0"), "the container has a terminal: " + r.out());
+        assertTrue(r.out().contains("17 91"), "of the caller's size: " + r.out());
+    }
 }

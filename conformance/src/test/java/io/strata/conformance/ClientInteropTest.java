@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strata.oci.Digest;
+import io.strata.registry.Daemon;
 import io.strata.registry.ExternalTool;
 import io.strata.registry.OciLayouts;
 import java.nio.file.Files;

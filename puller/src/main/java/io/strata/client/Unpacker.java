@@ -144,7 +144,7 @@ public final class Unpacker {
         String key = null;
         slots.acquire();
         try {
-            events.layer(layer.digest(), "Pulling");
+            events.layer(layer.digest(), "Extracting");
             for (int attempt = 1; applied == null; attempt++) {
                 key = "extract-" + UUID.randomUUID() + "-" + chain.get(i);
                 lease.add(List.of(), List.of(key));

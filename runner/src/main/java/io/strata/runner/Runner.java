@@ -6,6 +6,7 @@ import io.strata.snapshots.Mount;
 import io.strata.snapshots.OverlaySnapshotter;
 import io.strata.snapshots.Snapshotter;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -393,6 +394,18 @@ public final class Runner {
         }
         return cmd + ": " + (foundButNotExecutable ? "permission denied" : cmd.contains("/")
                 ? "no such file or directory" : "executable file not found in $PATH");
+    }
+
+    /** Writes the container's filesystem as it sees it (its image and its changes, flattened) as a tar. */
+    public void export(Container c, OutputStream out) throws IOException {
+        Path rootfs = containers.bundle(c.id()).resolve("rootfs");
+        boolean mountedHere = !isMounted(rootfs);
+        if (mountedHere) mountRootfs(c);
+        try (io.strata.snapshots.TarWriter tar = new io.strata.snapshots.TarWriter(out)) {
+            io.strata.snapshots.LayerWriter.write(rootfs, tar);
+        } finally {
+            if (mountedHere) unmountRootfs(c);
+        }
     }
 
     /** The container paths its runtime mounts on (config.json's mount destinations). */

@@ -1,4 +1,4 @@
-package io.strata.conformance;
+package io.strata.registry;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
  * A daemon a test starts as its child (containerd, dockerd) with its own directories and socket;
  * stopping it also unmounts whatever it left mounted below its directory.
  */
-final class Daemon implements AutoCloseable {
+public final class Daemon implements AutoCloseable {
     private final Process process;
     private final Path dir;
 
@@ -20,7 +20,7 @@ final class Daemon implements AutoCloseable {
     }
 
     /** Starts {@code command} and waits until {@code socket} exists (or the daemon dies). */
-    static Daemon start(Path dir, Path socket, List<String> command) throws Exception {
+    public static Daemon start(Path dir, Path socket, List<String> command) throws Exception {
         Path log = dir.resolve(Path.of(command.getFirst()).getFileName() + ".log");
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

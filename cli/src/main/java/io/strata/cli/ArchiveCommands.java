@@ -1,0 +1,105 @@
+package io.strata.cli;
+
+import io.strata.client.store.LayoutStore;
+import io.strata.runner.ImageArchive;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Images and filesystems in tar files: save, load, export. */
+final class ArchiveCommands {
+    private ArchiveCommands() {}
+
+    /** Writes to a temporary file beside the target and renames it into place, so a failed write leaves no half archive. */
+    private interface Writer {
+        void write(OutputStream out) throws Exception;
+    }
+
+    private static void atomically(Path target, Writer writer) throws Exception {
+        Path temp = target.toAbsolutePath().resolveSibling("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16)) {
+            writer.write(out);
+        } catch (Exception e) {
+            Files.deleteIfExists(temp);
+            throw e;
+        }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Command(name = "save", mixinStandardHelpOptions = true,
+            description = "Write images to a tar: an OCI layout (skopeo oci-archive:, podman load) with docker load's manifest.json.")
+    static final class Save implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "The tar file to write.")
+        Path output;
+
+        @Parameters(paramLabel = "REF", arity = "1..*")
+        List<String> references;
+
+        @Override
+        public Integer call() throws Exception {
+            LayoutStore store = options.store();
+            List<ImageArchive.Named> images = new ArrayList<>();
+            for (String r : references) {
+                LocalImage image = LocalImage.find(store, r);
+                images.add(new ImageArchive.Named(image.name(), image.manifest()));
+            }
+            atomically(output, out -> ImageArchive.save(store, images, out));
+            return 0;
+        }
+    }
+
+    @Command(name = "load", mixinStandardHelpOptions = true, description = "Read images from a tar written by strata save, docker save or an OCI layout tar.")
+    static final class Load implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Option(names = {"-i", "--input"}, paramLabel = "FILE", required = true, description = "The tar file to read.")
+        Path input;
+
+        @Override
+        public Integer call() throws Exception {
+            LayoutStore store = options.store();
+            List<String> names;
+            try (InputStream in = new BufferedInputStream(Files.newInputStream(input), 1 << 16)) {
+                names = ImageArchive.load(store, in);
+            }
+            for (String n : names) System.out.println("Loaded image: " + n);
+            return 0;
+        }
+    }
+
+    @Command(name = "export", mixinStandardHelpOptions = true, description = "Write a container's filesystem, flattened, to a tar.")
+    static final class Export implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "The tar file to write.")
+        Path output;
+
+        @Parameters(paramLabel = "CONTAINER")
+        String name;
+
+        @Override
+        public Integer call() throws Exception {
+            UnpackOptions.requireRoot("exporting a container");
+            LayoutStore store = options.store();
+            var c = Containers.store(store).find(name);
+            atomically(output, out -> Containers.runner(store).export(c, out));
+            return 0;
+        }
+    }
+}
