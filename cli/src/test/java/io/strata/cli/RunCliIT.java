@@ -310,6 +310,26 @@ class RunCliIT {
         assertEquals(0, strata("rm", "--root", store, "ex").exit());
     }
 
+    @Test
+    void aRunKilledMidWayLeavesAContainerThatRmCleansUp() throws Exception {
+        assertEquals(0, run("--rm", image, "true").exit());
+        Process cli = new ProcessBuilder(LAUNCHER.toString(), "run", "--root", store, "--name", "killed", image, "sleep", "600")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline && !strata("ps", "--root", store).out().contains("killed")) Thread.sleep(100);
+        assertTrue(strata("ps", "--root", store).out().contains("killed"), "the container runs");
+        cli.destroyForcibly(); // SIGKILL to the JVM: nothing of ours runs after this
+        cli.waitFor(30, TimeUnit.SECONDS);
+
+        Run refused = strata("rm", "--root", store, "killed");
+        assertEquals(1, refused.exit(), "its process still runs, so plain rm refuses: " + refused.err());
+        Run forced = strata("rm", "-f", "--root", store, "killed");
+        assertEquals(0, forced.exit(), forced.err());
+        assertEquals("", strata("ps", "-a", "-q", "--root", store).out());
+        assertFalse(Files.readString(Path.of("/proc/self/mountinfo")).contains(store + "/containers"), "no mount left");
+        assertEquals("", ExternalTool.ok("runc", "--root", store + "/runtime/runc", "list", "--quiet"), "no runtime state left");
+    }
+
     /** The offset of the header of the archive's largest entry (the busybox layer). */
     private static int largestEntry(byte[] tar) {
         int best = -1;
