@@ -10,6 +10,7 @@
 # Run on demand:  sudo bench/pull-unpack.sh [SIZE_MIB] [LAYERS]
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
+. "$here/bench/lib.sh"
 size_mib=${1:-1024}
 layers=${2:-8}
 runs=${RUNS:-3}
@@ -81,38 +82,15 @@ echo "image: $size_mib MiB in $layers layers; gzip $(du -sm "$work/gzip/blobs" |
 rm -rf "$work/gzip" "$work/zstd"
 
 # ---- one cold run of each client; prints seconds or FAILED
-secs() { local s e; s=$(date +%s.%N); if "$@" >>"$work/steps.log" 2>&1; then e=$(date +%s.%N); echo "$e - $s" | bc; else echo FAILED; fi; }
 run_strata() {
   rm -rf "$work/strata"; sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
   secs env STRATA_NO_BUILD=1 "$here/strata" pull --quiet --root "$work/strata" "127.0.0.1:$port/bench/$1:v1"
   "$here/strata" gc --root "$work/strata" >/dev/null 2>&1 || true; rm -rf "$work/strata"
 }
-start_containerd() {
-  mkdir -p "$work/ctd"
-  cat > "$work/ctd/config.toml" <<TOML
-version = 2
-root = "$work/ctd/root"
-state = "$work/ctd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$work/ctd/sock"
-[ttrpc]
-  address = "$work/ctd/sock.ttrpc"
-TOML
-  containerd --config "$work/ctd/config.toml" >"$work/ctd/log" 2>&1 &
-  ctd_pid=$!
-  for _ in $(seq 1 100); do ctr --address "$work/ctd/sock" version >/dev/null 2>&1 && return; sleep 0.1; done
-  echo "containerd did not start" >&2; cat "$work/ctd/log" >&2
-}
-stop_containerd() {
-  kill "$ctd_pid" 2>/dev/null; wait "$ctd_pid" 2>/dev/null || true; ctd_pid=
-  { grep -o " $work/ctd[^ ]*" /proc/self/mountinfo || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
-  rm -rf "$work/ctd"
-}
 run_ctr() {
-  start_containerd; sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+  start_containerd "$work/ctd"; sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
   secs ctr --address "$work/ctd/sock" images pull --plain-http "127.0.0.1:$port/bench/$1:v1"
-  stop_containerd
+  stop_containerd "$work/ctd"
 }
 skopeo_umoci() {
   skopeo copy --quiet --src-tls-verify=false "docker://127.0.0.1:$port/bench/$1:v1" "oci:$work/layout:v1" &&
@@ -123,12 +101,6 @@ run_umoci() {
   secs skopeo_umoci "$1"
   rm -rf "$work/layout" "$work/rootfs"
 }
-
-median() { local n; n=$(printf '%s\n' "$@" | grep -vc FAILED || true); [ "$n" -gt 0 ] || return 0
-  printf '%s\n' "$@" | grep -v FAILED | sort -g | sed -n "$(( (n + 1) / 2 ))p"; }
-stats() { local m; m=$(median "$@"); [ -z "$m" ] && { echo "FAILED"; return; }
-  printf '%.2fs (min %.2f, max %.2f)' "$m" "$(printf '%s\n' "$@" | grep -v FAILED | sort -g | head -1)" "$(printf '%s\n' "$@" | grep -v FAILED | sort -g | tail -1)"; }
-ratio() { [ -z "$1" ] || [ -z "$2" ] && { echo "n/a"; return; }; printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 
 printf '| compression | strata pull | ctr images pull | skopeo copy + umoci raw unpack | strata/ctr | strata/(skopeo+umoci) |\n|---|---|---|---|---|---|\n'
 for c in gzip zstd; do

@@ -104,9 +104,13 @@ final class ContainerOptions {
     private LocalImage findOrPull(ClientOptions options, LayoutStore store) throws Exception {
         try {
             LocalImage image = LocalImage.find(store, reference);
-            // Loaded, or pulled with --no-unpack: unpack what is missing.
-            try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
-                UnpackCommand.unpack(store, image, unpackOptions.limits(), 4, progress);
+            // Loaded, or pulled with --no-unpack: unpack what is missing (no progress display when nothing is).
+            Runner.Image model = Containers.image(store, image);
+            if (!model.chainIds().isEmpty()
+                    && UnpackOptions.snapshotter(store).stat(model.chainIds().getLast().toString()).isEmpty()) {
+                try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
+                    UnpackCommand.unpack(store, image, unpackOptions.limits(), 4, progress);
+                }
             }
             return image;
         } catch (IllegalArgumentException notStored) {

@@ -18,7 +18,7 @@ final class Containers {
     }
 
     static Runner runner(LayoutStore store) {
-        return new Runner(UnpackOptions.snapshotter(store), store(store), store.root().resolve("runtime"));
+        return new Runner(UnpackOptions.snapshotter(store), store(store), store.root().resolve("runtime"), store.leases());
     }
 
     /**

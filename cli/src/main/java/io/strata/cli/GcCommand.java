@@ -23,7 +23,12 @@ final class GcCommand implements Callable<Integer> {
         var store = options.store();
         // Snapshots are only touched as root (their files belong to the images' owners); blobs always.
         var snapshotter = Native.isRoot() ? UnpackOptions.snapshotter(store) : null;
-        var result = GarbageCollector.collect(store, snapshotter, Duration.ofMinutes(graceMinutes));
+        // Containers' writable layers, and through them their images' layers, stay.
+        var result = GarbageCollector.collect(store, snapshotter, Duration.ofMinutes(graceMinutes), () -> {
+            java.util.Set<String> keys = new java.util.HashSet<>();
+            for (var c : Containers.store(store).list()) keys.add(c.snapshot());
+            return keys;
+        });
         if (options.json()) {
             System.out.println("{\"removed\":" + result.removed() + ",\"bytes\":" + result.bytes()
                     + ",\"snapshotsRemoved\":" + result.snapshotsRemoved() + "}");

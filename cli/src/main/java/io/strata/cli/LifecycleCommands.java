@@ -15,6 +15,20 @@ import picocli.CommandLine.Parameters;
 final class LifecycleCommands {
     private LifecycleCommands() {}
 
+    private interface Action {
+        void apply(Runner runner, Container c) throws Exception;
+    }
+
+    /** Applies an action to each named container, printing each name as docker does. */
+    private static void each(ClientOptions options, List<String> names, Action action) throws Exception {
+        LayoutStore store = options.store();
+        Runner runner = Containers.runner(store);
+        for (String n : names) {
+            action.apply(runner, Containers.store(store).find(n));
+            if (!options.quiet) System.out.println(n);
+        }
+    }
+
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a container without starting it.")
     static final class Create implements Callable<Integer> {
         @Mixin
@@ -43,11 +57,7 @@ final class LifecycleCommands {
         public Integer call() throws Exception {
             UnpackOptions.requireRoot("starting a container");
             LayoutStore store = options.store();
-            for (String n : names) {
-                Container c = Containers.store(store).find(n);
-                Containers.runner(store).startDetached(c, Containers.shimLauncher(store));
-                if (!options.quiet) System.out.println(n);
-            }
+            each(options, names, (runner, c) -> runner.startDetached(c, Containers.shimLauncher(store)));
             return 0;
         }
     }
@@ -66,12 +76,7 @@ final class LifecycleCommands {
         @Override
         public Integer call() throws Exception {
             UnpackOptions.requireRoot("stopping a container");
-            LayoutStore store = options.store();
-            for (String n : names) {
-                Container c = Containers.store(store).find(n);
-                Containers.runner(store).stop(c, seconds, null);
-                if (!options.quiet) System.out.println(n);
-            }
+            each(options, names, (runner, c) -> runner.stop(c, seconds, null));
             return 0;
         }
     }
@@ -90,11 +95,7 @@ final class LifecycleCommands {
         @Override
         public Integer call() throws Exception {
             UnpackOptions.requireRoot("signalling a container");
-            LayoutStore store = options.store();
-            for (String n : names) {
-                Containers.runner(store).kill(Containers.store(store).find(n), signal);
-                if (!options.quiet) System.out.println(n);
-            }
+            each(options, names, (runner, c) -> runner.kill(c, signal));
             return 0;
         }
     }

@@ -161,8 +161,15 @@ class RunCliIT {
         Run ps = strata("ps", "-a", "--root", store);
         assertTrue(ps.out().lines().anyMatch(l -> l.endsWith(" a") && l.contains("Exited (0)")), ps.out());
         assertTrue(strata("ps", "--root", store).out().lines().count() == 1, "none running");
+        // gc keeps what containers use, even once their image has no name.
+        assertEquals(0, strata("rmi", "--root", store, image).exit());
+        Run gc = strata("gc", "--root", store);
+        assertTrue(gc.out().contains(" 0 snapshots"), gc.out());
+        assertTrue(strata("diff", "--root", store, "a").out().contains("A /data/new"), "a's writable layer is still there");
         Run busy = strata("rm", "--root", store, "a", "b");
         assertEquals(0, busy.exit(), busy.err());
+        Run after = strata("gc", "--root", store);
+        assertTrue(after.out().contains(" 1 snapshots"), "with the containers gone, the unnamed image's layer goes: " + after.out());
         assertEquals("", strata("ps", "-a", "-q", "--root", store).out());
         String mountinfo = Files.readString(Path.of("/proc/self/mountinfo"));
         assertFalse(mountinfo.contains(store), "no mount left:\n" + mountinfo);
@@ -370,6 +377,7 @@ class RunCliIT {
     @Test
     void aTerminalWithMinusT() throws Exception {
         ExternalTool.require("script");
+        assertEquals(0, run("--rm", image, "true").exit(), "pulled first, without a terminal");
         String cmd = LAUNCHER + " run --root " + store + " --rm -t " + image + " sh -c 'tty; stty size'";
         var r = ExternalTool.run(List.of("script", "-qec", "stty cols 91 rows 17; STRATA_NO_BUILD=1 " + cmd, "/dev/null"));
         assertEquals(0, r.exit(), r.out() + r.err());

@@ -36,17 +36,24 @@ public final class GarbageCollector {
     public record Result(int removed, long bytes, int snapshotsRemoved, List<String> kept) {}
 
     public static Result collect(LayoutStore store, Duration grace) throws IOException {
-        return collect(store, null, grace);
+        return collect(store, null, grace, Set::of);
+    }
+
+    /** What else uses snapshots (the containers, whose writable layers are active snapshots), read under the store lock. */
+    @FunctionalInterface
+    public interface InUse {
+        Set<String> snapshots() throws IOException;
     }
 
     /**
      * @param snapshotter the store's snapshots, or null to collect blobs only
      * @param grace blobs younger than this stay (leases protect pulls in progress; this is for other writers)
+     * @param inUse snapshots that something besides images and leases uses
      */
-    public static Result collect(LayoutStore store, OverlaySnapshotter snapshotter, Duration grace) throws IOException {
+    public static Result collect(LayoutStore store, OverlaySnapshotter snapshotter, Duration grace, InUse inUse) throws IOException {
         return store.leases().exclusively(leases -> {
             Set<Digest> liveBlobs = new HashSet<>();
-            Set<String> liveSnapshots = new HashSet<>();
+            Set<String> liveSnapshots = new HashSet<>(inUse.snapshots());
             for (Leases.Resources r : leases) {
                 liveBlobs.addAll(r.blobs());
                 liveSnapshots.addAll(r.snapshots());

@@ -325,15 +325,15 @@ class UnpackTest {
         pull(store, "lib/base:v1");
         pull(store, "lib/child:v1");
         OverlaySnapshotter snapshots = snapshotter(store);
-        assertEquals(0, GarbageCollector.collect(store, snapshots, java.time.Duration.ZERO).snapshotsRemoved());
+        assertEquals(0, GarbageCollector.collect(store, snapshots, java.time.Duration.ZERO, java.util.Set::of).snapshotsRemoved());
 
         store.untag(host() + "/lib/child:v1");
         String top = snapshots.list().stream().filter(i -> i.parent() != null).findFirst().orElseThrow().name();
         try (var lease = store.leases().acquire("test")) {
             lease.add(List.of(), List.of(top));
-            assertEquals(0, GarbageCollector.collect(store, snapshots, java.time.Duration.ZERO).snapshotsRemoved(), "the lease holds it");
+            assertEquals(0, GarbageCollector.collect(store, snapshots, java.time.Duration.ZERO, java.util.Set::of).snapshotsRemoved(), "the lease holds it");
         }
-        var result = GarbageCollector.collect(store, snapshots, java.time.Duration.ZERO);
+        var result = GarbageCollector.collect(store, snapshots, java.time.Duration.ZERO, java.util.Set::of);
         assertEquals(1, result.snapshotsRemoved());
         assertEquals(1, snapshots.list().size(), "the base image's snapshot stays");
 
@@ -342,11 +342,11 @@ class UnpackTest {
         Path dir = Files.createDirectories(tmp.resolve("view"));
         snapshots.readOnlyMount(snapshots.list().getFirst().name()).mount(dir);
         mounted.add(dir);
-        var held = GarbageCollector.collect(store, snapshots, java.time.Duration.ZERO);
+        var held = GarbageCollector.collect(store, snapshots, java.time.Duration.ZERO, java.util.Set::of);
         assertEquals(0, held.snapshotsRemoved());
         assertEquals(1, held.kept().size(), held.toString());
         Mount.unmount(dir);
-        assertEquals(1, GarbageCollector.collect(store, snapshots, java.time.Duration.ZERO).snapshotsRemoved());
+        assertEquals(1, GarbageCollector.collect(store, snapshots, java.time.Duration.ZERO, java.util.Set::of).snapshotsRemoved());
         assertTrue(snapshots.list().isEmpty());
     }
 

@@ -96,10 +96,7 @@ public final class Committer {
         layers.add(new Descriptor(compression == Compression.GZIP ? MediaType.OCI_LAYER_GZIP : MediaType.OCI_LAYER_ZSTD, layerDigest, layerSize));
         Manifest manifest = new Manifest(2, MediaType.OCI_MANIFEST, null, new Descriptor(MediaType.OCI_CONFIG, configDigest, configBytes.length),
                 layers, null, null);
-        byte[] manifestBytes = manifest.toJson();
-        Digest manifestDigest = Digest.sha256(manifestBytes);
-        store.put(manifestDigest, manifestBytes);
-        Descriptor stored = new Descriptor(MediaType.OCI_MANIFEST, manifestDigest, manifestBytes.length);
+        Descriptor stored = store.put(manifest);
 
         // The container's layer becomes the new image's top snapshot; the container continues above it.
         List<Digest> chain = config.rootfs().chainIds();

@@ -200,10 +200,8 @@ public final class ImageArchive {
             }
             Manifest manifest = new Manifest(2, MediaType.OCI_MANIFEST, null, new Descriptor(MediaType.OCI_CONFIG, configDigest, config.length),
                     layers, null, null);
-            byte[] bytes = manifest.toJson();
-            Digest digest = Digest.sha256(bytes);
-            store.put(digest, bytes);
-            Descriptor stored = new Descriptor(MediaType.OCI_MANIFEST, digest, bytes.length);
+            Descriptor stored = store.put(manifest);
+            Digest digest = stored.digest();
             List<String> tags = new ArrayList<>();
             for (JsonNode t : image.path("RepoTags")) tags.add(t.asText());
             if (tags.isEmpty()) tags.add(digest.toString());

@@ -28,11 +28,14 @@ public final class Runner {
     private final OverlaySnapshotter snapshotter;
     private final ContainerStore containers;
     private final Path runtimeState;
+    private final io.strata.client.store.Leases leases;
 
-    public Runner(OverlaySnapshotter snapshotter, ContainerStore containers, Path runtimeState) {
+    /** {@code leases} hold a container's snapshots while it is created, until gc can see it in the container store. */
+    public Runner(OverlaySnapshotter snapshotter, ContainerStore containers, Path runtimeState, io.strata.client.store.Leases leases) {
         this.snapshotter = snapshotter;
         this.containers = containers;
         this.runtimeState = runtimeState;
+        this.leases = leases;
     }
 
     /** An image as the runner needs it: its name, manifest digest, config and layer stack. */
@@ -87,8 +90,20 @@ public final class Runner {
         }
         Container c = new Container(id, name, image.name(), image.manifest().toString(), args, Instant.now().toString(),
                 Container.Status.CREATED, null, null, key, o.runtime(), null);
-        containers.create(c);
+        try (var lease = leases.acquire("create " + id)) {
+            List<String> held = new ArrayList<>(image.chainIds().stream().map(Digest::toString).toList());
+            held.add(key);
+            lease.add(List.of(Digest.parse(c.imageDigest())), held);
+            containers.create(c);
+            prepare(c, key, top, o, cfg, args, id);
+        }
+        return c;
+    }
+
+    private void prepare(Container c, String key, String top, Options o, ImageConfig.Config cfg, List<String> args, String id)
+            throws IOException {
         try {
+            if (snapshotter.stat(top).isEmpty()) throw new IllegalStateException(c.image() + " was removed while the container was created");
             snapshotter.prepare(key, top);
             Path bundle = Files.createDirectories(containers.bundle(id));
             Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
@@ -108,7 +123,6 @@ public final class Runner {
             remove(c, true);
             throw e;
         }
-        return c;
     }
 
     /** Image env, then the user's; PATH, HOSTNAME and HOME as docker sets them when missing. */
@@ -306,8 +320,7 @@ public final class Runner {
     /** Runs another command in a running container, as its main process runs (env, user, cwd); answers its exit code. */
     public int exec(Container c, List<String> args, boolean tty) throws IOException {
         if (refresh(c).status() != Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is not running");
-        var config = com.fasterxml.jackson.databind.json.JsonMapper.builder().build()
-                .readTree(containers.bundle(c.id()).resolve("config.json").toFile()).path("process");
+        var config = bundleConfig(c).path("process");
         List<String> env = new ArrayList<>();
         config.path("env").forEach(e -> env.add(e.asText()));
         List<Integer> gids = new ArrayList<>();
@@ -377,9 +390,7 @@ public final class Runner {
             candidates.add(cmd.startsWith("/") ? cmd : "/" + cmd);
         } else {
             String path = DEFAULT_PATH.substring(5);
-            var config = com.fasterxml.jackson.databind.json.JsonMapper.builder().build()
-                    .readTree(containers.bundle(c.id()).resolve("config.json").toFile());
-            for (var e : config.path("process").path("env")) {
+            for (var e : bundleConfig(c).path("process").path("env")) {
                 if (e.asText().startsWith("PATH=")) path = e.asText().substring(5);
             }
             for (String dir : path.split(":")) if (!dir.isEmpty()) candidates.add(dir + "/" + cmd);
@@ -408,12 +419,17 @@ public final class Runner {
         }
     }
 
+    /** The container's config.json, as its bundle holds it. */
+    private com.fasterxml.jackson.databind.JsonNode bundleConfig(Container c) throws IOException {
+        return BUNDLE_JSON.readTree(containers.bundle(c.id()).resolve("config.json").toFile());
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper BUNDLE_JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     /** The container paths its runtime mounts on (config.json's mount destinations). */
     public List<String> mountpoints(Container c) throws IOException {
         List<String> out = new ArrayList<>();
-        var config = com.fasterxml.jackson.databind.json.JsonMapper.builder().build()
-                .readTree(containers.bundle(c.id()).resolve("config.json").toFile());
-        for (var m : config.path("mounts")) out.add(m.path("destination").asText());
+        for (var m : bundleConfig(c).path("mounts")) out.add(m.path("destination").asText());
         // Deepest first, so a parent made only to hold a mount point empties before it is looked at.
         out.sort(java.util.Comparator.comparingInt(String::length).reversed());
         return out;

@@ -75,6 +75,14 @@ public final class LayoutStore {
         writeAtomically(blobPath(expected), content);
     }
 
+    /** Stores a manifest made here (commit, load) and answers its descriptor. */
+    public Descriptor put(io.strata.oci.Manifest manifest) throws IOException {
+        byte[] bytes = manifest.toJson();
+        Digest digest = Digest.sha256(bytes);
+        put(digest, bytes);
+        return new Descriptor(io.strata.oci.MediaType.OCI_MANIFEST, digest, bytes.length);
+    }
+
     /** A scratch file for content being made here (a committed layer), to {@link #putFile} once its digest is known. */
     public Path scratch() throws IOException {
         Files.createDirectories(root.resolve("ingest"));
