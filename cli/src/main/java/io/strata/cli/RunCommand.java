@@ -27,12 +27,11 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         UnpackOptions.requireRoot("running a container");
         if (detach && container.tty) throw new IllegalArgumentException("-d with -t is not supported yet: run detached without a terminal");
-        if (detach && rm) throw new IllegalArgumentException("--rm with -d is not supported yet: strata rm the container when it is done");
         LayoutStore store = options.store();
         Runner runner = Containers.runner(store);
         Container c = container.create(options, store);
         if (detach) {
-            runner.startDetached(c, Containers.shimLauncher(store));
+            runner.startDetached(c, Containers.shimLauncher(store), rm);
             System.out.println(c.id());
             return 0;
         }

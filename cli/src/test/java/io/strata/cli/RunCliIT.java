@@ -174,6 +174,14 @@ class RunCliIT {
         String mountinfo = Files.readString(Path.of("/proc/self/mountinfo"));
         assertFalse(mountinfo.contains(store), "no mount left:\n" + mountinfo);
         assertEquals("", ExternalTool.ok("runc", "--root", store + "/runtime/runc", "list", "--quiet"), "no runtime state left");
+        for (String controller : List.of("memory", "pids", "cpu")) {
+            Path cgroups = Path.of("/sys/fs/cgroup", controller, "strata");
+            if (Files.isDirectory(cgroups)) {
+                try (var left = Files.list(cgroups)) {
+                    assertEquals(List.of(), left.filter(Files::isDirectory).toList(), "no " + controller + " cgroup left");
+                }
+            }
+        }
         try (var active = Files.list(Path.of(store, "snapshots", "active"))) {
             assertEquals(List.of(), active.filter(p -> !p.getFileName().toString().startsWith(".")).toList(), "no container snapshot left");
         }
@@ -221,6 +229,13 @@ class RunCliIT {
         assertEquals("137\n", strata("wait", "--root", store, "svc").out());
         assertEquals(0, strata("rm", "--root", store, "svc").exit());
         assertEquals("", ExternalTool.ok("runc", "--root", store + "/runtime/runc", "list", "--quiet"));
+
+        // --rm with -d: the shim removes the container once it exits.
+        Run once = run("-d", "--rm", "--name", "once", image, "sh", "-c", "sleep 0.5");
+        assertEquals(0, once.exit(), once.err());
+        long gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < gone && strata("ps", "-a", "--root", store).out().contains("once")) Thread.sleep(100);
+        assertFalse(strata("ps", "-a", "--root", store).out().contains("once"), "removed when it exited");
     }
 
     @Test

@@ -28,13 +28,16 @@ public final class Bundle {
     private Bundle() {}
 
     /** Writes config.json and the container's etc files into {@code dir}; the rootfs is {@code dir/rootfs}. */
-    public static void write(Path dir, RunSpec spec) throws IOException {
+    public static void write(Path dir, RunSpec spec, String id) throws IOException {
         Path etc = Files.createDirectories(dir.resolve("etc"));
         Files.writeString(etc.resolve("hostname"), spec.hostname() + "\n");
         Files.writeString(etc.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t"
                 + spec.hostname() + "\n");
         Files.writeString(etc.resolve("resolv.conf"), resolvConf(spec.network()));
-        Files.write(dir.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config(dir, spec)));
+        ObjectNode config = config(dir, spec);
+        // One cgroup per container under strata/, which the runtime removes with the container.
+        ((ObjectNode) config.get("linux")).put("cgroupsPath", "/strata/" + id);
+        Files.write(dir.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
     }
 
     /** The host's resolvers for host networking; none reachable from a network namespace of its own. */

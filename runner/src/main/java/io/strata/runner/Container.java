@@ -15,7 +15,8 @@ public record Container(
         String finished,
         String snapshot,
         String runtime,
-        Long pid) {
+        Long pid,
+        boolean autoRemove) {
 
     public enum Status { CREATED, RUNNING, EXITED }
 
@@ -24,11 +25,16 @@ public record Container(
     }
 
     Container with(Status newStatus, Integer newExitCode, String newFinished) {
-        return new Container(id, name, image, imageDigest, command, created, newStatus, newExitCode, newFinished, snapshot, runtime, pid);
+        return new Container(id, name, image, imageDigest, command, created, newStatus, newExitCode, newFinished, snapshot, runtime, pid, autoRemove);
+    }
+
+    /** Removed by its supervisor once it exits (run --rm, detached). */
+    Container removedWhenDone() {
+        return new Container(id, name, image, imageDigest, command, created, status, exitCode, finished, snapshot, runtime, pid, true);
     }
 
     /** Running, supervised by process {@code supervisor} (the CLI in the foreground, a shim when detached). */
     Container running(long supervisor) {
-        return new Container(id, name, image, imageDigest, command, created, Status.RUNNING, null, null, snapshot, runtime, supervisor);
+        return new Container(id, name, image, imageDigest, command, created, Status.RUNNING, null, null, snapshot, runtime, supervisor, autoRemove);
     }
 }

@@ -80,6 +80,7 @@ public record OciRuntime(String name, Path stateRoot) {
 
     /** The runtime's status of the container: "running", "stopped", …, or empty when it knows none. */
     public java.util.Optional<String> status(String id) throws IOException {
+        if (!Files.exists(stateRoot.resolve(id))) return java.util.Optional.empty();
         Result r = quiet("state", id);
         if (r.exit() != 0) return java.util.Optional.empty();
         var m = java.util.regex.Pattern.compile("\"status\":\\s*\"(\\w+)\"").matcher(r.out());
@@ -91,8 +92,9 @@ public record OciRuntime(String name, Path stateRoot) {
         quiet("kill", id, signal);
     }
 
-    /** Removes the runtime's state of the container (and kills it if it still runs). */
+    /** Removes the runtime's state of the container (and kills it if it still runs); nothing to do, no process started. */
     public void delete(String id) throws IOException {
+        if (!Files.exists(stateRoot.resolve(id))) return;
         quiet("delete", "--force", id);
     }
 

@@ -89,7 +89,7 @@ public final class Runner {
             args.addAll(!o.command().isEmpty() ? o.command() : cfg.cmd() == null ? List.of() : cfg.cmd());
         }
         Container c = new Container(id, name, image.name(), image.manifest().toString(), args, Instant.now().toString(),
-                Container.Status.CREATED, null, null, key, o.runtime(), null);
+                Container.Status.CREATED, null, null, key, o.runtime(), null, false);
         try (var lease = leases.acquire("create " + id)) {
             List<String> held = new ArrayList<>(image.chainIds().stream().map(Digest::toString).toList());
             held.add(key);
@@ -115,7 +115,7 @@ public final class Runner {
                 if (!cwd.startsWith("/")) throw new IllegalArgumentException("the working directory must be absolute, was " + cwd);
                 RunSpec spec = new RunSpec(args, env, cwd, user, o.terminal(), o.hostname() != null ? o.hostname() : id.substring(0, 12),
                         o.network(), o.binds(), o.readOnly(), o.memoryBytes(), o.cpus(), o.pidsLimit());
-                Bundle.write(bundle, spec);
+                Bundle.write(bundle, spec, id);
             } finally {
                 unmountRootfs(c);
             }
@@ -177,7 +177,9 @@ public final class Runner {
      * container with its output in bounded logs and records its exit code when it ends.
      */
     public int shim(Container c) throws IOException {
-        return supervise(c, false);
+        int code = supervise(c, false);
+        if (containers.get(c.id()).map(Container::autoRemove).orElse(false)) remove(c, true);
+        return code;
     }
 
     private int supervise(Container c, boolean foreground) throws IOException {
@@ -241,13 +243,21 @@ public final class Runner {
 
     /** Starts a created container detached: {@code shim} starts its supervisor; returns once it runs or ended. */
     public Container startDetached(Container c, ShimLauncher shim) throws IOException {
+        return startDetached(c, shim, false);
+    }
+
+    /** As {@link #startDetached(Container, ShimLauncher)}; with {@code autoRemove}, the shim removes the container when it exits. */
+    public Container startDetached(Container c, ShimLauncher shim, boolean autoRemove) throws IOException {
         Container current = refresh(c);
         if (current.status() == Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is already running");
-        containers.write(current.with(Container.Status.CREATED, null, null));
+        current = current.with(Container.Status.CREATED, null, null);
+        containers.write(autoRemove ? current.removedWhenDone() : current);
         Process p = shim.start(c.id(), containers.dir(c.id()).resolve("shim.log"));
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
-            Container now = containers.get(c.id()).orElseThrow();
+            var recorded = containers.get(c.id());
+            if (recorded.isEmpty()) return current.with(Container.Status.EXITED, null, null); // ran, exited and was removed
+            Container now = recorded.get();
             if (now.status() != Container.Status.CREATED) return now;
             if (!p.isAlive()) {
                 throw new IOException("the container's supervisor ended before it started: " + Files.readString(containers.dir(c.id()).resolve("shim.log")).strip());

@@ -58,30 +58,52 @@ public final class Native {
     private static final int MOUNT_ATTR_RDONLY = 1;
     private static final int MOVE_MOUNT_F_EMPTY_PATH = 4;
 
-    private static final MethodHandle MKNOD = fn("mknod", INT, PTR, INT, LONG);
-    private static final MethodHandle LCHOWN = fn("lchown", INT, PTR, INT, INT);
-    private static final MethodHandle FCHMODAT = fn("fchmodat", INT, INT, PTR, INT, INT);
-    private static final MethodHandle UTIMENSAT = fn("utimensat", INT, INT, PTR, PTR, INT);
-    private static final MethodHandle LSETXATTR = fn("lsetxattr", INT, PTR, PTR, PTR, LONG, INT);
-    private static final MethodHandle LGETXATTR = fn("lgetxattr", LONG, PTR, PTR, PTR, LONG);
-    private static final MethodHandle LLISTXATTR = fn("llistxattr", LONG, PTR, PTR, LONG);
-    private static final MethodHandle LREMOVEXATTR = fn("lremovexattr", INT, PTR, PTR);
-    private static final MethodHandle MOUNT = fn("mount", INT, PTR, PTR, PTR, LONG, PTR);
-    private static final MethodHandle UMOUNT2 = fn("umount2", INT, PTR, INT);
-    private static final MethodHandle OPEN = LIBC.find("open").map(a -> LINKER.downcallHandle(a,
-            FunctionDescriptor.of(INT, PTR, INT, INT), ERRNO, Linker.Option.firstVariadicArg(2))).orElseThrow();
-    private static final MethodHandle CLOSE = fn("close", INT, INT);
-    private static final MethodHandle SYNCFS = fn("syncfs", INT, INT);
-    private static final MethodHandle GETEUID = LIBC.find("geteuid")
-            .map(a -> LINKER.downcallHandle(a, FunctionDescriptor.of(INT))).orElseThrow();
-    private static final MethodHandle STRERROR = LIBC.find("strerror")
-            .map(a -> LINKER.downcallHandle(a, FunctionDescriptor.of(PTR, INT))).orElseThrow();
+    // Handles are made on first use, a holder class per group: linking a downcall generates code, and
+    // a command that only mounts should not pay for the calls only unpacking makes.
+    private static final class Files_ {
+        static final MethodHandle MKNOD = fn("mknod", INT, PTR, INT, LONG);
+        static final MethodHandle LCHOWN = fn("lchown", INT, PTR, INT, INT);
+        static final MethodHandle FCHMODAT = fn("fchmodat", INT, INT, PTR, INT, INT);
+        static final MethodHandle UTIMENSAT = fn("utimensat", INT, INT, PTR, PTR, INT);
+    }
+
+    private static final class Xattrs {
+        static final MethodHandle LSETXATTR = fn("lsetxattr", INT, PTR, PTR, PTR, LONG, INT);
+        static final MethodHandle LGETXATTR = fn("lgetxattr", LONG, PTR, PTR, PTR, LONG);
+        static final MethodHandle LLISTXATTR = fn("llistxattr", LONG, PTR, PTR, LONG);
+        static final MethodHandle LREMOVEXATTR = fn("lremovexattr", INT, PTR, PTR);
+    }
+
+    private static final class Mounts {
+        static final MethodHandle MOUNT = fn("mount", INT, PTR, PTR, PTR, LONG, PTR);
+        static final MethodHandle UMOUNT2 = fn("umount2", INT, PTR, INT);
+    }
+
+    private static final class Sync {
+        static final MethodHandle OPEN = LIBC.find("open").map(a -> LINKER.downcallHandle(a,
+                FunctionDescriptor.of(INT, PTR, INT, INT), ERRNO, Linker.Option.firstVariadicArg(2))).orElseThrow();
+        static final MethodHandle CLOSE = fn("close", INT, INT);
+        static final MethodHandle SYNCFS = fn("syncfs", INT, INT);
+    }
+
+    private static final class Ids {
+        static final MethodHandle GETEUID = LIBC.find("geteuid")
+                .map(a -> LINKER.downcallHandle(a, FunctionDescriptor.of(INT))).orElseThrow();
+    }
+
+    private static final class Errors {
+        static final MethodHandle STRERROR = LIBC.find("strerror")
+                .map(a -> LINKER.downcallHandle(a, FunctionDescriptor.of(PTR, INT))).orElseThrow();
+    }
+
     // The new mount API (Linux 5.2+, glibc 2.36+): overlay layers added one at a time, so the page-sized
     // limit of mount(2)'s option string does not bound how many layers an image may have.
-    private static final Optional<MethodHandle> FSOPEN = optional("fsopen", INT, PTR, INT);
-    private static final Optional<MethodHandle> FSCONFIG = optional("fsconfig", INT, INT, INT, PTR, PTR, INT);
-    private static final Optional<MethodHandle> FSMOUNT = optional("fsmount", INT, INT, INT, INT);
-    private static final Optional<MethodHandle> MOVE_MOUNT = optional("move_mount", INT, INT, PTR, INT, PTR, INT);
+    private static final class NewMounts {
+        static final Optional<MethodHandle> FSOPEN = optional("fsopen", INT, PTR, INT);
+        static final Optional<MethodHandle> FSCONFIG = optional("fsconfig", INT, INT, INT, PTR, PTR, INT);
+        static final Optional<MethodHandle> FSMOUNT = optional("fsmount", INT, INT, INT, INT);
+        static final Optional<MethodHandle> MOVE_MOUNT = optional("move_mount", INT, INT, PTR, INT, PTR, INT);
+    }
 
     private static MethodHandle fn(String name, java.lang.foreign.MemoryLayout ret, java.lang.foreign.MemoryLayout... args) {
         return optional(name, ret, args).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
@@ -108,7 +130,7 @@ public final class Native {
 
     public static boolean isRoot() {
         try {
-            return (int) GETEUID.invokeExact() == 0;
+            return (int) Ids.GETEUID.invokeExact() == 0;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -116,7 +138,7 @@ public final class Native {
 
     static String strerror(int errno) {
         try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            MemorySegment s = (MemorySegment) Errors.STRERROR.invokeExact(errno);
             return s.reinterpret(4096).getString(0);
         } catch (Throwable t) {
             return "errno " + errno;
@@ -158,7 +180,7 @@ public final class Native {
     public static void mknod(Path p, int mode, long dev) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int r = (int) MKNOD.invokeExact(st, path(a, p), mode, dev);
+            int r = (int) Files_.MKNOD.invokeExact(st, path(a, p), mode, dev);
             if (r != 0) throw new NativeException("mknod", p.toString(), errno(st));
         } catch (NativeException e) {
             throw e;
@@ -170,7 +192,7 @@ public final class Native {
     public static void lchown(Path p, int uid, int gid) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int r = (int) LCHOWN.invokeExact(st, path(a, p), uid, gid);
+            int r = (int) Files_.LCHOWN.invokeExact(st, path(a, p), uid, gid);
             if (r != 0) throw new NativeException("lchown", p.toString(), errno(st));
         } catch (NativeException e) {
             throw e;
@@ -183,7 +205,7 @@ public final class Native {
     public static void chmod(Path p, int mode) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int r = (int) FCHMODAT.invokeExact(st, AT_FDCWD, path(a, p), mode & 07777, 0);
+            int r = (int) Files_.FCHMODAT.invokeExact(st, AT_FDCWD, path(a, p), mode & 07777, 0);
             if (r != 0) throw new NativeException("chmod", p.toString(), errno(st));
         } catch (NativeException e) {
             throw e;
@@ -202,7 +224,7 @@ public final class Native {
             times.setAtIndex(LONG, 1, atimeNanos);
             times.setAtIndex(LONG, 2, mtimeSeconds);
             times.setAtIndex(LONG, 3, mtimeNanos);
-            int r = (int) UTIMENSAT.invokeExact(st, AT_FDCWD, path(a, p), times, AT_SYMLINK_NOFOLLOW);
+            int r = (int) Files_.UTIMENSAT.invokeExact(st, AT_FDCWD, path(a, p), times, AT_SYMLINK_NOFOLLOW);
             if (r != 0) throw new NativeException("utimensat", p.toString(), errno(st));
         } catch (NativeException e) {
             throw e;
@@ -216,7 +238,7 @@ public final class Native {
             MemorySegment st = a.allocate(STATE);
             MemorySegment v = a.allocate(Math.max(1, value.length));
             MemorySegment.copy(value, 0, v, ValueLayout.JAVA_BYTE, 0, value.length);
-            int r = (int) LSETXATTR.invokeExact(st, path(a, p), str(a, name), v, (long) value.length, 0);
+            int r = (int) Xattrs.LSETXATTR.invokeExact(st, path(a, p), str(a, name), v, (long) value.length, 0);
             if (r != 0) throw new NativeException("setxattr " + name + " on", p.toString(), errno(st));
         } catch (NativeException e) {
             throw e;
@@ -228,7 +250,7 @@ public final class Native {
     public static void lremovexattr(Path p, String name) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int r = (int) LREMOVEXATTR.invokeExact(st, path(a, p), str(a, name));
+            int r = (int) Xattrs.LREMOVEXATTR.invokeExact(st, path(a, p), str(a, name));
             if (r != 0 && errno(st) != ENODATA) throw new NativeException("removexattr " + name + " on", p.toString(), errno(st));
         } catch (NativeException e) {
             throw e;
@@ -245,7 +267,7 @@ public final class Native {
             MemorySegment pp = path(a, p);
             for (int size = 256; ; size *= 4) {
                 MemorySegment buf = a.allocate(size);
-                long r = (long) LGETXATTR.invokeExact(st, pp, n, buf, (long) size);
+                long r = (long) Xattrs.LGETXATTR.invokeExact(st, pp, n, buf, (long) size);
                 if (r >= 0) return Optional.of(buf.asSlice(0, r).toArray(ValueLayout.JAVA_BYTE));
                 int e = errno(st);
                 if (e == ENODATA || e == ENOTSUP) return Optional.empty();
@@ -265,7 +287,7 @@ public final class Native {
             MemorySegment pp = path(a, p);
             for (int size = 1024; ; size *= 4) {
                 MemorySegment buf = a.allocate(size);
-                long r = (long) LLISTXATTR.invokeExact(st, pp, buf, (long) size);
+                long r = (long) Xattrs.LLISTXATTR.invokeExact(st, pp, buf, (long) size);
                 if (r >= 0) {
                     List<String> names = new ArrayList<>();
                     int start = 0;
@@ -293,7 +315,7 @@ public final class Native {
             MemorySegment st = a.allocate(STATE);
             MemorySegment fsType = type == null ? MemorySegment.NULL : str(a, type);
             MemorySegment options = data == null ? MemorySegment.NULL : str(a, data);
-            int r = (int) MOUNT.invokeExact(st, str(a, source), path(a, target), fsType, flags, options);
+            int r = (int) Mounts.MOUNT.invokeExact(st, str(a, source), path(a, target), fsType, flags, options);
             if (r != 0) throw new NativeException("mount " + (type == null ? "" : type + " ") + "on", target.toString(), errno(st));
         } catch (NativeException e) {
             throw e;
@@ -306,7 +328,7 @@ public final class Native {
     public static void umount(Path target) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int r = (int) UMOUNT2.invokeExact(st, path(a, target), MNT_DETACH);
+            int r = (int) Mounts.UMOUNT2.invokeExact(st, path(a, target), MNT_DETACH);
             if (r != 0) throw new NativeException("umount", target.toString(), errno(st));
         } catch (NativeException e) {
             throw e;
@@ -319,13 +341,13 @@ public final class Native {
     public static void syncfs(Path dir) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int fd = (int) OPEN.invokeExact(st, path(a, dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+            int fd = (int) Sync.OPEN.invokeExact(st, path(a, dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
             if (fd < 0) throw new NativeException("open", dir.toString(), errno(st));
             try {
-                int r = (int) SYNCFS.invokeExact(st, fd);
+                int r = (int) Sync.SYNCFS.invokeExact(st, fd);
                 if (r != 0) throw new NativeException("syncfs", dir.toString(), errno(st));
             } finally {
-                int ignored = (int) CLOSE.invokeExact(st, fd);
+                int ignored = (int) Sync.CLOSE.invokeExact(st, fd);
             }
         } catch (NativeException e) {
             throw e;
@@ -335,7 +357,7 @@ public final class Native {
     }
 
     static boolean hasNewMountApi() {
-        return FSOPEN.isPresent() && FSCONFIG.isPresent() && FSMOUNT.isPresent() && MOVE_MOUNT.isPresent();
+        return NewMounts.FSOPEN.isPresent() && NewMounts.FSCONFIG.isPresent() && NewMounts.FSMOUNT.isPresent() && NewMounts.MOVE_MOUNT.isPresent();
     }
 
     /**
@@ -345,25 +367,25 @@ public final class Native {
     static void fsmount(String type, List<String[]> options, boolean readOnly, Path target) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int fs = (int) FSOPEN.orElseThrow().invokeExact(st, str(a, type), 1 /* FSOPEN_CLOEXEC */);
+            int fs = (int) NewMounts.FSOPEN.orElseThrow().invokeExact(st, str(a, type), 1 /* FSOPEN_CLOEXEC */);
             if (fs < 0) throw new NativeException("fsopen " + type + " for", target.toString(), errno(st));
             try {
                 for (String[] kv : options) {
-                    int r = (int) FSCONFIG.orElseThrow().invokeExact(st, fs, FSCONFIG_SET_STRING, str(a, kv[0]), str(a, kv[1]), 0);
+                    int r = (int) NewMounts.FSCONFIG.orElseThrow().invokeExact(st, fs, FSCONFIG_SET_STRING, str(a, kv[0]), str(a, kv[1]), 0);
                     if (r != 0) throw new NativeException("fsconfig " + kv[0] + "=" + kv[1] + " for", target.toString(), errno(st));
                 }
-                int r = (int) FSCONFIG.orElseThrow().invokeExact(st, fs, FSCONFIG_CMD_CREATE, MemorySegment.NULL, MemorySegment.NULL, 0);
+                int r = (int) NewMounts.FSCONFIG.orElseThrow().invokeExact(st, fs, FSCONFIG_CMD_CREATE, MemorySegment.NULL, MemorySegment.NULL, 0);
                 if (r != 0) throw new NativeException("fsconfig create " + type + " for", target.toString(), errno(st));
-                int mnt = (int) FSMOUNT.orElseThrow().invokeExact(st, fs, FSMOUNT_CLOEXEC, readOnly ? MOUNT_ATTR_RDONLY : 0);
+                int mnt = (int) NewMounts.FSMOUNT.orElseThrow().invokeExact(st, fs, FSMOUNT_CLOEXEC, readOnly ? MOUNT_ATTR_RDONLY : 0);
                 if (mnt < 0) throw new NativeException("fsmount " + type + " for", target.toString(), errno(st));
                 try {
-                    r = (int) MOVE_MOUNT.orElseThrow().invokeExact(st, mnt, str(a, ""), AT_FDCWD, path(a, target), MOVE_MOUNT_F_EMPTY_PATH);
+                    r = (int) NewMounts.MOVE_MOUNT.orElseThrow().invokeExact(st, mnt, str(a, ""), AT_FDCWD, path(a, target), MOVE_MOUNT_F_EMPTY_PATH);
                     if (r != 0) throw new NativeException("move_mount to", target.toString(), errno(st));
                 } finally {
-                    int ignored = (int) CLOSE.invokeExact(st, mnt);
+                    int ignored = (int) Sync.CLOSE.invokeExact(st, mnt);
                 }
             } finally {
-                int ignored = (int) CLOSE.invokeExact(st, fs);
+                int ignored = (int) Sync.CLOSE.invokeExact(st, fs);
             }
         } catch (NativeException e) {
             throw e;
