@@ -52,7 +52,7 @@ run_strata() { secs env STRATA_NO_BUILD=1 "$here/strata" run --root "$work/strat
 run_runc() { i=$((i + 1)); secs runc --root "$work/runc" run --bundle "$work/bundle" "b$i"; }
 run_crun() { i=$((i + 1)); secs crun --root "$work/crun" run --bundle "$work/bundle" "c$i"; }
 run_ctr() { i=$((i + 1)); secs ctr --address "$work/ctd/sock" run --rm "$name" "k$i" true; }
-run_podman() { secs podman run --rm --network none "$name" true; }
+run_podman() { secs podman run --rm --runtime runc --network none "$name" true; }  # crun cannot run on hybrid-cgroup hosts
 
 declare -A t
 clients=(strata runc crun ctr podman)

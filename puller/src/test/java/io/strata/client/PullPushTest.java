@@ -238,6 +238,55 @@ class PullPushTest {
         assertEquals(image.manifest(), withCredentials.pull(ref, Platform.host()).manifest().digest());
     }
 
+    /** Six layers at once: every request is in flight before the first 401 is answered. */
+    private void pushInParallel(Descriptor manifest, String dst, Optional<Credentials> credentials) throws IOException {
+        Reference ref = Reference.parse(dst);
+        new Pusher(new RegistryClient(ref.apiHost(), true, credentials, 4), store, 6, 64L * 1024 * 1024, quiet)
+                .push(manifest, ref, Optional.empty());
+    }
+
+    @Test
+    void parallelRequestsThatMeetABasicChallengeAllRetryWithCredentials() throws Exception {
+        ExternalTool.require("htpasswd");
+        start("strata");
+        OciLayouts.Image image = publish("lib/six", 6, 40);
+        Descriptor pulled = pull("lib/six:v1", Platform.host()).manifest();
+        Path htpasswd = tmp.resolve("htpasswd");
+        Files.writeString(htpasswd, ok("htpasswd", "-Bbn", "alice", "s3cret"));
+        for (int round = 0; round < 3; round++) {
+            try (DistributionRegistry d = DistributionRegistry.start(Files.createDirectories(tmp.resolve("basic-" + round)), htpasswd)) {
+                // A fresh client each round, as after strata login: nothing known about the registry yet.
+                pushInParallel(pulled, "127.0.0.1:" + d.port() + "/lib/six:v1", Optional.of(new Credentials("alice", "s3cret")));
+                assertEquals(image.manifest().toString(), JSON.readTree(ok("skopeo", "inspect", "--tls-verify=false",
+                        "--creds", "alice:s3cret", "docker://127.0.0.1:" + d.port() + "/lib/six:v1")).path("Digest").asText());
+                IOException wrong = assertThrows(IOException.class, () -> pushInParallel(pulled, "127.0.0.1:" + d.port() + "/lib/other:v1",
+                        Optional.of(new Credentials("alice", "wrong"))));
+                assertTrue(wrong.getMessage().contains("refused the credentials of alice"), wrong.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void parallelRequestsThatMeetABearerChallengeShareOneTokenAndRenewIt() throws Exception {
+        start("strata");
+        OciLayouts.Image image = publish("lib/six", 6, 41);
+        Descriptor pulled = pull("lib/six:v1", Platform.host()).manifest();
+        proxy.requireBearer("alice", "s3cret");
+        Reference first = Reference.parse(proxy.host() + "/team/six:v1");
+        RegistryClient client = new RegistryClient(first.apiHost(), true, Optional.of(new Credentials("alice", "s3cret")), 4);
+        new Pusher(client, store, 6, 64L * 1024 * 1024, quiet).push(pulled, first, Optional.empty());
+        assertEquals(image.manifest().toString(), digestOn("127.0.0.1:" + registryPort + "/team/six:v1"));
+        long tokens = proxy.count("TOKEN ");
+        assertTrue(tokens <= 2, "six parallel requests shared the token of their scope: " + tokens + " token requests");
+
+        // The token stops working mid-session (expired early): the next requests fetch a new one and go on.
+        proxy.expireTokens();
+        Reference second = Reference.parse(proxy.host() + "/team/six:v2");
+        new Pusher(client, store, 6, 64L * 1024 * 1024, quiet).push(pulled, second, Optional.empty());
+        assertEquals(image.manifest().toString(), digestOn("127.0.0.1:" + registryPort + "/team/six:v2"));
+        assertTrue(proxy.count("TOKEN ") > tokens, "a new token was fetched");
+    }
+
     @Test
     void credentialsComeFromDockerConfig() throws Exception {
         Path config = tmp.resolve("config.json");

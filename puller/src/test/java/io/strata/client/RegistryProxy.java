@@ -27,7 +27,7 @@ import java.util.concurrent.Executors;
 final class RegistryProxy implements AutoCloseable {
     private static final Set<String> HOP_HEADERS = Set.of("host", "connection", "content-length", "transfer-encoding",
             "upgrade", "expect", "keep-alive");
-    private static final String TOKEN = "test-token-" + System.nanoTime();
+    private volatile String token = "test-token-" + System.nanoTime();
 
     private final HttpServer server;
     private final String upstream;
@@ -73,6 +73,11 @@ final class RegistryProxy implements AutoCloseable {
         bearerPassword = password;
     }
 
+    /** Tokens issued so far stop working, as when they expire early. */
+    void expireTokens() {
+        token = "test-token-" + System.nanoTime();
+    }
+
     /** The next {@code times} requests are answered {@code status} (with Retry-After: {@code retryAfter} s when > 0). */
     void fail(int status, int times, int retryAfter) {
         for (int i = 0; i < times; i++) failures.add(new int[] {status, retryAfter});
@@ -89,7 +94,7 @@ final class RegistryProxy implements AutoCloseable {
                 token(ex);
                 return;
             }
-            if (bearerUser != null && !("Bearer " + TOKEN).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            if (bearerUser != null && !("Bearer " + token).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
                 ex.getResponseHeaders().add("WWW-Authenticate", "Bearer realm=\"http://" + host() + "/token\",service=\"proxy\"");
                 ex.sendResponseHeaders(401, -1);
                 return;
@@ -150,7 +155,7 @@ final class RegistryProxy implements AutoCloseable {
             return;
         }
         seen.add("TOKEN " + ex.getRequestURI().getRawQuery());
-        byte[] body = ("{\"token\":\"" + TOKEN + "\",\"expires_in\":300}").getBytes();
+        byte[] body = ("{\"token\":\"" + token + "\",\"expires_in\":300}").getBytes();
         ex.getResponseHeaders().add("Content-Type", "application/json");
         ex.sendResponseHeaders(200, body.length);
         ex.getResponseBody().write(body);

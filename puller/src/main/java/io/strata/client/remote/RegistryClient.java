@@ -51,8 +51,19 @@ public final class RegistryClient {
     private final HttpClient http;
     private final int attempts;
     /** Bearer tokens by scope; Basic needs none. */
-    private final Map<String, String> tokens = new ConcurrentHashMap<>();
+    private final Map<String, Token> tokens = new ConcurrentHashMap<>();
+    /** One token request per scope at a time: parallel requests that all met a 401 share its answer. */
+    private final Map<String, Object> tokenLocks = new ConcurrentHashMap<>();
+    /** The Bearer challenge's parameters, kept to renew a token before it expires. */
+    private volatile Map<String, String> bearerChallenge;
     private volatile boolean basic;
+
+    /** A bearer token and when to stop using it (a little before the service says it expires). */
+    private record Token(String value, long renewAtNanos) {
+        boolean due() {
+            return System.nanoTime() - renewAtNanos >= 0;
+        }
+    }
 
     /**
      * @param insecure plain HTTP; also used for localhost and 127.0.0.1 whatever this says
@@ -304,10 +315,14 @@ public final class RegistryClient {
     HttpResponse<InputStream> send(String scope, RequestFactory request, boolean retry) throws IOException {
         IOException last = null;
         int tries = retry ? attempts : 1;
+        int challenges = 0;
         for (int attempt = 1; attempt <= tries; attempt++) {
             HttpResponse<InputStream> r;
+            String sent = authorization(scope);
             try {
-                r = http.send(authorize(request.build(), scope).build(), HttpResponse.BodyHandlers.ofInputStream());
+                HttpRequest.Builder b = request.build();
+                if (sent != null) b.header("Authorization", sent);
+                r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
             } catch (java.io.UncheckedIOException e) {
                 throw e.getCause();
             } catch (IOException e) {
@@ -320,10 +335,17 @@ public final class RegistryClient {
                 throw new IOException("interrupted", e);
             }
             int status = r.statusCode();
-            if (status == 401 && attempt == 1 && authenticate(r, scope)) {
+            // At most two challenges a request: one to get credentials, one more if they went stale meanwhile.
+            if (status == 401 && challenges < 2 && authenticate(r, scope, sent)) {
                 r.body().close();
-                attempt = 0; // the retry with credentials is not a failure
+                challenges++;
+                attempt--; // the retry with credentials is not a failure
                 continue;
+            }
+            if (status == 401 && sent != null && credentials.isPresent()) {
+                r.body().close();
+                throw new RegistryException(401, "unauthorized: " + host + " refused the credentials of "
+                        + credentials.get().username() + " (strata login " + host + ")");
             }
             if (status >= 200 && status < 300) return r;
             String message = errorMessage(r);
@@ -348,47 +370,71 @@ public final class RegistryClient {
         HttpRequest.Builder build();
     }
 
-    private HttpRequest.Builder authorize(HttpRequest.Builder b, String scope) {
-        String token = tokens.get(scope);
-        if (token != null) return b.header("Authorization", "Bearer " + token);
-        if (basic && credentials.isPresent()) return b.header("Authorization", credentials.get().basicHeader());
-        return b;
+    /** The Authorization header to send now: a token for the scope (renewed when due), else Basic once a registry asked. */
+    private String authorization(String scope) throws IOException {
+        Token token = tokens.get(scope);
+        if (token != null && token.due() && bearerChallenge != null) token = fetchToken(scope, token);
+        if (token != null) return "Bearer " + token.value();
+        if (basic && credentials.isPresent()) return credentials.get().basicHeader();
+        return null;
     }
 
-    /** Answers a 401's challenge: Basic with our credentials, or Bearer by asking the token realm. */
-    private boolean authenticate(HttpResponse<?> r, String scope) throws IOException {
+    /**
+     * Answers a 401's challenge, knowing what the request was sent with ({@code sent}): true when a
+     * retry may succeed. Requests in flight when another one switched to Basic or fetched a token
+     * are retried with what is current, not refused; a token that was current and still refused
+     * (expired early, or for fewer actions) is fetched anew.
+     */
+    private boolean authenticate(HttpResponse<?> r, String scope, String sent) throws IOException {
         String challenge = r.headers().firstValue("WWW-Authenticate").orElse("");
         if (challenge.regionMatches(true, 0, "Basic", 0, 5)) {
-            if (credentials.isEmpty() || basic) return false;
+            if (credentials.isEmpty()) return false;
             basic = true;
-            return true;
+            return !credentials.get().basicHeader().equals(sent);
         }
-        if (!challenge.regionMatches(true, 0, "Bearer", 0, 6) || tokens.containsKey(scope)) return false;
+        if (!challenge.regionMatches(true, 0, "Bearer", 0, 6)) return false;
         Map<String, String> params = new LinkedHashMap<>();
         Matcher m = CHALLENGE_PARAM.matcher(challenge);
         while (m.find()) params.put(m.group(1).toLowerCase(), m.group(2));
-        String realm = params.get("realm");
-        if (realm == null) return false;
-        StringBuilder url = new StringBuilder(realm).append(realm.contains("?") ? "&" : "?");
-        if (params.containsKey("service")) url.append("service=").append(enc(params.get("service"))).append('&');
-        url.append(java.util.Arrays.stream(scope.split(" ")).filter(sc -> !sc.isEmpty()).map(sc -> "scope=" + enc(sc))
-                .collect(java.util.stream.Collectors.joining("&")));
-        HttpRequest.Builder tokenRequest = HttpRequest.newBuilder(URI.create(url.toString())).GET();
-        credentials.ifPresent(c -> tokenRequest.header("Authorization", c.basicHeader()));
-        try {
-            HttpResponse<byte[]> t = http.send(tokenRequest.build(), HttpResponse.BodyHandlers.ofByteArray());
-            if (t.statusCode() != 200) {
-                throw new RegistryException(401, "token service " + realm + " refused (" + t.statusCode() + ")"
-                        + (credentials.isEmpty() ? ": log in with strata login " + host : ": check the credentials"));
+        if (params.get("realm") == null) return false;
+        bearerChallenge = params;
+        Token current = tokens.get(scope);
+        if (current != null && !("Bearer " + current.value()).equals(sent)) return true; // fetched meanwhile
+        fetchToken(scope, current);
+        return true;
+    }
+
+    /** Fetches a token for the scope unless another thread replaced {@code stale} meanwhile. */
+    private Token fetchToken(String scope, Token stale) throws IOException {
+        synchronized (tokenLocks.computeIfAbsent(scope, k -> new Object())) {
+            Token now = tokens.get(scope);
+            if (now != null && now != stale && !now.due()) return now;
+            Map<String, String> params = bearerChallenge;
+            String realm = params.get("realm");
+            StringBuilder url = new StringBuilder(realm).append(realm.contains("?") ? "&" : "?");
+            if (params.containsKey("service")) url.append("service=").append(enc(params.get("service"))).append('&');
+            url.append(java.util.Arrays.stream(scope.split(" ")).filter(sc -> !sc.isEmpty()).map(sc -> "scope=" + enc(sc))
+                    .collect(java.util.stream.Collectors.joining("&")));
+            HttpRequest.Builder tokenRequest = HttpRequest.newBuilder(URI.create(url.toString())).GET();
+            credentials.ifPresent(c -> tokenRequest.header("Authorization", c.basicHeader()));
+            try {
+                HttpResponse<byte[]> t = http.send(tokenRequest.build(), HttpResponse.BodyHandlers.ofByteArray());
+                if (t.statusCode() != 200) {
+                    throw new RegistryException(401, "token service " + realm + " refused (" + t.statusCode() + ")"
+                            + (credentials.isEmpty() ? ": log in with strata login " + host : ": check the credentials"));
+                }
+                JsonNode body = JSON.readTree(t.body());
+                String value = body.path("token").asText(body.path("access_token").asText(""));
+                if (value.isEmpty()) throw new RegistryException(401, "token service " + realm + " sent no token");
+                // Docker's token spec: 60 s when the service does not say; renew at 90% of the lifetime.
+                long lifetime = Math.max(10, body.path("expires_in").asLong(60));
+                Token token = new Token(value, System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(lifetime * 9 / 10));
+                tokens.put(scope, token);
+                return token;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
             }
-            JsonNode body = JSON.readTree(t.body());
-            String token = body.path("token").asText(body.path("access_token").asText(""));
-            if (token.isEmpty()) throw new RegistryException(401, "token service " + realm + " sent no token");
-            tokens.put(scope, token);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
         }
     }
 
