@@ -25,15 +25,19 @@ final class BoundedLog {
         long size = Files.size(file);
         try {
             for (int n; (n = in.read(buf)) > 0; ) {
-                if (size + n > max && size > 0) {
-                    out.close();
-                    Files.move(file, file.resolveSibling(file.getFileName() + ".1"), StandardCopyOption.REPLACE_EXISTING);
-                    out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-                    size = 0;
+                for (int off = 0; off < n; ) {
+                    if (size >= max) {
+                        out.close();
+                        Files.move(file, file.resolveSibling(file.getFileName() + ".1"), StandardCopyOption.REPLACE_EXISTING);
+                        out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                        size = 0;
+                    }
+                    int chunk = (int) Math.min(n - off, max - size);
+                    out.write(buf, off, chunk);
+                    off += chunk;
+                    size += chunk;
                 }
-                out.write(buf, 0, n);
                 out.flush();
-                size += n;
             }
         } finally {
             out.close();
