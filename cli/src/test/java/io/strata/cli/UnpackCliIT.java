@@ -119,6 +119,25 @@ class UnpackCliIT {
     }
 
     @Test
+    void twoPullsOfOneImageAtOnceBothSucceed() throws Exception {
+        publish("lib/twice", 3, 20_000_000, 11);
+        String store = tmp.resolve("store").toString();
+        String ref = host + "/lib/twice:v1";
+        List<Process> pulls = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            pulls.add(command(List.of(), "pull", "--quiet", "--root", store, ref)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(tmp.resolve("pull" + i + ".err").toFile()).start());
+        }
+        for (int i = 0; i < 2; i++) {
+            assertTrue(pulls.get(i).waitFor(3, TimeUnit.MINUTES));
+            assertEquals(0, pulls.get(i).exitValue(), Files.readString(tmp.resolve("pull0.err")) + " / " + Files.readString(tmp.resolve("pull1.err")));
+        }
+        JsonNode list = snapshots(store);
+        assertEquals(3, list.size(), "one snapshot per layer, however many pulls made it: " + list);
+        for (JsonNode s : list) assertEquals("committed", s.path("state").asText());
+    }
+
+    @Test
     void noUnpackThenUnpack() throws Exception {
         publish("lib/later", 3, 10_000, 8);
         String store = tmp.resolve("store").toString();

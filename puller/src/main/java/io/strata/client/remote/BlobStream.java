@@ -25,8 +25,9 @@ public final class BlobStream extends InputStream {
     private InputStream http;
     private int failures;
     private boolean done;
+    private final boolean stored;
 
-    BlobStream(RegistryClient client, RepositoryName repo, Descriptor descriptor, LayoutStore.Ingest ingest,
+    BlobStream(RegistryClient client, RepositoryName repo, Descriptor descriptor, LayoutStore store, LayoutStore.Ingest ingest,
                RegistryClient.Progress progress, int attempts) throws IOException {
         this.client = client;
         this.repo = repo;
@@ -34,6 +35,12 @@ public final class BlobStream extends InputStream {
         this.ingest = ingest;
         this.progress = progress;
         this.attempts = attempts;
+        this.stored = ingest.stored();
+        if (stored) {
+            // Another pull stored it while we waited for our turn: read the stored blob, fetch nothing.
+            this.replay = java.nio.file.Files.newInputStream(store.blobPath(descriptor.digest()));
+            return;
+        }
         if (ingest.offset() > descriptor.size()) ingest.reset();
         this.replay = ingest.offset() > 0 ? ingest.held() : null;
     }
@@ -57,6 +64,10 @@ public final class BlobStream extends InputStream {
             }
             replay.close();
             replay = null;
+            if (stored) {
+                done = true;
+                return -1;
+            }
         }
         while (true) {
             try {

@@ -155,7 +155,7 @@ public final class RegistryClient {
      * digest matched and the blob was committed to the store.
      */
     public BlobStream openBlob(RepositoryName repo, Descriptor d, LayoutStore store, Progress progress) throws IOException {
-        return new BlobStream(this, repo, d, store.ingest(d.digest()), progress, attempts);
+        return new BlobStream(this, repo, d, store, store.ingest(d.digest()), progress, attempts);
     }
 
     /** GET of a blob from {@code from} on: 206 when the registry honoured the Range, 200 for the whole blob. */

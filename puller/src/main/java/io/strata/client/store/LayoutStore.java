@@ -114,20 +114,29 @@ public final class LayoutStore {
         private final FileChannel channel;
         private final FileLock lock;
         private long offset;
+        private boolean stored;
 
         private Ingest(Digest expected, Path partial) throws IOException {
             this.expected = expected;
             this.partial = partial;
             this.channel = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
-            FileLock l = channel.tryLock();
-            if (l == null) {
+            FileLock l;
+            try {
+                // Another strata pull of the same blob holds it: wait for that one to finish, then use its result.
+                l = channel.lock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
                 channel.close();
-                throw new IOException("another strata process is downloading " + expected);
+                throw new IOException("this process is already downloading " + expected, e);
             }
             this.lock = l;
             this.hash = expected.algorithm().newMessageDigest();
-            // Rehash what an earlier attempt left, so verification covers every byte.
-            try (InputStream in = Files.newInputStream(partial)) {
+            if (has(expected)) { // stored by whoever held the lock: nothing to download, nothing to write
+                this.stored = true;
+                return;
+            }
+            // Rehash what an earlier attempt left, so verification covers every byte. Read through the locked
+            // channel: closing any other descriptor of this file would drop the process's lock on it (POSIX).
+            try (InputStream in = held(channel.size())) {
                 byte[] buf = new byte[256 * 1024];
                 int n;
                 while ((n = in.read(buf)) != -1) {
@@ -136,6 +145,11 @@ public final class LayoutStore {
                 }
             }
             channel.position(offset);
+        }
+
+        /** Whether the blob was already stored when this writer got its turn (another pull stored it). */
+        public boolean stored() {
+            return stored;
         }
 
         /** Bytes held so far. */
@@ -160,7 +174,28 @@ public final class LayoutStore {
 
         /** The bytes an earlier attempt left, from the start: a reader that missed them replays them. */
         public InputStream held() throws IOException {
-            return new io.strata.client.remote.Bounded(Files.newInputStream(partial), offset);
+            return held(offset);
+        }
+
+        /** The first {@code length} bytes, read at positions through the locked channel, which stays open. */
+        private InputStream held(long length) {
+            return new InputStream() {
+                private long position;
+
+                @Override
+                public int read() throws IOException {
+                    byte[] one = new byte[1];
+                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    if (position >= length) return -1;
+                    int n = channel.read(java.nio.ByteBuffer.wrap(b, off, (int) Math.min(len, length - position)), position);
+                    if (n > 0) position += n;
+                    return n;
+                }
+            };
         }
 
         /** Forgets the bytes held (after a mismatch or a server that cannot resume). */
@@ -195,7 +230,7 @@ public final class LayoutStore {
         public void close() throws IOException {
             lock.release();
             channel.close();
-            if (Files.exists(partial) && Files.size(partial) == 0) Files.deleteIfExists(partial);
+            if (!stored && Files.exists(partial) && Files.size(partial) == 0) Files.deleteIfExists(partial);
         }
     }
 

@@ -28,6 +28,9 @@ import java.util.stream.Stream;
 public final class Leases {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Lease files this process holds: never opened again here, since closing another descriptor would drop the lock. */
+    private static final java.util.Map<Path, Lease> HELD = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final Path dir;
     private final StoreLock storeLock;
 
@@ -51,6 +54,7 @@ public final class Leases {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
         FileLock lock = ch.lock();
         Lease lease = new Lease(file, ch, lock, purpose);
+        HELD.put(file.toAbsolutePath().normalize(), lease);
         lease.write();
         return lease;
     }
@@ -82,7 +86,7 @@ public final class Leases {
 
         private synchronized void write() throws IOException {
             // Rewritten in place: a rename would leave the lock on the old file.
-            byte[] bytes = JSON.writeValueAsBytes(new Resources(purpose, created, blobs, snapshots));
+            byte[] bytes = JSON.writeValueAsBytes(resources());
             channel.truncate(0);
             channel.write(ByteBuffer.wrap(bytes), 0);
             channel.force(false);
@@ -95,7 +99,12 @@ public final class Leases {
                 lock.release();
             } finally {
                 channel.close();
+                HELD.remove(file.toAbsolutePath().normalize());
             }
+        }
+
+        private synchronized Resources resources() {
+            return new Resources(purpose, created, blobs, snapshots);
         }
     }
 
@@ -120,6 +129,11 @@ public final class Leases {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : (Iterable<Path>) files::iterator) {
                 if (!f.getFileName().toString().endsWith(".json")) continue;
+                Lease ours = HELD.get(f.toAbsolutePath().normalize());
+                if (ours != null) { // this process's: known without opening it again
+                    out.add(ours.resources());
+                    continue;
+                }
                 try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                     FileLock probe;
                     try {
