@@ -104,9 +104,13 @@ public final class Puller {
         return client.openBlob(ref.repository(), layer, store, (done, total) -> events.progress(layer.digest(), done, total));
     }
 
-    /** The name a pulled image gets in the store: the reference without its digest, e.g. {@code host/repo:tag}. */
+    /**
+     * The name a pulled image gets in the store: {@code host/repo:tag}, or for a pull by digest
+     * {@code host/repo@digest}, which never moves a tag (docker's rule too).
+     */
     public static String nameOf(Reference ref) {
-        return ref.withDigest(null).toString();
+        if (ref.digest() != null) return ref.registry() + "/" + ref.repository() + "@" + ref.digest();
+        return ref.toString();
     }
 
     /** Downloads what the store lacks, at most {@code concurrency} at a time. */

@@ -205,6 +205,19 @@ class PullPushTest {
     }
 
     @Test
+    void aPullByDigestNeverMovesATag() throws Exception {
+        start("strata");
+        OciLayouts.Image first = publish("lib/moving", 1, 50);
+        pull("lib/moving:v1", Platform.host());
+        OciLayouts.Image second = publish("lib/moving", 2, 51); // v1 now names another image on the registry
+        var byDigest = pull("lib/moving@" + second.manifest(), Platform.host());
+        assertEquals(second.manifest(), byDigest.manifest().digest());
+        assertEquals(Optional.of(first.manifest()), store.resolve(proxy.host() + "/lib/moving:v1").map(Descriptor::digest),
+                "the local tag still names what it named");
+        assertEquals(Optional.of(second.manifest()), store.resolve(proxy.host() + "/lib/moving@" + second.manifest()).map(Descriptor::digest));
+    }
+
+    @Test
     void unknownImagesAreOneClearError() throws Exception {
         start("strata");
         publish("lib/known", 1, 7);
