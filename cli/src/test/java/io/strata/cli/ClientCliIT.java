@@ -131,6 +131,30 @@ class ClientCliIT {
         }
     }
 
+    @Test
+    void verbsThatOnlyReadCreateNothing() throws Exception {
+        Path missing = tmp.resolve("no-store");
+        for (String verb : List.of("images", "snapshots", "ps")) {
+            Run r = strata(null, verb, "--root", missing.toString());
+            assertEquals(0, r.exit(), verb + ": " + r.err());
+            assertTrue(!Files.exists(missing), verb + " created the store");
+        }
+        // A layout another tool wrote is read, and left exactly as it was.
+        Path layout = tmp.resolve("layout");
+        OciLayouts.write(layout, "v1", 1, 1000, 3);
+        List<String> before;
+        try (var walk = Files.walk(layout)) {
+            before = walk.map(Path::toString).sorted().toList();
+        }
+        ok("images", "--root", layout.toString());
+        ok("inspect", "--root", layout.toString(), "v1");
+        ok("history", "--root", layout.toString(), "v1");
+        ok("snapshots", "--root", layout.toString());
+        try (var walk = Files.walk(layout)) {
+            assertEquals(before, walk.map(Path::toString).sorted().toList(), "nothing was added to the layout");
+        }
+    }
+
     private static int port(Path log) throws Exception {
         Pattern listening = Pattern.compile("listening on [^ ]+:(\\d+)");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

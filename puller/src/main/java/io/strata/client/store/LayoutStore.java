@@ -35,15 +35,24 @@ public final class LayoutStore {
 
     private final Path root;
 
-    public LayoutStore(Path root) throws IOException {
-        this.root = Files.createDirectories(root);
-        Files.createDirectories(root.resolve("blobs"));
-        Files.createDirectories(root.resolve("ingest"));
+    /** Opens a store; nothing is created until something is written (a verb that only reads leaves no trace). */
+    public LayoutStore(Path root) {
+        this.root = root;
+    }
+
+    /** Makes the layout's files on the first write: the directories, {@code oci-layout} and an empty {@code index.json}. */
+    public LayoutStore create() throws IOException {
+        try {
+            Files.createDirectories(root.resolve("blobs"));
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new IOException("cannot create the store at " + root + ": permission denied (set --root or STRATA_ROOT)", e);
+        }
         Path layout = root.resolve("oci-layout");
         if (!Files.exists(layout)) writeAtomically(layout, "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes());
         if (!Files.exists(root.resolve("index.json"))) {
             writeAtomically(root.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":[]}".getBytes());
         }
+        return this;
     }
 
     public Path root() {
@@ -71,6 +80,7 @@ public final class LayoutStore {
     public void put(Digest expected, byte[] content) throws IOException {
         expected.verify(content);
         if (has(expected)) return;
+        create();
         Files.createDirectories(blobPath(expected).getParent());
         writeAtomically(blobPath(expected), content);
     }
@@ -85,6 +95,7 @@ public final class LayoutStore {
 
     /** A scratch file for content being made here (a committed layer), to {@link #putFile} once its digest is known. */
     public Path scratch() throws IOException {
+        create();
         Files.createDirectories(root.resolve("ingest"));
         return root.resolve("ingest").resolve("new-" + UUID.randomUUID());
     }
@@ -104,6 +115,8 @@ public final class LayoutStore {
      * resume with a Range request.
      */
     public Ingest ingest(Digest expected) throws IOException {
+        create();
+        Files.createDirectories(root.resolve("ingest"));
         return new Ingest(expected, root.resolve("ingest").resolve(expected.algorithm().id() + "-" + expected.encoded()));
     }
 
@@ -242,6 +255,7 @@ public final class LayoutStore {
 
     public List<Named> names() throws IOException {
         List<Named> out = new ArrayList<>();
+        if (!Files.exists(root.resolve("index.json"))) return out;
         for (JsonNode m : JSON.readTree(root.resolve("index.json").toFile()).path("manifests")) {
             String name = m.path("annotations").path(REF_NAME).asText(null);
             if (name != null) out.add(new Named(name, JSON.treeToValue(m, Descriptor.class)));
@@ -267,6 +281,7 @@ public final class LayoutStore {
 
     /** Removes a name; false when there was none. */
     public boolean untag(String name) throws IOException {
+        if (!Files.exists(root.resolve("index.json"))) return false;
         boolean[] removed = {false};
         updateIndex(manifests -> removed[0] = removeName(manifests, name));
         return removed[0];
@@ -289,6 +304,7 @@ public final class LayoutStore {
 
     /** Read-modify-write of index.json under a lock file, written atomically. */
     private void updateIndex(IndexEdit edit) throws IOException {
+        create();
         try (FileChannel ch = FileChannel.open(root.resolve("index.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock ignored = ch.lock()) {
             ObjectNode index = (ObjectNode) JSON.readTree(root.resolve("index.json").toFile());

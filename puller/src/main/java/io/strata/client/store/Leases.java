@@ -31,10 +31,12 @@ public final class Leases {
     /** Lease files this process holds: never opened again here, since closing another descriptor would drop the lock. */
     private static final java.util.Map<Path, Lease> HELD = new java.util.concurrent.ConcurrentHashMap<>();
 
+    private final Path storeRoot;
     private final Path dir;
     private final StoreLock storeLock;
 
     Leases(Path storeRoot) {
+        this.storeRoot = storeRoot;
         this.dir = storeRoot.resolve("leases");
         this.storeLock = StoreLock.of(storeRoot.resolve("gc.lock"));
     }
@@ -113,6 +115,7 @@ public final class Leases {
      * process died are removed. gc runs its mark and sweep inside.
      */
     public <T> T exclusively(Work<T> work) throws IOException {
+        if (!Files.isDirectory(storeRoot)) return work.run(List.of()); // no store yet: nothing to hold or collect
         try (StoreLock.Held ignored = storeLock.exclusive()) {
             return work.run(live());
         }
