@@ -157,6 +157,7 @@ public final class Unpacker {
                     discard(key);
                     applied = null;
                     if (attempt >= ATTEMPTS) throw e;
+                    Thread.sleep(200L << attempt); // as any retry: give a troubled registry a moment
                 }
             }
             read.complete(null);

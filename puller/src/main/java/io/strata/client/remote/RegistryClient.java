@@ -145,6 +145,7 @@ public final class RegistryClient {
                 return;
             } catch (DigestMismatchException e) {
                 if (attempt >= attempts) throw e; // the ingest was reset: the next attempt starts over
+                backoff(attempt, null);
             }
         }
     }
