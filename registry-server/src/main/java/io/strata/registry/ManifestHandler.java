@@ -42,11 +42,16 @@ final class ManifestHandler {
         RepositoryName name = Requests.name(ctx);
         String reference = ctx.pathParam("reference");
         Digest digest;
-        if (isDigest(reference)) {
-            digest = Digest.parse(reference);
-        } else {
-            Tag tag = Tag.of(reference);
-            digest = storage.repositories().resolveTag(name, tag).orElseThrow(() -> unknown(name, reference));
+        try {
+            if (isDigest(reference)) {
+                digest = Digest.parse(reference);
+            } else {
+                Tag tag = Tag.of(reference);
+                digest = storage.repositories().resolveTag(name, tag).orElseThrow(() -> unknown(name, reference));
+            }
+        } catch (io.strata.oci.InvalidValueException e) {
+            // Nothing can be stored under a reference that is neither a tag nor a digest: unknown, not invalid (spec, distribution).
+            throw unknown(name, reference);
         }
         Repositories.ManifestLink link = storage.repositories().manifestLink(name, digest)
                 .orElseThrow(() -> unknown(name, reference));

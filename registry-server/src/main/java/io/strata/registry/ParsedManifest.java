@@ -26,7 +26,8 @@ record ParsedManifest(
         String artifactType,
         Map<String, String> annotations) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict: exactly one JSON value, duplicate keys refused (what clients parse back must be what was stored). */
+    private static final ObjectMapper JSON = io.strata.oci.ImageJson.MAPPER;
 
     /** The artifactType the referrers API reports (spec: the manifest's own, else its config's media type). */
     String referrerArtifactType() {
@@ -39,6 +40,9 @@ record ParsedManifest(
      * body's own mediaType decides).
      */
     static ParsedManifest parse(byte[] body, String contentType) {
+        if (body.length >= 3 && (body[0] & 0xff) == 0xef && (body[1] & 0xff) == 0xbb && (body[2] & 0xff) == 0xbf) {
+            throw invalid("manifest starts with a byte order mark: send UTF-8 JSON without one");
+        }
         JsonNode root;
         try {
             root = JSON.readTree(body);

@@ -364,6 +364,11 @@ abstract class RegistryApiContract {
         assertEquals(404, missingRepo.status());
         assertEquals("NAME_UNKNOWN", missingRepo.errorCode());
         assertEquals("MANIFEST_UNKNOWN", http.get("/v2/img/manifests/" + sha(bytes(1, 1))).errorCode());
+        // Neither a tag nor a digest: nothing can exist under it (the spec and distribution answer 404).
+        var invalid = http.get("/v2/img/manifests/.INVALID_MANIFEST_NAME");
+        assertEquals(404, invalid.status());
+        assertEquals("MANIFEST_UNKNOWN", invalid.errorCode());
+        assertEquals(404, http.head("/v2/img/manifests/.INVALID_MANIFEST_NAME").status());
     }
 
     @Test
@@ -423,7 +428,23 @@ abstract class RegistryApiContract {
         var badTag = http.send("PUT", "/v2/img/manifests/-bad", good, "Content-Type", MediaType.OCI_MANIFEST);
         assertEquals(400, badTag.status());
         assertEquals("TAG_INVALID", badTag.errorCode());
+        // Exactly one JSON value, UTF-8 without a BOM, no duplicate keys: what clients can parse back.
+        String text = new String(good, java.nio.charset.StandardCharsets.UTF_8);
+        List<byte[]> notOne = List.of((text + "xyz").getBytes(), (text + text).getBytes(), (text + "}").getBytes(),
+                concat(new byte[] {(byte) 0xef, (byte) 0xbb, (byte) 0xbf}, good),
+                text.replaceFirst("\\{", "{\"schemaVersion\":2,").getBytes());
+        for (byte[] body : notOne) {
+            var r = http.send("PUT", put, body, "Content-Type", MediaType.OCI_MANIFEST);
+            assertEquals(400, r.status(), new String(body));
+            assertEquals("MANIFEST_INVALID", r.errorCode(), new String(body));
+        }
         assertEquals(201, http.send("PUT", put, good, "Content-Type", MediaType.OCI_MANIFEST).status());
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test
@@ -623,9 +644,11 @@ abstract class RegistryApiContract {
         assertEquals("NAME_INVALID", http.get("/v2/a/%2e%2e/b/manifests/latest").errorCode());
         assertEquals("NAME_INVALID", http.get("/v2/a%2Fb/manifests/latest").errorCode());
         assertEquals("NAME_INVALID", http.send("POST", "/v2/-a/blobs/uploads/", (byte[]) null).errorCode());
-        assertEquals("TAG_INVALID", http.get("/v2/a/manifests/.tag").errorCode());
+        // Reading under a reference that is neither a tag nor a digest finds nothing (404); writing one is refused (400).
+        assertEquals(404, http.get("/v2/a/manifests/.tag").status());
+        assertEquals(404, http.get("/v2/a/manifests/sha256:abc").status());
+        assertEquals("TAG_INVALID", http.send("PUT", "/v2/a/manifests/.tag", "{}".getBytes(), "Content-Type", MediaType.OCI_MANIFEST).errorCode());
         assertEquals("DIGEST_INVALID", http.get("/v2/a/blobs/sha256:" + "A".repeat(64)).errorCode());
-        assertEquals("DIGEST_INVALID", http.get("/v2/a/manifests/sha256:abc").errorCode());
         assertEquals(400, http.get("/v2/a/tags/list?last=-x").status());
     }
 
