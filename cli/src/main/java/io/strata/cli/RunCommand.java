@@ -35,6 +35,7 @@ final class RunCommand implements Callable<Integer> {
             System.out.println(c.id());
             return 0;
         }
+        if (rm) c = runner.removeWhenDone(c);
         try {
             return runner.runForeground(c);
         } finally {

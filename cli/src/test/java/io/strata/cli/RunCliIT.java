@@ -350,6 +350,18 @@ class RunCliIT {
         assertEquals("", strata("ps", "-a", "-q", "--root", store).out());
         assertFalse(Files.readString(Path.of("/proc/self/mountinfo")).contains(store + "/containers"), "no mount left");
         assertEquals("", ExternalTool.ok("runc", "--root", store + "/runtime/runc", "list", "--quiet"), "no runtime state left");
+
+        // With --rm, a run whose command was killed is removed once its container ended, at the next look.
+        Process rmCli = new ProcessBuilder(LAUNCHER.toString(), "run", "--root", store, "--rm", "--name", "gone", image, "sleep", "2")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline && !strata("ps", "--root", store).out().contains("gone")) Thread.sleep(100);
+        rmCli.destroyForcibly();
+        rmCli.waitFor(30, TimeUnit.SECONDS);
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline && strata("ps", "-a", "--root", store).out().contains("gone")) Thread.sleep(200);
+        assertFalse(strata("ps", "-a", "--root", store).out().contains("gone"), "removed after it exited");
+        assertFalse(Files.readString(Path.of("/proc/self/mountinfo")).contains(store + "/containers"), "no mount left");
     }
 
     /** The offset of the header of the archive's largest entry (the busybox layer). */

@@ -52,6 +52,12 @@ public final class Bundle {
         c.put("ociVersion", "1.0.2");
         ObjectNode process = c.putObject("process");
         process.put("terminal", spec.terminal());
+        if (spec.terminal() && spec.consoleSize() != null) {
+            // The caller's size from the start: the runtime would set it only after the process began.
+            ObjectNode size = process.putObject("consoleSize");
+            size.put("height", spec.consoleSize()[0]);
+            size.put("width", spec.consoleSize()[1]);
+        }
         ObjectNode user = process.putObject("user");
         user.put("uid", spec.user().uid());
         user.put("gid", spec.user().gid());

@@ -9,6 +9,7 @@ public record RunSpec(
         String cwd,
         Users.Ids user,
         boolean terminal,
+        int[] consoleSize,
         String hostname,
         Network network,
         List<Bind> binds,

@@ -113,7 +113,8 @@ public final class Runner {
                 List<String> env = env(cfg.env(), o.env(), user, o.hostname() != null ? o.hostname() : id.substring(0, 12));
                 String cwd = o.workdir() != null ? o.workdir() : cfg.workingDir() == null || cfg.workingDir().isEmpty() ? "/" : cfg.workingDir();
                 if (!cwd.startsWith("/")) throw new IllegalArgumentException("the working directory must be absolute, was " + cwd);
-                RunSpec spec = new RunSpec(args, env, cwd, user, o.terminal(), o.hostname() != null ? o.hostname() : id.substring(0, 12),
+                int[] size = o.terminal() ? io.strata.snapshots.Native.windowSize(0).orElse(null) : null;
+                RunSpec spec = new RunSpec(args, env, cwd, user, o.terminal(), size, o.hostname() != null ? o.hostname() : id.substring(0, 12),
                         o.network(), o.binds(), o.readOnly(), o.memoryBytes(), o.cpus(), o.pidsLimit());
                 Bundle.write(bundle, spec, id);
             } finally {
@@ -288,10 +289,29 @@ public final class Runner {
         return exited;
     }
 
+    /**
+     * Every container as it is now. A container run with {@code --rm} that exited while nothing
+     * supervised it (its command was killed) is removed here, so --rm holds however the run ended.
+     */
     public List<Container> list() throws IOException {
         List<Container> out = new ArrayList<>();
-        for (Container c : containers.list()) out.add(refresh(c));
+        for (Container c : containers.list()) {
+            Container now = refresh(c);
+            boolean supervised = now.pid() != null && ProcessHandle.of(now.pid()).map(ProcessHandle::isAlive).orElse(false);
+            if (now.autoRemove() && now.status() == Container.Status.EXITED && !supervised) {
+                remove(now, true);
+                continue;
+            }
+            out.add(now);
+        }
         return out;
+    }
+
+    /** Marks a container for removal once it exits (run --rm in the foreground: the command removes it, or the next look does). */
+    public Container removeWhenDone(Container c) throws IOException {
+        Container marked = c.removedWhenDone();
+        containers.write(marked);
+        return marked;
     }
 
     /** Sends a signal to a running container. */

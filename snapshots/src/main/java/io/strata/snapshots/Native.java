@@ -91,6 +91,11 @@ public final class Native {
                 .map(a -> LINKER.downcallHandle(a, FunctionDescriptor.of(INT))).orElseThrow();
     }
 
+    private static final class Terminals {
+        static final MethodHandle IOCTL = LIBC.find("ioctl").map(a -> LINKER.downcallHandle(a,
+                FunctionDescriptor.of(INT, INT, LONG, PTR), ERRNO, Linker.Option.firstVariadicArg(2))).orElseThrow();
+    }
+
     private static final class Errors {
         static final MethodHandle STRERROR = LIBC.find("strerror")
                 .map(a -> LINKER.downcallHandle(a, FunctionDescriptor.of(PTR, INT))).orElseThrow();
@@ -334,6 +339,21 @@ public final class Native {
             throw e;
         } catch (Throwable t) {
             throw rethrow(t);
+        }
+    }
+
+    /** The window size (rows, columns) of the terminal on file descriptor {@code fd}, or empty when it is none. */
+    public static Optional<int[]> windowSize(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STATE);
+            MemorySegment ws = a.allocate(8);
+            int r = (int) Terminals.IOCTL.invokeExact(st, fd, 0x5413L /* TIOCGWINSZ */, ws);
+            if (r != 0) return Optional.empty();
+            int rows = Short.toUnsignedInt(ws.get(ValueLayout.JAVA_SHORT, 0));
+            int cols = Short.toUnsignedInt(ws.get(ValueLayout.JAVA_SHORT, 2));
+            return rows == 0 || cols == 0 ? Optional.empty() : Optional.of(new int[] {rows, cols});
+        } catch (Throwable t) {
+            return Optional.empty();
         }
     }
 
