@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
                 LifecycleCommands.Start.class, LifecycleCommands.Stop.class, LifecycleCommands.Kill.class,
                 LifecycleCommands.Wait.class, LifecycleCommands.Logs.class, LifecycleCommands.Exec.class,
                 LifecycleCommands.Shim.class, CommitCommands.Diff.class, CommitCommands.Commit.class,
-                ArchiveCommands.Save.class, ArchiveCommands.Load.class, ArchiveCommands.Export.class, LoginCommand.Login.class,
+                ArchiveCommands.Save.class, ArchiveCommands.Load.class, ArchiveCommands.Export.class, AotTrainCommand.class, LoginCommand.Login.class,
                 LoginCommand.Logout.class,
                 CommandLine.HelpCommand.class})
 public final class Strata {

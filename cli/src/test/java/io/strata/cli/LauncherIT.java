@@ -33,6 +33,25 @@ class LauncherIT {
     }
 
     @Test
+    void clientVerbsStartFromAnAotCacheMadeOncePerJar(@TempDir Path dir) throws Exception {
+        Path jar = Path.of("target", "strata.jar").toAbsolutePath();
+        Path aot = jar.resolveSibling("strata.aot");
+        Files.deleteIfExists(aot);
+        Process p = strata(dir, "images", "--root", dir.resolve("store").toString()).start();
+        assertEquals(0, p.waitFor(), new String(p.getErrorStream().readAllBytes()));
+        assertTrue(Files.size(aot) > 0, "the first client verb made the cache");
+        assertTrue(Files.getLastModifiedTime(aot).compareTo(Files.getLastModifiedTime(jar)) >= 0, "newer than the jar");
+        java.nio.file.attribute.FileTime made = Files.getLastModifiedTime(aot);
+        Process again = strata(dir, "images", "--root", dir.resolve("store").toString()).start();
+        String out = new String(again.getInputStream().readAllBytes());
+        String err = new String(again.getErrorStream().readAllBytes());
+        assertEquals(0, again.waitFor(), err);
+        assertEquals("", err, "nothing about the cache reaches the user");
+        assertTrue(out.startsWith("NAME"), out);
+        assertEquals(made, Files.getLastModifiedTime(aot), "made once, then used");
+    }
+
+    @Test
     void printsTheVersion(@TempDir Path dir) throws Exception {
         Process p = strata(dir, "--version").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes()).trim();

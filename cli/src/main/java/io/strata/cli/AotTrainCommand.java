@@ -1,0 +1,71 @@
+package io.strata.cli;
+
+import io.strata.client.store.LayoutStore;
+import io.strata.oci.Descriptor;
+import io.strata.oci.Digest;
+import io.strata.oci.ImageConfig;
+import io.strata.oci.Index;
+import io.strata.oci.Manifest;
+import io.strata.oci.MediaType;
+import io.strata.oci.Platform;
+import io.strata.oci.Reference;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The training run of the launcher's AOT cache (not for users): loads and links what client verbs
+ * use on every start (the command line model, the image model and its JSON, the store, the HTTP
+ * client, the native calls) without touching the network or the user's store.
+ */
+@Command(name = "aot-train", hidden = true)
+final class AotTrainCommand implements Callable<Integer> {
+    @Override
+    public Integer call() throws Exception {
+        CommandLine cl = Strata.commandLine();
+        StringWriter sink = new StringWriter();
+        for (CommandLine sub : cl.getSubcommands().values()) sub.usage(new PrintWriter(sink));
+        cl.parseArgs("pull", "--root", "/nonexistent", "127.0.0.1:5000/lib/app:v1");
+
+        Path dir = Files.createTempDirectory("strata-aot");
+        try {
+            byte[] configBytes = new ImageConfig("2026-01-01T00:00:00Z", null, "amd64", "linux", null, null,
+                    new ImageConfig.Config(null, null, List.of("PATH=/bin"), null, List.of("sh"), null, "/", null, null),
+                    new ImageConfig.RootFs("layers", List.of(Digest.sha256(new byte[0]))), List.of()).toJson();
+            ImageConfig config = ImageConfig.parse(configBytes);
+            config.rootfs().chainIds();
+            Descriptor c = new Descriptor(MediaType.OCI_CONFIG, Digest.sha256(configBytes), configBytes.length);
+            Manifest m = Manifest.parse(new Manifest(2, MediaType.OCI_MANIFEST, null, c, List.of(c), null, null).toJson());
+            Index.parse(("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" + MediaType.OCI_MANIFEST + "\",\"digest\":\""
+                    + Digest.sha256(m.toJson()) + "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}}]}").getBytes())
+                    .select(Platform.host());
+            Reference.parse("127.0.0.1:5000/lib/app:v1").apiHost();
+            LayoutStore store = new LayoutStore(dir.resolve("store"));
+            store.put(c.digest(), configBytes);
+            store.put(m);
+            store.names();
+            UnpackOptions.snapshotter(store).list();
+            Containers.store(store).list();
+            java.net.http.HttpClient.newBuilder().build();
+            LocalImage.normalise("lib/app:v1");
+            Path bundle = Files.createDirectories(dir.resolve("bundle"));
+            io.strata.runner.Bundle.write(bundle, new io.strata.runner.RunSpec(List.of("true"), List.of("PATH=/bin"), "/",
+                    new io.strata.runner.Users.Ids(0, 0, List.of(), "/"), false, null, "train", io.strata.runner.RunSpec.Network.NONE,
+                    List.of(), false, null, null, null), "train");
+            try (ProgressDisplay p = ProgressDisplay.open(true)) {
+                p.layer(c.digest(), "Waiting");
+            }
+            io.strata.snapshots.Native.isRoot();
+        } finally {
+            try (var walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+        return 0;
+    }
+}
