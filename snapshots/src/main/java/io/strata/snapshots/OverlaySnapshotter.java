@@ -5,8 +5,6 @@ import io.strata.oci.ImageJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -105,9 +103,10 @@ public final class OverlaySnapshotter implements Snapshotter {
         writeInfo(temp, new Stored(key, kind, parent, Instant.now().toString(), null));
         try {
             Files.move(temp, activeDir(key), StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+        } catch (IOException e) {
             delete(temp);
-            throw new AlreadyExistsException(key);
+            if (Files.isDirectory(activeDir(key))) throw new AlreadyExistsException(key);
+            throw e;
         }
     }
 
@@ -198,7 +197,10 @@ public final class OverlaySnapshotter implements Snapshotter {
         Native.syncfs(fs); // what is committed survives a crash
         try {
             Files.move(dir, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+        } catch (IOException e) {
+            // Another process committed the same name since the check above (rename(2) answers ENOTEMPTY,
+            // which Java reports as a plain FileSystemException): theirs stands, ours goes.
+            if (!Files.isDirectory(target)) throw e;
             moveToTrashAndDelete(dir);
             throw new AlreadyExistsException(name);
         }

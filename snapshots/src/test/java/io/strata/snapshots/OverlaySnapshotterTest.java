@@ -71,6 +71,38 @@ class OverlaySnapshotterTest {
     }
 
     @Test
+    void racingCommitsOfOneNameLeaveOneSnapshotAndTellTheOthers() throws Exception {
+        int racers = 8;
+        for (int i = 0; i < racers; i++) {
+            snapshots.prepare("racer-" + i, null);
+            Files.writeString(snapshots.layerDir("racer-" + i).resolve("f"), "same layer");
+        }
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger won = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger lost = new java.util.concurrent.atomic.AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < racers; i++) {
+            String key = "racer-" + i;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    go.await();
+                    snapshots.commit("shared", key);
+                    won.incrementAndGet();
+                } catch (Snapshotter.AlreadyExistsException e) {
+                    lost.incrementAndGet();
+                } catch (Exception e) {
+                    throw new AssertionError(key + ": " + e, e);
+                }
+            }));
+        }
+        go.countDown();
+        for (Thread t : threads) t.join();
+        assertEquals(1, won.get(), "one commit stands");
+        assertEquals(racers - 1, lost.get(), "every other one is told the name exists, none fails otherwise");
+        assertEquals(List.of("shared"), snapshots.list().stream().map(Snapshotter.Info::name).toList(), "and leaves nothing behind");
+    }
+
+    @Test
     void aViewIsReadOnlyAndUsageCountsTheLayer() throws Exception {
         commitLayer("one", null, "a", "12345");
         commitLayer("two", "one", "b", "678");
