@@ -136,10 +136,20 @@ public final class LayoutStore {
             FileLock l;
             try {
                 // Another strata pull of the same blob holds it: wait for that one to finish, then use its result.
-                l = channel.lock();
+                // Polled, not a blocking lock: the kernel's deadlock check counts processes, not threads, and
+                // refuses (EDEADLK) two pulls whose threads each hold one blob and wait for the other's.
+                long pause = 10;
+                while ((l = channel.tryLock()) == null) {
+                    Thread.sleep(pause);
+                    pause = Math.min(200, pause * 2);
+                }
             } catch (java.nio.channels.OverlappingFileLockException e) {
                 channel.close();
                 throw new IOException("this process is already downloading " + expected, e);
+            } catch (InterruptedException e) {
+                channel.close();
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
             }
             this.lock = l;
             this.hash = expected.algorithm().newMessageDigest();
