@@ -81,15 +81,15 @@ final class ContainerOptions {
 
     /** Creates the container, pulling and unpacking the image first when the store lacks it. */
     Container create(ClientOptions options, LayoutStore store) throws Exception {
-        LocalImage local = findOrPull(options, store);
+        Runner.Image image = findOrPull(options, store);
         List<String> environment = new ArrayList<>();
         for (Path f : envFiles) {
             for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
                 String l = line.strip();
-                if (!l.isEmpty() && !l.startsWith("#")) environment.add(l.contains("=") ? l : l + "=" + System.getenv().getOrDefault(l, ""));
+                if (!l.isEmpty() && !l.startsWith("#")) environment.add(withValue(l));
             }
         }
-        for (String e : env) environment.add(e.contains("=") ? e : e + "=" + System.getenv().getOrDefault(e, ""));
+        for (String e : env) environment.add(withValue(e));
         RunSpec.Network net = switch (network) {
             case "none" -> RunSpec.Network.NONE;
             case "host" -> RunSpec.Network.HOST;
@@ -98,21 +98,19 @@ final class ContainerOptions {
         Runner.Options o = new Runner.Options(name, command, entrypoint, environment, workdir, user, hostname, net,
                 volumes.stream().map(RunSpec.Bind::parse).toList(), readOnly, memory == null ? null : bytes(memory), cpus, pidsLimit,
                 tty, runtime);
-        return Containers.runner(store).create(Containers.image(store, local), o);
+        return Containers.runner(store).create(image, o);
     }
 
-    private LocalImage findOrPull(ClientOptions options, LayoutStore store) throws Exception {
+    /** {@code KEY=VALUE} as given; a bare {@code KEY} takes this process's value, as docker's -e and --env-file. */
+    private static String withValue(String entry) {
+        return entry.contains("=") ? entry : entry + "=" + System.getenv().getOrDefault(entry, "");
+    }
+
+    /** The image: stored (its missing snapshots unpacked, as after load or pull --no-unpack), else pulled. */
+    private Runner.Image findOrPull(ClientOptions options, LayoutStore store) throws Exception {
+        LocalImage local;
         try {
-            LocalImage image = LocalImage.find(store, reference);
-            // Loaded, or pulled with --no-unpack: unpack what is missing (no progress display when nothing is).
-            Runner.Image model = Containers.image(store, image);
-            if (!model.chainIds().isEmpty()
-                    && UnpackOptions.snapshotter(store).stat(model.chainIds().getLast().toString()).isEmpty()) {
-                try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
-                    UnpackCommand.unpack(store, image, unpackOptions.limits(), 4, progress);
-                }
-            }
-            return image;
+            local = LocalImage.find(store, reference);
         } catch (IllegalArgumentException notStored) {
             Reference ref = Reference.parse(reference);
             try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
@@ -120,8 +118,15 @@ final class ContainerOptions {
                         Optional.of(new Puller.Unpack(UnpackOptions.snapshotter(store), unpackOptions.limits())))
                         .pull(ref, platform == null ? Platform.host() : Platform.parse(platform));
             }
-            return LocalImage.find(store, reference);
+            return Containers.image(store, LocalImage.find(store, reference));
         }
+        Runner.Image image = Containers.image(store, local);
+        if (!image.chainIds().isEmpty() && UnpackOptions.snapshotter(store).stat(image.chainIds().getLast().toString()).isEmpty()) {
+            try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
+                UnpackCommand.unpack(store, local, unpackOptions.limits(), 4, progress);
+            }
+        }
+        return image;
     }
 
     /** 64m, 1g, 512k or plain bytes, as docker's --memory. */

@@ -37,9 +37,10 @@ final class Containers {
         };
     }
 
+    /** A stored image's config and layer stack (mount, run and create read them the same way). */
     static Runner.Image image(LayoutStore store, LocalImage local) throws IOException {
         if (MediaType.INDEXES.contains(local.manifest().mediaType())) {
-            throw new IllegalArgumentException(local.name() + " is an index: pull it again for this platform");
+            throw new IllegalArgumentException(local.name() + " is an index: pull one of its platforms' images (--platform)");
         }
         Manifest manifest = Manifest.parse(store.read(local.manifest().digest()));
         ImageConfig config = ImageConfig.parse(store.read(manifest.config().digest()));

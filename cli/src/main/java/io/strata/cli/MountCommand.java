@@ -1,11 +1,7 @@
 package io.strata.cli;
 
-import io.strata.client.Unpacker;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Digest;
-import io.strata.oci.ImageConfig;
-import io.strata.oci.Manifest;
-import io.strata.oci.MediaType;
 import io.strata.snapshots.Mount;
 import io.strata.snapshots.OverlaySnapshotter;
 import java.nio.file.Files;
@@ -33,12 +29,8 @@ final class MountCommand implements Callable<Integer> {
         UnpackOptions.requireRoot("mounting");
         LayoutStore store = options.store();
         LocalImage image = LocalImage.find(store, reference);
-        if (MediaType.INDEXES.contains(image.manifest().mediaType())) {
-            throw new IllegalArgumentException(image.name() + " is an index: mount one of its platforms' images");
-        }
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException(dir + " is not a directory");
-        Manifest manifest = Manifest.parse(store.read(image.manifest().digest()));
-        List<Digest> chain = Unpacker.chainIds(manifest, ImageConfig.parse(store.read(manifest.config().digest())));
+        List<Digest> chain = Containers.image(store, image).chainIds();
         if (chain.isEmpty()) throw new IllegalArgumentException(image.name() + " has no layers to mount");
         OverlaySnapshotter snapshotter = UnpackOptions.snapshotter(store);
         String top = chain.getLast().toString();

@@ -147,21 +147,13 @@ public final class Runner {
 
     private void mountRootfs(Container c) throws IOException {
         Path rootfs = containers.bundle(c.id()).resolve("rootfs");
-        if (isMounted(rootfs)) return;
+        if (Mount.isMountPoint(rootfs)) return;
         snapshotter.mounts(c.snapshot()).getFirst().mount(rootfs);
     }
 
     private void unmountRootfs(Container c) throws IOException {
         Path rootfs = containers.bundle(c.id()).resolve("rootfs");
-        while (isMounted(rootfs)) Mount.unmount(rootfs);
-    }
-
-    static boolean isMounted(Path p) throws IOException {
-        String s = " " + p.toAbsolutePath() + " ";
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            if (line.replace("\\040", " ").contains(s)) return true;
-        }
-        return false;
+        while (Mount.isMountPoint(rootfs)) Mount.unmount(rootfs);
     }
 
     /**
@@ -281,7 +273,7 @@ public final class Runner {
     public Container refresh(Container c) throws IOException {
         Container now = containers.get(c.id()).orElse(c);
         if (now.status() != Container.Status.RUNNING) return now;
-        boolean supervised = now.pid() != null && ProcessHandle.of(now.pid()).map(ProcessHandle::isAlive).orElse(false);
+        boolean supervised = supervised(now);
         boolean running = runtime(now).status(now.id()).map(s -> s.equals("running") || s.equals("created") || s.equals("paused")).orElse(false);
         if (supervised || running) return now;
         Container exited = now.with(Container.Status.EXITED, 255, Instant.now().toString());
@@ -293,12 +285,16 @@ public final class Runner {
      * Every container as it is now. A container run with {@code --rm} that exited while nothing
      * supervised it (its command was killed) is removed here, so --rm holds however the run ended.
      */
+    /** Whether the process that supervises the container (the CLI in the foreground, or its shim) is alive. */
+    private static boolean supervised(Container c) {
+        return c.pid() != null && ProcessHandle.of(c.pid()).map(ProcessHandle::isAlive).orElse(false);
+    }
+
     public List<Container> list() throws IOException {
         List<Container> out = new ArrayList<>();
         for (Container c : containers.list()) {
             Container now = refresh(c);
-            boolean supervised = now.pid() != null && ProcessHandle.of(now.pid()).map(ProcessHandle::isAlive).orElse(false);
-            if (now.autoRemove() && now.status() == Container.Status.EXITED && !supervised) {
+            if (now.autoRemove() && now.status() == Container.Status.EXITED && !supervised(now)) {
                 remove(now, true);
                 continue;
             }
@@ -440,7 +436,7 @@ public final class Runner {
     /** Writes the container's filesystem as it sees it (its image and its changes, flattened) as a tar. */
     public void export(Container c, OutputStream out) throws IOException {
         Path rootfs = containers.bundle(c.id()).resolve("rootfs");
-        boolean mountedHere = !isMounted(rootfs);
+        boolean mountedHere = !Mount.isMountPoint(rootfs);
         if (mountedHere) mountRootfs(c);
         try (io.strata.snapshots.TarWriter tar = new io.strata.snapshots.TarWriter(out)) {
             io.strata.snapshots.LayerWriter.write(rootfs, tar);

@@ -51,6 +51,31 @@ public record Mount(String type, String source, List<String> options) {
         Native.fsmount(type, config, readOnly(), target);
     }
 
+    /** This process's mount table, one line per mount, with mountinfo's octal escapes undone in {@code field}. */
+    static List<String> table() throws IOException {
+        try {
+            List<String> out = new ArrayList<>();
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/mountinfo"))) out.add(unescape(line));
+            return out;
+        } catch (java.nio.file.NoSuchFileException e) {
+            return List.of();
+        }
+    }
+
+    private static String unescape(String s) {
+        return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
+    }
+
+    /** Whether something is mounted at {@code target} (mountinfo's fifth field, the mount point). */
+    public static boolean isMountPoint(Path target) throws IOException {
+        String wanted = target.toAbsolutePath().normalize().toString();
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] fields = line.split(" ");
+            if (fields.length > 4 && unescape(fields[4]).equals(wanted)) return true;
+        }
+        return false;
+    }
+
     /** Unmounts whatever is mounted at {@code target}. */
     public static void unmount(Path target) throws IOException {
         Native.umount(target);

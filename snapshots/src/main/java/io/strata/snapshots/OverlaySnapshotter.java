@@ -265,14 +265,7 @@ public final class OverlaySnapshotter implements Snapshotter {
 
     /** Whether a mount of this host names any of the paths (as a lower, upper or work dir, or a bind source). */
     static boolean isMounted(List<Path> paths) throws IOException {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(Path.of("/proc/self/mountinfo"));
-        } catch (NoSuchFileException e) {
-            return false;
-        }
-        for (String line : lines) {
-            String unescaped = line.replace("\\040", " ").replace("\\011", "\t").replace("\\134", "\\");
+        for (String unescaped : Mount.table()) {
             for (Path p : paths) {
                 String s = p.toString();
                 int i = unescaped.indexOf(s);
