@@ -46,7 +46,7 @@ final class ArchiveCommands {
         @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "The tar file to write.")
         Path output;
 
-        @Parameters(paramLabel = "REF", arity = "1..*")
+        @Parameters(paramLabel = "IMAGE", arity = "1..*", description = "Stored images: names, references or IDs.")
         List<String> references;
 
         @Override
@@ -90,7 +90,7 @@ final class ArchiveCommands {
         @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "The tar file to write.")
         Path output;
 
-        @Parameters(paramLabel = "CONTAINER")
+        @Parameters(paramLabel = "CONTAINER", description = "Container name or ID.")
         String name;
 
         @Override

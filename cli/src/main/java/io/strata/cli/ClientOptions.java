@@ -1,55 +1,91 @@
 package io.strata.cli;
 
-import io.strata.client.remote.Credentials;
-import io.strata.client.remote.RegistryClient;
 import io.strata.client.store.LayoutStore;
-import io.strata.oci.Reference;
+import io.strata.snapshots.Native;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** Options every client command shares: where the local store is, how to reach registries, how to print. */
+/**
+ * Options of every verb that uses the local store: where it is and how to print. Each may also come
+ * before the verb ({@code strata --root X images}, as podman takes them); the verb's own wins.
+ */
 final class ClientOptions {
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
     @Option(names = "--root", paramLabel = "DIR",
-            description = "Local store (default: /var/lib/strata as root, else $XDG_DATA_HOME/strata).")
+            description = "Local store (default: $STRATA_ROOT, else /var/lib/strata as root, else $XDG_DATA_HOME/strata or ~/.local/share/strata).")
     Path root;
 
-    @Option(names = "--insecure", description = "Plain HTTP to the registry (always for localhost and 127.0.0.1).")
-    boolean insecure;
-
-    @Option(names = {"-q", "--quiet"}, description = "Print only the result.")
+    @Option(names = {"-q", "--quiet"}, description = "Print only IDs or the result; no progress.")
     boolean quiet;
 
-    @Option(names = "--format", paramLabel = "FORMAT", description = "Output: text (default) or json.")
-    String format = "text";
+    @Option(names = "--format", paramLabel = "FORMAT",
+            description = "table (default), json, or a template such as '{{.Digest}}' or 'table {{.Name}}\\t{{.Size}}'.")
+    String format;
+
+    private Strata globals() {
+        return mixee != null && mixee.root().userObject() instanceof Strata s ? s : null;
+    }
+
+    boolean quiet() {
+        return quiet || (globals() != null && globals().quiet);
+    }
+
+    /** The --format asked for (checked), or null for the verb's default. */
+    String format() {
+        String f = format != null ? format : globals() != null ? globals().format : null;
+        Output.check(f);
+        return f;
+    }
 
     boolean json() {
-        if (!format.equals("json") && !format.equals("text")) throw new IllegalArgumentException("--format must be text or json");
-        return format.equals("json");
+        return "json".equals(format());
+    }
+
+    Path root() {
+        if (root != null) return root;
+        if (globals() != null && globals().root != null) return globals().root;
+        return defaultRoot();
     }
 
     LayoutStore store() throws IOException {
-        return new LayoutStore(root != null ? root : defaultRoot());
+        return new LayoutStore(root());
     }
 
+    /** $STRATA_ROOT; else root's system store; else the user's data dir from the environment (not the passwd entry). */
     static Path defaultRoot() {
-        if ("root".equals(System.getProperty("user.name"))) return Path.of("/var/lib/strata");
+        String env = System.getenv("STRATA_ROOT");
+        if (env != null && !env.isEmpty()) return Path.of(env);
+        if (Native.isRoot()) return Path.of("/var/lib/strata");
         String xdg = System.getenv("XDG_DATA_HOME");
-        return (xdg != null && !xdg.isEmpty() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local", "share"))
-                .resolve("strata");
+        return (xdg != null && !xdg.isEmpty() ? Path.of(xdg) : home().resolve(".local/share")).resolve("strata");
+    }
+
+    /** $HOME as the user's shell has it; the passwd entry only when it is unset. */
+    static Path home() {
+        String home = System.getenv("HOME");
+        return Path.of(home != null && !home.isEmpty() ? home : System.getProperty("user.home"));
+    }
+
+    /** strata's config dir: $XDG_CONFIG_HOME/strata or ~/.config/strata. */
+    static Path configDir() {
+        String xdg = System.getenv("XDG_CONFIG_HOME");
+        return (xdg != null && !xdg.isEmpty() ? Path.of(xdg) : home().resolve(".config")).resolve("strata");
+    }
+
+    /** Docker's config.json ($DOCKER_CONFIG or ~/.docker). */
+    static Path dockerConfig() {
+        String dockerConfig = System.getenv("DOCKER_CONFIG");
+        return (dockerConfig != null && !dockerConfig.isEmpty() ? Path.of(dockerConfig) : home().resolve(".docker")).resolve("config.json");
     }
 
     /** Credential files: strata's own (written by strata login), then Docker's. */
     static List<Path> credentialFiles() {
-        String xdg = System.getenv("XDG_CONFIG_HOME");
-        Path config = xdg != null && !xdg.isEmpty() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".config");
-        String dockerConfig = System.getenv("DOCKER_CONFIG");
-        Path docker = dockerConfig != null ? Path.of(dockerConfig) : Path.of(System.getProperty("user.home"), ".docker");
-        return List.of(config.resolve("strata/config.json"), docker.resolve("config.json"));
-    }
-
-    RegistryClient client(Reference ref) {
-        return new RegistryClient(ref.apiHost(), insecure, Credentials.lookup(ref.registry(), credentialFiles()), 5);
+        return List.of(configDir().resolve("config.json"), dockerConfig());
     }
 }

@@ -22,7 +22,7 @@ final class CommitCommands {
         @Mixin
         ClientOptions options;
 
-        @Parameters(paramLabel = "CONTAINER")
+        @Parameters(paramLabel = "CONTAINER", description = "Container name or ID.")
         String name;
 
         @Override
@@ -67,7 +67,7 @@ final class CommitCommands {
         @Option(names = "--compress", paramLabel = "gzip|zstd", description = "The new layer's compression (default gzip).")
         String compress = "gzip";
 
-        @Parameters(index = "0", paramLabel = "CONTAINER")
+        @Parameters(index = "0", paramLabel = "CONTAINER", description = "A stopped container's name or ID.")
         String name;
 
         @Parameters(index = "1", arity = "0..1", paramLabel = "REF", description = "The new image's name (default: none, only its digest).")

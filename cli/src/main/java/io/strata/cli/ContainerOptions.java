@@ -80,8 +80,8 @@ final class ContainerOptions {
     List<String> command = new ArrayList<>();
 
     /** Creates the container, pulling and unpacking the image first when the store lacks it. */
-    Container create(ClientOptions options, LayoutStore store) throws Exception {
-        Runner.Image image = findOrPull(options, store);
+    Container create(ClientOptions options, RemoteOptions remote, LayoutStore store) throws Exception {
+        Runner.Image image = findOrPull(options, remote, store);
         List<String> environment = new ArrayList<>();
         for (Path f : envFiles) {
             for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
@@ -107,22 +107,22 @@ final class ContainerOptions {
     }
 
     /** The image: stored (its missing snapshots unpacked, as after load or pull --no-unpack), else pulled. */
-    private Runner.Image findOrPull(ClientOptions options, LayoutStore store) throws Exception {
+    private Runner.Image findOrPull(ClientOptions options, RemoteOptions remote, LayoutStore store) throws Exception {
         LocalImage local;
         try {
             local = LocalImage.find(store, reference);
         } catch (IllegalArgumentException notStored) {
             Reference ref = Reference.parse(reference);
-            try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
-                new Puller(options.client(ref), store, 4, progress,
+            try (ProgressDisplay progress = ProgressDisplay.open(options.quiet())) {
+                new Puller(remote.client(ref.registry(), progress::retry), store, 4, progress,
                         Optional.of(new Puller.Unpack(UnpackOptions.snapshotter(store), unpackOptions.limits())))
-                        .pull(ref, platform == null ? Platform.host() : Platform.parse(platform));
+                        .pull(ref, platform == null ? Platform.host() : Platform.parse(platform), platform != null);
             }
             return Containers.image(store, LocalImage.find(store, reference));
         }
         Runner.Image image = Containers.image(store, local);
         if (!image.chainIds().isEmpty() && UnpackOptions.snapshotter(store).stat(image.chainIds().getLast().toString()).isEmpty()) {
-            try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
+            try (ProgressDisplay progress = ProgressDisplay.open(options.quiet())) {
                 UnpackCommand.unpack(store, local, unpackOptions.limits(), 4, progress);
             }
         }

@@ -3,6 +3,8 @@ package io.strata.cli;
 import io.strata.client.GarbageCollector;
 import io.strata.snapshots.Native;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,6 +22,7 @@ final class GcCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String format = options.format();
         var store = options.store();
         // Snapshots are only touched as root (their files belong to the images' owners); blobs always.
         var snapshotter = Native.isRoot() ? UnpackOptions.snapshotter(store) : null;
@@ -29,14 +32,14 @@ final class GcCommand implements Callable<Integer> {
             for (var c : Containers.store(store).list()) keys.add(c.snapshot());
             return keys;
         });
-        if (options.json()) {
-            System.out.println("{\"removed\":" + result.removed() + ",\"bytes\":" + result.bytes()
-                    + ",\"snapshotsRemoved\":" + result.snapshotsRemoved() + "}");
-        } else {
-            System.out.println("removed " + result.removed() + " blobs, " + result.bytes() + " bytes, "
-                    + result.snapshotsRemoved() + " snapshots");
-            for (String k : result.kept()) System.err.println("kept: " + k);
-        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("removed", result.removed());
+        out.put("bytes", result.bytes());
+        out.put("snapshotsRemoved", result.snapshotsRemoved());
+        out.put("kept", result.kept());
+        Output.one(format, out, "removed " + result.removed() + " blobs, " + result.bytes() + " bytes, "
+                + result.snapshotsRemoved() + " snapshots");
+        if (format == null && !options.quiet()) for (String k : result.kept()) System.err.println("kept: " + k);
         return 0;
     }
 }

@@ -1,43 +1,47 @@
 package io.strata.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
 import io.strata.oci.Manifest;
 import io.strata.oci.MediaType;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
-/** strata inspect REF: the manifest and config of a stored image, as JSON. */
-@Command(name = "inspect", mixinStandardHelpOptions = true, description = "Show a stored image's manifest and config.")
+/** strata inspect IMAGE: a stored image's manifest and config as JSON, or fields of them through a template. */
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+        description = "Show a stored image's manifest and config (JSON, or --format '{{.Config.architecture}}').")
 final class InspectCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Mixin
     ClientOptions options;
 
-    @Parameters(paramLabel = "REF", description = "A name from strata images, or an image reference.")
+    @Parameters(paramLabel = "IMAGE", description = "A name, reference or ID from strata images.")
     String reference;
 
     @Override
     public Integer call() throws Exception {
+        String format = options.format();
         LayoutStore store = options.store();
-        Descriptor manifest = LocalImage.find(store, reference).manifest();
-        JsonNode body = JSON.readTree(store.read(manifest.digest()));
-        ObjectNode out = JSON.createObjectNode();
+        LocalImage image = LocalImage.find(store, reference);
+        Descriptor manifest = image.manifest();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("name", image.name());
+        out.put("id", image.id());
         out.put("digest", manifest.digest().toString());
         out.put("mediaType", manifest.mediaType());
-        out.set("manifest", body);
+        out.put("manifest", JSON.readValue(store.read(manifest.digest()), Object.class));
         if (!MediaType.INDEXES.contains(manifest.mediaType())) {
             Digest config = Manifest.parse(store.read(manifest.digest())).config().digest();
-            if (store.has(config)) out.set("config", JSON.readTree(store.read(config)));
+            if (store.has(config)) out.put("config", JSON.readValue(store.read(config), Object.class));
         }
-        System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+        Output.one(format, out, null);
         return 0;
     }
 }

@@ -25,7 +25,7 @@ final class LifecycleCommands {
         Runner runner = Containers.runner(store);
         for (String n : names) {
             action.apply(runner, Containers.store(store).find(n));
-            if (!options.quiet) System.out.println(n);
+            if (!options.quiet()) System.out.println(n);
         }
     }
 
@@ -37,10 +37,13 @@ final class LifecycleCommands {
         @Mixin
         ContainerOptions container;
 
+        @Mixin
+        RemoteOptions remote;
+
         @Override
         public Integer call() throws Exception {
             UnpackOptions.requireRoot("creating a container");
-            System.out.println(container.create(options, options.store()).id());
+            System.out.println(container.create(options, remote, options.store()).id());
             return 0;
         }
     }
@@ -50,7 +53,7 @@ final class LifecycleCommands {
         @Mixin
         ClientOptions options;
 
-        @Parameters(paramLabel = "CONTAINER", arity = "1..*")
+        @Parameters(paramLabel = "CONTAINER", arity = "1..*", description = "Container names or IDs (prefixes too).")
         List<String> names;
 
         @Override
@@ -70,7 +73,7 @@ final class LifecycleCommands {
         @Option(names = {"-t", "--time"}, paramLabel = "SECONDS", description = "Seconds to wait before SIGKILL (default 10).")
         int seconds = 10;
 
-        @Parameters(paramLabel = "CONTAINER", arity = "1..*")
+        @Parameters(paramLabel = "CONTAINER", arity = "1..*", description = "Container names or IDs (prefixes too).")
         List<String> names;
 
         @Override
@@ -89,7 +92,7 @@ final class LifecycleCommands {
         @Option(names = {"-s", "--signal"}, paramLabel = "SIGNAL", description = "The signal (default KILL).")
         String signal = "KILL";
 
-        @Parameters(paramLabel = "CONTAINER", arity = "1..*")
+        @Parameters(paramLabel = "CONTAINER", arity = "1..*", description = "Container names or IDs (prefixes too).")
         List<String> names;
 
         @Override
@@ -105,7 +108,7 @@ final class LifecycleCommands {
         @Mixin
         ClientOptions options;
 
-        @Parameters(paramLabel = "CONTAINER", arity = "1..*")
+        @Parameters(paramLabel = "CONTAINER", arity = "1..*", description = "Container names or IDs (prefixes too).")
         List<String> names;
 
         @Override
@@ -127,7 +130,7 @@ final class LifecycleCommands {
         @Option(names = {"-f", "--follow"}, description = "Keep printing until the container exits.")
         boolean follow;
 
-        @Parameters(paramLabel = "CONTAINER")
+        @Parameters(paramLabel = "CONTAINER", description = "Container name or ID.")
         String name;
 
         @Override
@@ -149,10 +152,10 @@ final class LifecycleCommands {
         @Option(names = {"-i", "--interactive"}, description = "Keep stdin open (it is always passed through).")
         boolean interactive;
 
-        @Parameters(index = "0", paramLabel = "CONTAINER")
+        @Parameters(index = "0", paramLabel = "CONTAINER", description = "A running container's name or ID.")
         String name;
 
-        @Parameters(index = "1..*", arity = "1..*", paramLabel = "CMD")
+        @Parameters(index = "1..*", arity = "1..*", paramLabel = "CMD", description = "The command and its arguments.")
         List<String> command = new ArrayList<>();
 
         @Override

@@ -38,14 +38,14 @@ final class MountCommand implements Callable<Integer> {
             throw new IllegalStateException(image.name() + " is not unpacked: strata unpack " + image.name());
         }
         snapshotter.readOnlyMount(top).mount(dir.toAbsolutePath());
-        if (!options.quiet) System.out.println(dir.toAbsolutePath());
+        if (!options.quiet()) System.out.println(dir.toAbsolutePath());
         return 0;
     }
 
     /** strata umount DIR: undoes strata mount. */
     @Command(name = "umount", mixinStandardHelpOptions = true, description = "Unmount what strata mount mounted at a directory.")
     static final class Umount implements Callable<Integer> {
-        @Parameters(paramLabel = "DIR")
+        @Parameters(paramLabel = "DIR", description = "The mount point strata mount used.")
         Path dir;
 
         @Override

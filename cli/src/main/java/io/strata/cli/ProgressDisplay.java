@@ -137,6 +137,28 @@ final class ProgressDisplay implements Puller.Events, AutoCloseable {
         return String.format(Locale.ROOT, "%.1f%s", v, units[u]);
     }
 
+    /** A line of its own (a retry, a warning), above the live lines; shown even with --quiet when it is a warning. */
+    synchronized void notice(String message) {
+        if (status == null) {
+            plain.println(message);
+            return;
+        }
+        status.update(List.of());
+        terminal.writer().println(message);
+        terminal.flush();
+        draw(true);
+    }
+
+    @Override
+    public void warning(String message) {
+        notice("WARNING: " + message);
+    }
+
+    /** Retries are news on a terminal; in logs and scripts the final error says enough. */
+    void retry(String message) {
+        if (!quiet && System.console() != null) notice(message);
+    }
+
     /** Leaves the final state of every layer in the scrollback. */
     @Override
     public synchronized void close() {

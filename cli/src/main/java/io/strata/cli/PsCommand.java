@@ -1,18 +1,19 @@
 package io.strata.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strata.runner.Container;
 import io.strata.snapshots.Native;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** strata ps [-a]: containers, running ones by default. */
-@Command(name = "ps", mixinStandardHelpOptions = true, description = "List containers.")
+@Command(name = "ps", mixinStandardHelpOptions = true, description = "List containers (-q: IDs only).")
+@SuppressWarnings("unchecked")
 final class PsCommand implements Callable<Integer> {
     @Mixin
     ClientOptions options;
@@ -22,29 +23,30 @@ final class PsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String format = options.format();
         var store = options.store();
         List<Container> list = new ArrayList<>(Native.isRoot() ? Containers.runner(store).list() : Containers.store(store).list());
         list.removeIf(c -> !all && c.status() != Container.Status.RUNNING);
         list.sort(Comparator.comparing(Container::created).reversed());
-        if (options.json()) {
-            System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(list));
-            return 0;
-        }
-        if (!options.quiet) System.out.printf("%-12s  %-30s  %-24s  %-20s  %s%n", "CONTAINER ID", "IMAGE", "COMMAND", "STATUS", "NAMES");
+        List<Map<String, Object>> rows = new ArrayList<>();
         for (Container c : list) {
-            if (options.quiet) {
-                System.out.println(c.id().substring(0, 12));
-                continue;
-            }
-            String cmd = String.join(" ", c.command());
-            String status = switch (c.status()) {
-                case CREATED -> "Created";
-                case RUNNING -> "Up";
-                case EXITED -> "Exited (" + c.exitCode() + ")";
-            };
-            System.out.printf("%-12s  %-30s  %-24s  %-20s  %s%n", c.id().substring(0, 12), c.image(),
-                    "\"" + (cmd.length() > 20 ? cmd.substring(0, 19) + "…" : cmd) + "\"", status, c.name());
+            Map<String, Object> row = Output.map(c);
+            row.put("shortId", c.id().substring(0, 12));
+            rows.add(row);
         }
+        Output.rows(format, options.quiet(), rows, List.of(
+                Output.Column.of("CONTAINER ID", "shortId"),
+                Output.Column.of("IMAGE", "image"),
+                new Output.Column("COMMAND", r -> {
+                    String cmd = String.join(" ", (List<String>) r.get("command"));
+                    return "\"" + (cmd.length() > 20 ? cmd.substring(0, 19) + "…" : cmd) + "\"";
+                }),
+                new Output.Column("STATUS", r -> switch (Container.Status.valueOf((String) r.get("status"))) {
+                    case CREATED -> "Created";
+                    case RUNNING -> "Up";
+                    case EXITED -> "Exited (" + r.get("exitCode") + ")";
+                }),
+                Output.Column.of("NAMES", "name")), "shortId");
         return 0;
     }
 }

@@ -19,6 +19,9 @@ final class PullCommand implements Callable<Integer> {
     ClientOptions options;
 
     @Mixin
+    RemoteOptions remote;
+
+    @Mixin
     UnpackOptions unpackOptions;
 
     @Parameters(paramLabel = "REF", description = "Image reference, e.g. alpine:3.19 or 127.0.0.1:5000/lib/app:v1")
@@ -35,6 +38,7 @@ final class PullCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String format = options.format();
         Reference ref = Reference.parse(reference);
         Platform wanted = platform == null ? Platform.host() : Platform.parse(platform);
         if (!noUnpack) {
@@ -48,15 +52,14 @@ final class PullCommand implements Callable<Integer> {
         Optional<Puller.Unpack> unpack = noUnpack ? Optional.empty()
                 : Optional.of(new Puller.Unpack(UnpackOptions.snapshotter(store), unpackOptions.limits()));
         Puller.Pulled pulled;
-        try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
-            pulled = new Puller(options.client(ref), store, concurrency, progress, unpack).pull(ref, wanted);
+        try (ProgressDisplay progress = ProgressDisplay.open(options.quiet());
+             Interrupted ignored = Interrupted.report(store)) {
+            pulled = new Puller(remote.client(ref.registry(), progress::retry), store, concurrency, progress, unpack)
+                    .pull(ref, wanted, platform != null);
         }
-        if (options.json()) {
-            System.out.println("{\"reference\":\"" + ref + "\",\"digest\":\"" + pulled.manifest().digest() + "\"}");
-        } else {
-            if (!options.quiet) System.err.println("Digest: " + pulled.manifest().digest());
-            System.out.println(pulled.manifest().digest());
-        }
+        if (!options.quiet() && format == null) System.err.println("Digest: " + pulled.manifest().digest());
+        Output.one(format, Output.fields("reference", ref.toString(),
+                "digest", pulled.manifest().digest().toString(), "name", Puller.nameOf(ref)), pulled.manifest().digest().toString());
         return 0;
     }
 }

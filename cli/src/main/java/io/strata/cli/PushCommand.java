@@ -15,6 +15,9 @@ final class PushCommand implements Callable<Integer> {
     @Mixin
     ClientOptions options;
 
+    @Mixin
+    RemoteOptions remote;
+
     @Parameters(index = "0", paramLabel = "SRC", description = "A stored image (see strata images).")
     String source;
 
@@ -29,6 +32,7 @@ final class PushCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String format = options.format();
         var store = options.store();
         LocalImage image = LocalImage.find(store, source);
         Reference dst = Reference.parse(destination != null ? destination : image.name());
@@ -40,14 +44,12 @@ final class PushCommand implements Callable<Integer> {
                 .map(Reference::parse)
                 .filter(r -> r.registry().equals(dst.registry()) && !r.repository().equals(dst.repository()))
                 .findFirst();
-        try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
-            new Pusher(options.client(dst), store, concurrency, chunkSize, progress).push(image.manifest(), dst, from);
+        try (ProgressDisplay progress = ProgressDisplay.open(options.quiet())) {
+            new Pusher(remote.client(dst.registry(), progress::retry), store, concurrency, chunkSize, progress)
+                    .push(image.manifest(), dst, from);
         }
-        if (options.json()) {
-            System.out.println("{\"reference\":\"" + dst + "\",\"digest\":\"" + image.manifest().digest() + "\"}");
-        } else {
-            System.out.println(image.manifest().digest());
-        }
+        Output.one(format, Output.fields("reference", dst.toString(),
+                "digest", image.manifest().digest().toString()), image.manifest().digest().toString());
         return 0;
     }
 }

@@ -18,7 +18,7 @@ final class RmCommand implements Callable<Integer> {
     @Option(names = {"-f", "--force"}, description = "Kill and remove a running container.")
     boolean force;
 
-    @Parameters(paramLabel = "CONTAINER", arity = "1..*")
+    @Parameters(paramLabel = "CONTAINER", arity = "1..*", description = "Container names or IDs (prefixes too).")
     List<String> names;
 
     @Override
@@ -30,7 +30,7 @@ final class RmCommand implements Callable<Integer> {
         for (String n : names) {
             var c = containers.find(n);
             runner.remove(c, force);
-            if (!options.quiet) System.out.println(c.name());
+            if (!options.quiet()) System.out.println(c.name());
         }
         return 0;
     }

@@ -17,6 +17,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ContainerOptions container;
 
+    @Mixin
+    RemoteOptions remote;
+
     @Option(names = "--rm", description = "Remove the container when it exits.")
     boolean rm;
 
@@ -29,7 +32,7 @@ final class RunCommand implements Callable<Integer> {
         if (detach && container.tty) throw new IllegalArgumentException("-d with -t is not supported yet: run detached without a terminal");
         LayoutStore store = options.store();
         Runner runner = Containers.runner(store);
-        Container c = container.create(options, store);
+        Container c = container.create(options, remote, store);
         if (detach) {
             runner.startDetached(c, Containers.shimLauncher(store), rm);
             System.out.println(c.id());

@@ -25,7 +25,20 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         RegistryConfig cfg = RegistryConfig.load(config, System.getenv()).withFlags(listen, root);
         Logging.setLevel(cfg.log().level());
-        Registry registry = Registry.start(cfg);
+        System.err.println(new Strata.Version().getVersion()[0]);
+        Registry registry;
+        try {
+            registry = Registry.start(cfg);
+        } catch (RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof java.net.BindException) {
+                    throw new IllegalStateException("cannot listen on " + cfg.listen() + ": "
+                            + (t.getMessage() != null && t.getMessage().contains("in use") ? "the port is in use" : t.getMessage())
+                            + " (--listen HOST:PORT)", e);
+                }
+            }
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

@@ -1,6 +1,5 @@
 package io.strata.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Digest;
 import io.strata.oci.ImageConfig;
@@ -20,6 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** strata snapshots: every snapshot with its parent, state, size, inodes and the images that use it. */
+@SuppressWarnings("unchecked")
 @Command(name = "snapshots", mixinStandardHelpOptions = true, description = "List the unpacked layers (snapshots).")
 final class SnapshotsCommand implements Callable<Integer> {
     @Mixin
@@ -27,6 +27,7 @@ final class SnapshotsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String format = options.format();
         LayoutStore store = options.store();
         var snapshotter = UnpackOptions.snapshotter(store);
         Map<String, TreeSet<String>> users = imagesBySnapshot(store);
@@ -45,15 +46,13 @@ final class SnapshotsCommand implements Callable<Integer> {
             row.put("images", List.copyOf(users.getOrDefault(i.name(), new TreeSet<>())));
             rows.add(row);
         }
-        if (options.json()) {
-            System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(rows));
-            return 0;
-        }
-        if (!options.quiet) System.out.printf("%-19s %-19s %-9s %10s %8s  %s%n", "NAME", "PARENT", "STATE", "SIZE", "INODES", "IMAGES");
-        for (Map<String, Object> r : rows) {
-            System.out.printf("%-19s %-19s %-9s %10d %8d  %s%n", shortName((String) r.get("name")), shortName((String) r.get("parent")),
-                    r.get("state"), (Long) r.get("size"), (Long) r.get("inodes"), String.join(",", (List<String>) r.get("images")));
-        }
+        Output.rows(format, options.quiet(), rows, List.of(
+                new Output.Column("NAME", r -> shortName((String) r.get("name"))),
+                new Output.Column("PARENT", r -> shortName((String) r.get("parent"))),
+                Output.Column.of("STATE", "state"),
+                new Output.Column("SIZE", r -> Output.size((Long) r.get("size"))),
+                Output.Column.of("INODES", "inodes"),
+                new Output.Column("IMAGES", r -> String.join(",", (List<String>) r.get("images")))), "name");
         return 0;
     }
 

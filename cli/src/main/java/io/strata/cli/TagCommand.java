@@ -11,10 +11,10 @@ final class TagCommand implements Callable<Integer> {
     @Mixin
     ClientOptions options;
 
-    @Parameters(index = "0", paramLabel = "SRC")
+    @Parameters(index = "0", paramLabel = "SRC", description = "A stored image: name, reference or ID.")
     String source;
 
-    @Parameters(index = "1", paramLabel = "DST")
+    @Parameters(index = "1", paramLabel = "DST", description = "The new name, e.g. registry.example.com/team/app:v2.")
     String target;
 
     @Override

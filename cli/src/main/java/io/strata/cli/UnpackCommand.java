@@ -47,19 +47,19 @@ final class UnpackCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         UnpackOptions.requireRoot("unpacking");
+        String format = options.format();
         LayoutStore store = options.store();
         LocalImage image = LocalImage.find(store, reference);
         if (MediaType.INDEXES.contains(image.manifest().mediaType())) {
             throw new IllegalArgumentException(image.name() + " is an index: unpack one of its platforms' images");
         }
         Unpacker.Result result;
-        try (ProgressDisplay progress = ProgressDisplay.open(options.quiet)) {
+        try (ProgressDisplay progress = ProgressDisplay.open(options.quiet())) {
             result = unpack(store, image, unpackOptions.limits(), concurrency, progress);
         }
-        if (options.json()) {
-            System.out.println("{\"unpacked\":" + result.unpacked() + ",\"existing\":" + result.existing() + "}");
-        } else if (!options.quiet) {
-            System.out.println("unpacked " + result.unpacked() + " layers, " + result.existing() + " already unpacked");
+        if (!options.quiet()) {
+            Output.one(format, Output.fields("unpacked", result.unpacked(), "existing", result.existing()),
+                    "unpacked " + result.unpacked() + " layers, " + result.existing() + " already unpacked");
         }
         return 0;
     }

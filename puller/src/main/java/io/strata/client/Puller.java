@@ -31,6 +31,9 @@ public final class Puller {
         void layer(Digest digest, String status);
 
         void progress(Digest digest, long done, long total);
+
+        /** Something the user should know that does not stop the pull. */
+        default void warning(String message) {}
     }
 
     /** Unpacking into snapshots; empty for a pull that only stores blobs. */
@@ -59,8 +62,17 @@ public final class Puller {
     public record Pulled(Reference reference, Descriptor manifest, int unpacked) {}
 
     public Pulled pull(Reference ref, Platform platform) throws IOException {
+        return pull(ref, platform, false);
+    }
+
+    /**
+     * @param platformAsked the platform was asked for (--platform): an image for another one is
+     *     refused; else (this host's default) it is pulled with a warning, as podman does
+     */
+    public Pulled pull(Reference ref, Platform platform, boolean platformAsked) throws IOException {
         RegistryClient.Fetched fetched = client.manifest(ref.repository(), ref.manifestReference());
-        if (MediaType.INDEXES.contains(fetched.mediaType())) {
+        boolean single = !MediaType.INDEXES.contains(fetched.mediaType());
+        if (!single) {
             Index index = Index.parse(fetched.content());
             Descriptor chosen = index.select(platform).orElseThrow(() -> new IOException(
                     "no " + platform + " image in " + ref + " (it has: " + String.join(", ", index.platforms()) + ")"));
@@ -74,6 +86,14 @@ public final class Puller {
             blobs.add(fetched.digest());
             for (Descriptor d : manifest.blobs()) blobs.add(d.digest());
             lease.add(blobs, List.of());
+            String configType = manifest.config().mediaType();
+            if (single && (configType.equals(MediaType.OCI_CONFIG) || configType.equals(MediaType.DOCKER_CONFIG))) {
+                Platform offered = ImageConfig.parse(fetchSmall(ref, manifest.config())).platform();
+                if (offered.os() != null && offered.architecture() != null && !platform.matches(offered)) {
+                    if (platformAsked) throw new IOException(ref + " is an image for " + offered + ", not " + platform + " (it is not a multi-platform index)");
+                    events.warning("the image's platform (" + offered + ") does not match this host's (" + platform + ")");
+                }
+            }
             if (unpack.isPresent()) {
                 ImageConfig config = ImageConfig.parse(fetchSmall(ref, manifest.config()));
                 Unpacker unpacker = new Unpacker(unpack.get().snapshotter(), unpack.get().limits(), concurrency, events);

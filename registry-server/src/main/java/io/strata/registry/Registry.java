@@ -53,8 +53,9 @@ public final class Registry implements Closeable {
             HttpServer server = vertx.createHttpServer(options).requestHandler(router).listen()
                     .toCompletionStage().toCompletableFuture().join();
             Registry registry = new Registry(config, vertx, storage, blocking, server);
-            LOG.info("Strata registry listening on {}:{} ({} storage)", config.host(), server.actualPort(),
-                    config.storage().driver());
+            LOG.info("Strata registry listening on {}://{}:{} ({} storage at {}; auth: none; deletes {})",
+                    config.tls().cert() != null ? "https" : "http", config.host(), server.actualPort(), config.storage().driver(),
+                    config.storageLocation(), config.deleteEnabled() ? "enabled" : "disabled");
             return registry;
         } catch (RuntimeException e) {
             blocking.shutdown();

@@ -26,7 +26,10 @@ import java.util.Map;
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record RegistryConfig(String listen, Storage storage, Uploads uploads, Limits limits, Tls tls, Log log) {
 
-    public record Storage(String driver, Filesystem filesystem, S3 s3) {}
+    public record Storage(String driver, Filesystem filesystem, S3 s3, Delete delete) {}
+
+    /** Whether DELETE of manifests, tags and blobs is allowed (distribution's storage.delete.enabled). */
+    public record Delete(Boolean enabled) {}
 
     public record Filesystem(String root) {}
 
@@ -58,6 +61,8 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
                 prefix: ""
                 partSize: 16777216
                 spoolDir: null
+              delete:
+                enabled: true
             uploads:
               expiry: 24h
               purgeInterval: 1h
@@ -177,6 +182,20 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
         }
     }
 
+    public boolean deleteEnabled() {
+        return storage.delete() == null || !Boolean.FALSE.equals(storage.delete().enabled());
+    }
+
+    /** Where the storage is, for people: a directory, or s3://bucket/prefix at an endpoint. */
+    public String storageLocation() {
+        return switch (storage.driver()) {
+            case "filesystem" -> Path.of(storage.filesystem().root()).toAbsolutePath().normalize().toString();
+            case "s3" -> "s3://" + storage.s3().bucket() + "/" + (storage.s3().prefix() == null ? "" : storage.s3().prefix())
+                    + (storage.s3().endpoint() == null ? "" : " at " + storage.s3().endpoint());
+            default -> storage.driver();
+        };
+    }
+
     public StorageConfig storageConfig() {
         return switch (storage.driver()) {
             case "filesystem" -> new StorageConfig.Filesystem(Path.of(storage.filesystem().root()));
@@ -225,7 +244,7 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
         RegistryConfig c = this;
         if (listenFlag != null) c = new RegistryConfig(listenFlag, c.storage, c.uploads, c.limits, c.tls, c.log);
         if (rootFlag != null) {
-            c = new RegistryConfig(c.listen, new Storage("filesystem", new Filesystem(rootFlag), c.storage.s3()),
+            c = new RegistryConfig(c.listen, new Storage("filesystem", new Filesystem(rootFlag), c.storage.s3(), c.storage.delete()),
                     c.uploads, c.limits, c.tls, c.log);
         }
         c.validate();

@@ -69,11 +69,11 @@ final class Routes {
         router.routeWithRegex(HttpMethod.DELETE, uploadPath).handler(Dispatch.blocking(blocking, uploads::cancel));
         router.routeWithRegex(HttpMethod.GET, blobPath).handler(Dispatch.blocking(blocking, blobs::get));
         router.routeWithRegex(HttpMethod.HEAD, blobPath).handler(Dispatch.blocking(blocking, blobs::get));
-        router.routeWithRegex(HttpMethod.DELETE, blobPath).handler(Dispatch.blocking(blocking, blobs::delete));
+        router.routeWithRegex(HttpMethod.DELETE, blobPath).handler(Dispatch.blocking(blocking, deletable(config, blobs::delete)));
         router.routeWithRegex(HttpMethod.GET, manifestPath).handler(Dispatch.blocking(blocking, manifests::get));
         router.routeWithRegex(HttpMethod.HEAD, manifestPath).handler(Dispatch.blocking(blocking, manifests::get));
         router.routeWithRegex(HttpMethod.PUT, manifestPath).handler(Dispatch.blocking(blocking, manifests::put));
-        router.routeWithRegex(HttpMethod.DELETE, manifestPath).handler(Dispatch.blocking(blocking, manifests::delete));
+        router.routeWithRegex(HttpMethod.DELETE, manifestPath).handler(Dispatch.blocking(blocking, deletable(config, manifests::delete)));
         router.routeWithRegex(HttpMethod.GET, "/v2/" + NAME + "/tags/list").handler(Dispatch.blocking(blocking, listings::tags));
         router.routeWithRegex(HttpMethod.GET, "/v2/" + NAME + "/referrers/(?<digest>[^/]+)")
                 .handler(Dispatch.blocking(blocking, listings::referrers));
@@ -92,5 +92,13 @@ final class Routes {
         router.route("/v2/*").failureHandler(Failures::handle);
         router.route("/v2/*").last().handler(ctx -> ctx.fail(404));
         return router;
+    }
+
+    /** DELETE answers 405 UNSUPPORTED when storage.delete.enabled is false, as distribution does. */
+    private static Dispatch.ResourceHandler deletable(RegistryConfig config, Dispatch.ResourceHandler handler) {
+        if (config.deleteEnabled()) return handler;
+        return (ctx, body) -> {
+            throw new RegistryException(ErrorCode.UNSUPPORTED, "deletes are disabled on this registry (storage.delete.enabled)");
+        };
     }
 }

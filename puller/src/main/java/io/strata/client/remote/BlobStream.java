@@ -19,7 +19,7 @@ public final class BlobStream extends InputStream {
     private final Descriptor descriptor;
     private final LayoutStore.Ingest ingest;
     private final RegistryClient.Progress progress;
-    private final int attempts;
+    private final Transport transport;
     private InputStream replay;
     private long replayed;
     private InputStream http;
@@ -28,13 +28,13 @@ public final class BlobStream extends InputStream {
     private final boolean stored;
 
     BlobStream(RegistryClient client, RepositoryName repo, Descriptor descriptor, LayoutStore store, LayoutStore.Ingest ingest,
-               RegistryClient.Progress progress, int attempts) throws IOException {
+               RegistryClient.Progress progress, Transport transport) throws IOException {
         this.client = client;
         this.repo = repo;
         this.descriptor = descriptor;
         this.ingest = ingest;
         this.progress = progress;
-        this.attempts = attempts;
+        this.transport = transport;
         this.stored = ingest.stored();
         if (stored) {
             // Another pull stored it while we waited for our turn: read the stored blob, fetch nothing.
@@ -99,8 +99,9 @@ public final class BlobStream extends InputStream {
 
     private void retryOrThrow(IOException e) throws IOException {
         closeHttp();
-        if (++failures >= attempts) throw e;
-        RegistryClient.backoff(failures, null); // keep what arrived; the next request resumes from there
+        if (e instanceof Transport.TransportException t && !t.retryable()) throw e;
+        if (++failures >= transport.attempts()) throw e;
+        transport.backoff(failures, null, e.getMessage()); // keep what arrived; the next request resumes from there
     }
 
     private void connect() throws IOException {

@@ -120,6 +120,17 @@ public final class LayoutStore {
         return new Ingest(expected, root.resolve("ingest").resolve(expected.algorithm().id() + "-" + expected.encoded()));
     }
 
+    /** Bytes of partial downloads kept in {@code ingest/} for a later pull to resume. */
+    public long partialBytes() {
+        Path ingest = root.resolve("ingest");
+        if (!Files.isDirectory(ingest)) return 0;
+        try (var files = Files.list(ingest)) {
+            return files.filter(p -> !p.getFileName().toString().startsWith("new-")).mapToLong(p -> p.toFile().length()).sum();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     public final class Ingest implements AutoCloseable {
         private final Digest expected;
         private final Path partial;

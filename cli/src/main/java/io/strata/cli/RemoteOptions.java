@@ -1,0 +1,58 @@
+package io.strata.cli;
+
+import io.strata.client.remote.Credentials;
+import io.strata.client.remote.RegistryClient;
+import io.strata.client.remote.TlsSettings;
+import io.strata.client.remote.Transport;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** How verbs that talk to registries reach them; also accepted before the verb. */
+final class RemoteOptions {
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
+    @Option(names = "--insecure", description = "Plain HTTP to the registry (a loopback registry falls back to it by itself).")
+    Boolean insecure;
+
+    @Option(names = "--tls-verify", paramLabel = "BOOL", arity = "0..1", fallbackValue = "true",
+            description = "Check the registry's certificate (default true; CAs from certs.d/HOST:PORT/*.crt).")
+    Boolean tlsVerify;
+
+    private Strata globals() {
+        return mixee != null && mixee.root().userObject() instanceof Strata s ? s : null;
+    }
+
+    boolean insecure() {
+        if (insecure != null) return insecure;
+        return globals() != null && Boolean.TRUE.equals(globals().insecure);
+    }
+
+    boolean tlsVerify() {
+        if (tlsVerify != null) return tlsVerify;
+        return globals() == null || globals().tlsVerify == null || globals().tlsVerify;
+    }
+
+    /** docker's and podman's certs.d layouts: strata's own config dir first. */
+    static List<Path> certsDirs() {
+        return List.of(ClientOptions.configDir().resolve("certs.d"), Path.of("/etc/docker/certs.d"), Path.of("/etc/containers/certs.d"));
+    }
+
+    Transport.Options transport(int attempts, Consumer<String> notices) {
+        return new Transport.Options(insecure(), new TlsSettings(tlsVerify(), certsDirs()), attempts, notices);
+    }
+
+    /** A client for the registry of {@code registry} (a host as references name it), with the stored credentials. */
+    RegistryClient client(String registry, Consumer<String> notices) {
+        return client(registry, Credentials.lookup(registry, ClientOptions.credentialFiles()), 5, notices);
+    }
+
+    RegistryClient client(String registry, Optional<Credentials> credentials, int attempts, Consumer<String> notices) {
+        return new RegistryClient(io.strata.oci.Reference.apiHost(registry), transport(attempts, notices), credentials);
+    }
+}

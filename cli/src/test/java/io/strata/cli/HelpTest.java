@@ -1,0 +1,50 @@
+package io.strata.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** What --help shows: every verb, option and parameter says what it is for; local verbs take no network options. */
+class HelpTest {
+    private static final Set<String> NETWORK = Set.of("--insecure", "--tls-verify");
+    private static final Set<String> REMOTE_VERBS = Set.of("pull", "push", "login", "run", "create");
+
+    @Test
+    void everyEntryHasADescription() {
+        List<String> missing = new ArrayList<>();
+        CommandLine root = Strata.commandLine();
+        check(root.getCommandSpec(), missing);
+        for (CommandLine sub : root.getSubcommands().values()) check(sub.getCommandSpec(), missing);
+        assertEquals(List.of(), missing);
+    }
+
+    private static void check(CommandSpec spec, List<String> missing) {
+        if (spec.usageMessage().hidden()) return;
+        if (spec.usageMessage().description().length == 0) missing.add(spec.qualifiedName());
+        for (ArgSpec a : spec.args()) {
+            if (a.hidden()) continue;
+            String[] d = a.description();
+            if (d.length == 0 || String.join("", d).isBlank()) missing.add(spec.qualifiedName() + " " + a.paramLabel()
+                    + (a.isOption() ? " (" + ((CommandLine.Model.OptionSpec) a).longestName() + ")" : ""));
+        }
+    }
+
+    @Test
+    void onlyVerbsThatReachRegistriesListNetworkOptions() {
+        CommandLine root = Strata.commandLine();
+        int checked = 0;
+        for (var e : root.getSubcommands().entrySet()) {
+            boolean network = e.getValue().getCommandSpec().options().stream().anyMatch(o -> NETWORK.contains(o.longestName()));
+            assertEquals(REMOTE_VERBS.contains(e.getKey()), network, e.getKey());
+            checked++;
+        }
+        assertTrue(checked > 30, "all verbs were looked at: " + checked);
+    }
+}
