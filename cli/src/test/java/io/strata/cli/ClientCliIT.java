@@ -21,52 +21,36 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The client verbs of ./strata as a user runs them, against ./strata serve and distribution. */
 class ClientCliIT {
-    private static final Path LAUNCHER = Path.of("..", "strata").toAbsolutePath().normalize();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path tmp;
 
-    record Run(int exit, String out, String err) {}
-
-    private Run strata(String stdin, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile());
-        pb.environment().put("STRATA_NO_BUILD", "1");
-        pb.environment().put("XDG_CONFIG_HOME", tmp.resolve("config").toString());
-        pb.environment().put("DOCKER_CONFIG", tmp.resolve("docker").toString());
-        Path out = tmp.resolve("out.txt");
-        Path err = tmp.resolve("err.txt");
-        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        try (var in = p.getOutputStream()) {
-            if (stdin != null) in.write(stdin.getBytes(StandardCharsets.UTF_8));
-        }
-        assertTrue(p.waitFor(2, TimeUnit.MINUTES), String.join(" ", args));
-        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    private Cli cli() {
+        return new Cli(tmp);
     }
 
-    private Run ok(String... args) throws Exception {
-        Run r = strata(null, args);
-        assertEquals(0, r.exit(), String.join(" ", args) + "\n" + r.err());
-        return r;
+    private Cli.Run strata(String stdin, String... args) throws Exception {
+        return cli().run(stdin, args);
+    }
+
+    private Cli.Run ok(String... args) throws Exception {
+        return cli().ok(args);
     }
 
     @Test
     void pullImagesHistoryTagPushRmiGc() throws Exception {
         ExternalTool.require("skopeo");
-        Process server = new ProcessBuilder(LAUNCHER.toString(), "serve", "--listen", "127.0.0.1:0", "--root", tmp.resolve("data").toString())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(tmp.resolve("server.log").toFile()).start();
-        try {
-            String host = "127.0.0.1:" + port(tmp.resolve("server.log"));
+        try (Cli.Server server = cli().serve(tmp.resolve("data"), "127.0.0.1", java.util.Map.of())) {
+            String host = "127.0.0.1:" + server.port();
             Path layout = tmp.resolve("layout");
             OciLayouts.Image image = OciLayouts.write(layout, "v1", 2, 50_000, 5);
             ExternalTool.ok("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "oci:" + layout + ":v1", "docker://" + host + "/lib/app:v1");
             String store = tmp.resolve("store").toString();
 
-            Run pull = ok("pull", "--root", store, host + "/lib/app:v1");
+            Cli.Run pull = ok("pull", "--root", store, host + "/lib/app:v1");
             assertEquals(image.manifest().toString(), pull.out().trim(), "pull prints the digest");
-            Run again = ok("pull", "--root", store, host + "/lib/app:v1");
+            Cli.Run again = ok("pull", "--root", store, host + "/lib/app:v1");
             assertEquals(2, again.err().lines().filter(l -> l.endsWith("Already exists")).count(), "both layers: " + again.err());
 
             JsonNode images = JSON.readTree(ok("images", "--root", store, "--format", "json").out());
@@ -78,7 +62,7 @@ class ClientCliIT {
             assertEquals(2, history.size());
 
             ok("tag", "--root", store, host + "/lib/app:v1", host + "/other/app:v2");
-            Run push = ok("push", "--root", store, host + "/other/app:v2");
+            Cli.Run push = ok("push", "--root", store, host + "/other/app:v2");
             assertEquals(image.manifest().toString(), push.out().trim());
             assertTrue(push.err().contains("Mounted from lib/app"), "same registry: mounted, not uploaded\n" + push.err());
             String pushed = ExternalTool.ok("skopeo", "inspect", "--tls-verify=false", "docker://" + host + "/other/app:v2");
@@ -90,12 +74,9 @@ class ClientCliIT {
             ok("rmi", "--root", store, host + "/other/app:v2");
             assertEquals("removed 4 blobs", ok("gc", "--root", store, "--grace", "0").out().trim().replaceAll(",.*", ""));
 
-            Run missing = strata(null, "pull", "--root", store, host + "/lib/none:v1");
+            Cli.Run missing = strata(null, "pull", "--root", store, host + "/lib/none:v1");
             assertEquals(1, missing.exit());
             assertEquals(1, missing.err().lines().filter(l -> l.startsWith("strata: ")).count(), missing.err());
-        } finally {
-            server.destroy();
-            server.waitFor(30, TimeUnit.SECONDS);
         }
     }
 
@@ -106,10 +87,10 @@ class ClientCliIT {
         Files.writeString(htpasswd, ExternalTool.ok("htpasswd", "-Bbn", "alice", "s3cret"));
         try (DistributionRegistry registry = DistributionRegistry.start(Files.createDirectories(tmp.resolve("dist")), htpasswd)) {
             String host = "127.0.0.1:" + registry.port();
-            Run wrong = strata("nope\n", "login", host, "-u", "alice", "--password-stdin");
+            Cli.Run wrong = strata("nope\n", "login", host, "-u", "alice", "--password-stdin");
             assertEquals(1, wrong.exit(), "wrong password refused");
             assertTrue(wrong.err().contains("unauthorized"), wrong.err());
-            Run right = strata("s3cret\n", "login", host, "-u", "alice", "--password-stdin");
+            Cli.Run right = strata("s3cret\n", "login", host, "-u", "alice", "--password-stdin");
             assertEquals(0, right.exit(), right.err());
             Path file = tmp.resolve("config/strata/config.json");
             assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
@@ -120,12 +101,12 @@ class ClientCliIT {
             OciLayouts.Image image = OciLayouts.write(layout, "v1", 1, 1000, 6);
             ExternalTool.ok("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--dest-creds", "alice:s3cret",
                     "oci:" + layout + ":v1", "docker://" + host + "/private/app:v1");
-            Run pull = ok("pull", "--root", tmp.resolve("store").toString(), host + "/private/app:v1");
+            Cli.Run pull = ok("pull", "--root", tmp.resolve("store").toString(), host + "/private/app:v1");
             assertEquals(image.manifest().toString(), pull.out().trim());
 
             ok("logout", host);
             assertTrue(!JSON.readTree(file.toFile()).path("auths").has(host));
-            Run denied = strata(null, "pull", "--root", tmp.resolve("store2").toString(), host + "/private/app:v1");
+            Cli.Run denied = strata(null, "pull", "--root", tmp.resolve("store2").toString(), host + "/private/app:v1");
             assertEquals(1, denied.exit());
             assertTrue(denied.err().contains("strata login"), denied.err());
         }
@@ -135,7 +116,7 @@ class ClientCliIT {
     void verbsThatOnlyReadCreateNothing() throws Exception {
         Path missing = tmp.resolve("no-store");
         for (String verb : List.of("images", "snapshots", "ps")) {
-            Run r = strata(null, verb, "--root", missing.toString());
+            Cli.Run r = strata(null, verb, "--root", missing.toString());
             assertEquals(0, r.exit(), verb + ": " + r.err());
             assertTrue(!Files.exists(missing), verb + " created the store");
         }
@@ -153,18 +134,5 @@ class ClientCliIT {
         try (var walk = Files.walk(layout)) {
             assertEquals(before, walk.map(Path::toString).sorted().toList(), "nothing was added to the layout");
         }
-    }
-
-    private static int port(Path log) throws Exception {
-        Pattern listening = Pattern.compile("listening on [^ ]+:(\\d+)");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log)) {
-                Matcher m = listening.matcher(Files.readString(log));
-                if (m.find()) return Integer.parseInt(m.group(1));
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("server did not start: " + (Files.exists(log) ? Files.readString(log) : ""));
     }
 }

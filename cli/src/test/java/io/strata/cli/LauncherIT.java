@@ -47,7 +47,7 @@ class LauncherIT {
         String err = new String(again.getErrorStream().readAllBytes());
         assertEquals(0, again.waitFor(), err);
         assertEquals("", err, "nothing about the cache reaches the user");
-        assertTrue(out.startsWith("NAME"), out);
+        assertTrue(out.startsWith("REPOSITORY"), out);
         assertEquals(made, Files.getLastModifiedTime(aot), "made once, then used");
     }
 

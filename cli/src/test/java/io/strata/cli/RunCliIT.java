@@ -161,8 +161,12 @@ class RunCliIT {
         Run ps = strata("ps", "-a", "--root", store);
         assertTrue(ps.out().lines().anyMatch(l -> l.endsWith(" a") && l.contains("Exited (0)")), ps.out());
         assertTrue(strata("ps", "--root", store).out().lines().count() == 1, "none running");
-        // gc keeps what containers use, even once their image has no name.
-        assertEquals(0, strata("rmi", "--root", store, image).exit());
+        // An image containers were made from is kept by rmi unless forced, as docker does...
+        Run refused = strata("rmi", "--root", store, image);
+        assertEquals(1, refused.exit());
+        assertTrue(refused.err().contains("is used by container"), refused.err());
+        // ...and gc keeps what containers use, even once their image has no name.
+        assertEquals(0, strata("rmi", "-f", "--root", store, image).exit());
         Run gc = strata("gc", "--root", store);
         assertTrue(gc.out().contains(" 0 snapshots"), gc.out());
         assertTrue(strata("diff", "--root", store, "a").out().contains("A /data/new"), "a's writable layer is still there");

@@ -30,6 +30,16 @@ public final class ImageBuilder {
     private ImageConfig.Config config =
             new ImageConfig.Config(null, null, List.of("PATH=/usr/bin:/bin"), null, List.of("/bin/sh"), null, null, null, null);
 
+    private List<ImageConfig.History> history = List.of();
+    private String created = "2026-01-01T00:00:00Z";
+
+    /** The config's build steps, and when the image was made. */
+    public ImageBuilder history(String created, List<ImageConfig.History> steps) {
+        this.created = created;
+        this.history = List.copyOf(steps);
+        return this;
+    }
+
     /** What the image runs (the config's "config"). */
     public ImageBuilder config(ImageConfig.Config runConfig) {
         this.config = runConfig;
@@ -90,8 +100,8 @@ public final class ImageBuilder {
                 case ZSTD -> MediaType.OCI_LAYER_ZSTD;
             }, d, size));
         }
-        ImageConfig config = new ImageConfig("2026-01-01T00:00:00Z", null, "amd64", "linux", null, null, this.config,
-                new ImageConfig.RootFs("layers", diffIds), List.of());
+        ImageConfig config = new ImageConfig(created, null, "amd64", "linux", null, null, this.config,
+                new ImageConfig.RootFs("layers", diffIds), history);
         Descriptor c = blob(layout, MediaType.OCI_CONFIG, config.toJson());
         Manifest manifest = new Manifest(2, MediaType.OCI_MANIFEST, null, c, layers, null, null);
         Descriptor m = blob(layout, MediaType.OCI_MANIFEST, manifest.toJson());
