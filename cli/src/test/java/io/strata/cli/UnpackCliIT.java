@@ -210,5 +210,16 @@ class UnpackCliIT {
         Run pulled = strata(asNobody, "pull", "--no-unpack", "--root", store.toString(), host + "/lib/app:v1");
         assertEquals(0, pulled.exit(), pulled.err());
         assertTrue(Files.isDirectory(store.resolve("blobs")), "the rest of the client works without root");
+
+        // The default store follows $HOME (nobody's passwd entry says /nonexistent); a store it may not create says so.
+        List<String> withHome = List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                "env", "-u", "XDG_DATA_HOME", "-u", "STRATA_ROOT", "HOME=" + home);
+        Run byHome = strata(withHome, "pull", "--no-unpack", host + "/lib/app:v1");
+        assertEquals(0, byHome.exit(), byHome.err());
+        assertTrue(Files.isDirectory(home.resolve(".local/share/strata/blobs")), "the store is under $HOME");
+        Run denied = strata(withHome, "pull", "--no-unpack", "--root", "/var/lib/strata-nobody", host + "/lib/app:v1");
+        assertEquals(1, denied.exit());
+        assertEquals("strata: cannot create the store at /var/lib/strata-nobody: permission denied (set --root or STRATA_ROOT)",
+                denied.err().strip());
     }
 }

@@ -81,6 +81,7 @@ public final class Puller {
         }
         Manifest manifest = Manifest.parse(fetched.content());
         int unpacked = 0;
+        store.create(); // the first write makes the store, and says so plainly when it cannot
         try (Leases.Lease lease = store.leases().acquire("pull " + ref)) {
             List<Digest> blobs = new ArrayList<>();
             blobs.add(fetched.digest());
