@@ -90,6 +90,9 @@ final class Cli {
         public void close() throws Exception {
             process.destroy();
             process.waitFor(30, TimeUnit.SECONDS);
+            // What the server said about failures goes into the test's report, where a failure is read.
+            String text = Files.readString(log);
+            if (text.contains(" ERROR ") || text.contains(" WARN ")) System.err.println("server log " + log + ":\n" + text);
         }
     }
 

@@ -124,8 +124,13 @@ public final class Hasher {
         byte[] partial = Base64.getDecoder().decode(parts[3]);
         Hasher h = new Hasher(alg);
         byte[] buffer = (byte[]) BUFFER.get(h.spi);
-        if (count < 0 || partial.length >= buffer.length || count % buffer.length != partial.length) {
-            throw new IllegalArgumentException("inconsistent hash state");
+        // The words cover count - partial bytes, a whole number of blocks. The partial block may be a
+        // full one: the JDK's C2-compiled SHA-512 update leaves a block-sized update in its buffer
+        // (found under load: bufOfs == blockSize after 128 bytes), which its next update compresses.
+        if (count < 0 || partial.length > buffer.length || partial.length > count
+                || (count - partial.length) % buffer.length != 0 || (partial.length == buffer.length && count == 0)) {
+            throw new IllegalArgumentException("inconsistent hash state (" + count + " bytes, " + partial.length
+                    + " in a block of " + buffer.length + ")");
         }
         ByteBuffer w = ByteBuffer.wrap(words);
         if (alg == DigestAlgorithm.SHA256) {
