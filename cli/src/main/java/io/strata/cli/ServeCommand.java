@@ -21,9 +21,13 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--root", paramLabel = "DIR", description = "Use filesystem storage under DIR.")
     String root;
 
+    @Option(names = "--auth-htpasswd", paramLabel = "FILE",
+            description = "Require HTTP Basic auth against bcrypt entries (htpasswd -B); same as auth.mode htpasswd.")
+    String htpasswd;
+
     @Override
     public Integer call() throws Exception {
-        RegistryConfig cfg = RegistryConfig.load(config, System.getenv()).withFlags(listen, root);
+        RegistryConfig cfg = RegistryConfig.load(config, System.getenv()).withFlags(listen, root, htpasswd);
         Logging.setLevel(cfg.log().level());
         System.err.println(new Strata.Version().getVersion()[0]);
         Registry registry;

@@ -50,7 +50,10 @@ final class ListingHandler {
         String lastParam = Requests.query(ctx, "last");
         RepositoryName last = lastParam == null ? null : RepositoryName.of(lastParam);
         Page<RepositoryName> page = storage.repositories().catalog(last, n);
-        Map<String, Object> out = Map.of("repositories", page.items().stream().map(RepositoryName::value).toList());
+        // Only what the caller may pull; the next page still starts after the last name read.
+        var access = io.strata.registry.auth.Gate.access(ctx);
+        Map<String, Object> out = Map.of("repositories", page.items().stream().map(RepositoryName::value)
+                .filter(r -> access.allows(r, "pull")).toList());
         return json(out, page, "/v2/_catalog", n, RepositoryName::value);
     }
 

@@ -47,15 +47,17 @@ public final class Registry implements Closeable {
             HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
                     .setCompressionSupported(false);
             if (config.tls().cert() != null) {
-                options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+                // HTTP/2 over TLS when the client offers it (ALPN), HTTP/1.1 otherwise.
+                options.setSsl(true).setUseAlpn(true).setKeyCertOptions(new PemKeyCertOptions()
                         .setCertPath(config.tls().cert()).setKeyPath(config.tls().key()));
             }
             HttpServer server = vertx.createHttpServer(options).requestHandler(router).listen()
                     .toCompletionStage().toCompletableFuture().join();
             Registry registry = new Registry(config, vertx, storage, blocking, server);
-            LOG.info("Strata registry listening on {}://{}:{} ({} storage at {}; auth: none; deletes {})",
+            if (config.tls().cert() != null) CertificateReload.watch(vertx, server, config.tls().cert(), config.tls().key());
+            LOG.info("Strata registry listening on {}://{}:{} ({} storage at {}; auth: {}; deletes {})",
                     config.tls().cert() != null ? "https" : "http", config.host(), server.actualPort(), config.storage().driver(),
-                    config.storageLocation(), config.deleteEnabled() ? "enabled" : "disabled");
+                    config.storageLocation(), config.auth().mode(), config.deleteEnabled() ? "enabled" : "disabled");
             return registry;
         } catch (RuntimeException e) {
             blocking.shutdown();

@@ -24,7 +24,7 @@ import java.util.Map;
  * port 5000, filesystem storage under ./data, no auth.
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
-public record RegistryConfig(String listen, Storage storage, Uploads uploads, Limits limits, Tls tls, Log log) {
+public record RegistryConfig(String listen, Storage storage, Uploads uploads, Limits limits, Tls tls, Log log, Auth auth) {
 
     public record Storage(String driver, Filesystem filesystem, S3 s3, Delete delete) {}
 
@@ -39,7 +39,20 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
     /** Abandoned upload sessions are removed after {@code expiry}; the sweep runs every {@code purgeInterval}. */
     public record Uploads(String expiry, String purgeInterval) {}
 
-    public record Limits(Long manifestBytes) {}
+    /**
+     * @param requestsPerSecond per client address, 0 for no limit
+     * @param failedLoginsPerMinute per client address, before its logins are answered 429
+     */
+    public record Limits(Long manifestBytes, Double requestsPerSecond, Integer failedLoginsPerMinute) {}
+
+    /** Who may do what: none (everyone everything), htpasswd (Basic) or token (Docker's bearer tokens). */
+    public record Auth(String mode, Htpasswd htpasswd, Token token, Issuer issuer, String policy) {}
+
+    public record Htpasswd(String path, String realm) {}
+
+    public record Token(String realm, String service, String issuer, java.util.List<String> publicKeys) {}
+
+    public record Issuer(Boolean enabled, String privateKey, String expiry) {}
 
     public record Tls(String cert, String key) {}
 
@@ -68,12 +81,29 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
               purgeInterval: 1h
             limits:
               manifestBytes: 4194304
+              requestsPerSecond: 0
+              failedLoginsPerMinute: 10
             tls:
               cert: null
               key: null
             log:
               level: info
               access: true
+            auth:
+              mode: none
+              htpasswd:
+                path: null
+                realm: strata
+              token:
+                realm: null
+                service: strata
+                issuer: strata-token
+                publicKeys: []
+              issuer:
+                enabled: false
+                privateKey: null
+                expiry: 5m
+              policy: null
             """;
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
@@ -133,6 +163,12 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
             if (key == null) return; // not ours (e.g. STRATA_HOME for the launcher)
             if (i == parts.length - 1) {
                 if (node.get(key).isObject()) return;
+                if (node.get(key).isArray()) {
+                    // A list from the environment: comma-separated (STRATA_AUTH_TOKEN_PUBLICKEYS=a.pem,b.pem).
+                    var list = node.putArray(key);
+                    for (String item : value.split(",")) if (!item.isBlank()) list.add(item.trim());
+                    return;
+                }
                 node.put(key, value);
             } else if (node.get(key) instanceof ObjectNode child) {
                 node = child;
@@ -153,6 +189,27 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
     private void validate() {
         host();
         port();
+        switch (auth.mode()) {
+            case "none" -> { }
+            case "htpasswd" -> {
+                if (auth.htpasswd().path() == null) throw new IllegalArgumentException("auth.mode htpasswd needs auth.htpasswd.path");
+            }
+            case "token" -> {
+                boolean issuing = Boolean.TRUE.equals(auth.issuer().enabled());
+                if (issuing && auth.issuer().privateKey() == null) {
+                    throw new IllegalArgumentException("auth.issuer.enabled needs auth.issuer.privateKey");
+                }
+                if (issuing && auth.htpasswd().path() == null) {
+                    throw new IllegalArgumentException("the built-in token issuer checks passwords against auth.htpasswd.path");
+                }
+                if (!issuing && (auth.token().publicKeys() == null || auth.token().publicKeys().isEmpty())) {
+                    throw new IllegalArgumentException("auth.mode token needs auth.token.publicKeys (or auth.issuer.enabled)");
+                }
+                if (!issuing && auth.token().realm() == null) throw new IllegalArgumentException("auth.mode token needs auth.token.realm");
+                tokenExpiry();
+            }
+            default -> throw new IllegalArgumentException("auth.mode must be none, htpasswd or token, was " + auth.mode());
+        }
         storageConfig();
         uploadExpiry();
         purgeInterval();
@@ -241,13 +298,27 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
 
     /** A copy with command-line flags applied (null: keep). */
     public RegistryConfig withFlags(String listenFlag, String rootFlag) {
+        return withFlags(listenFlag, rootFlag, null);
+    }
+
+    /** ... and {@code --auth-htpasswd FILE}, which selects htpasswd mode. */
+    public RegistryConfig withFlags(String listenFlag, String rootFlag, String htpasswdFlag) {
         RegistryConfig c = this;
-        if (listenFlag != null) c = new RegistryConfig(listenFlag, c.storage, c.uploads, c.limits, c.tls, c.log);
+        if (listenFlag != null) c = new RegistryConfig(listenFlag, c.storage, c.uploads, c.limits, c.tls, c.log, c.auth);
         if (rootFlag != null) {
             c = new RegistryConfig(c.listen, new Storage("filesystem", new Filesystem(rootFlag), c.storage.s3(), c.storage.delete()),
-                    c.uploads, c.limits, c.tls, c.log);
+                    c.uploads, c.limits, c.tls, c.log, c.auth);
+        }
+        if (htpasswdFlag != null) {
+            c = new RegistryConfig(c.listen, c.storage, c.uploads, c.limits, c.tls, c.log, new Auth("htpasswd",
+                    new Htpasswd(htpasswdFlag, c.auth.htpasswd().realm()), c.auth.token(), c.auth.issuer(), c.auth.policy()));
         }
         c.validate();
         return c;
+    }
+
+    /** The token lifetime the built-in issuer gives. */
+    public Duration tokenExpiry() {
+        return duration("auth.issuer.expiry", auth.issuer().expiry());
     }
 }

@@ -38,6 +38,17 @@ final class Routes {
             ctx.next();
         });
 
+        // Who may do what, before any handler runs; the built-in token service beside it.
+        io.strata.registry.auth.Gate gate = new io.strata.registry.auth.Gate(config, blocking);
+        router.route("/v2/*").handler(gate::handle);
+        if (gate.mode().equals("token") && Boolean.TRUE.equals(config.auth().issuer().enabled())) {
+            var tokens = new io.strata.registry.auth.TokenEndpoint(gate, blocking);
+            router.route("/token").handler(io.vertx.ext.web.handler.BodyHandler.create().setBodyLimit(64 * 1024));
+            router.get("/token").handler(tokens::handle);
+            router.post("/token").handler(tokens::handle);
+            router.route("/token").failureHandler(Failures::handle);
+        }
+
         router.get("/v2/").handler(ctx -> ctx.response()
                 .putHeader("Docker-Distribution-API-Version", "registry/2.0")
                 .putHeader("Content-Type", "application/json")

@@ -33,7 +33,8 @@ final class UploadHandler {
         String digestParam = Requests.query(ctx, "digest");
         if (mount != null) {
             Digest digest = Digest.parse(mount);
-            if (from != null) {
+            // A mount reads from `from`: without pull there, an ordinary session, never the blob.
+            if (from != null && io.strata.registry.auth.Gate.access(ctx).allows(from, "pull")) {
                 RepositoryName source = RepositoryName.of(from);
                 if (storage.repositories().hasBlob(source, digest)) {
                     storage.repositories().linkBlob(name, digest);
@@ -44,7 +45,7 @@ final class UploadHandler {
         } else if (digestParam != null) {
             // Monolithic upload: the body is the whole blob.
             Digest digest = Digest.parse(digestParam);
-            Uploads.UploadStatus session = storage.uploads().start(name.value());
+            Uploads.UploadStatus session = storage.uploads().start(owner(ctx, name));
             try {
                 append(ctx, name, session, body);
                 BlobStore.BlobInfo info = storage.uploads().commit(session.id(), digest, expectedLength(ctx));
@@ -55,7 +56,7 @@ final class UploadHandler {
                 throw e;
             }
         }
-        Uploads.UploadStatus session = storage.uploads().start(name.value());
+        Uploads.UploadStatus session = storage.uploads().start(owner(ctx, name));
         Map<String, String> headers = progress(name, session);
         chunkMinLength.ifPresent(n -> headers.put("OCI-Chunk-Min-Length", Long.toString(n)));
         return new Reply.Empty(202, headers);
@@ -63,7 +64,7 @@ final class UploadHandler {
 
     Reply patch(RoutingContext ctx, RequestBody body) throws IOException {
         RepositoryName name = Requests.name(ctx);
-        Uploads.UploadStatus session = session(name, ctx.pathParam("uuid"));
+        Uploads.UploadStatus session = session(ctx, name, ctx.pathParam("uuid"));
         ByteRange range = ByteRange.forChunk(ctx.request().getHeader("Content-Range"));
         if (range != null) {
             if (range.first() != session.offset()) throw outOfOrder(name, session);
@@ -80,7 +81,7 @@ final class UploadHandler {
 
     Reply finish(RoutingContext ctx, RequestBody body) throws IOException {
         RepositoryName name = Requests.name(ctx);
-        Uploads.UploadStatus session = session(name, ctx.pathParam("uuid"));
+        Uploads.UploadStatus session = session(ctx, name, ctx.pathParam("uuid"));
         String digestParam = Requests.query(ctx, "digest");
         if (digestParam == null) {
             throw new RegistryException(ErrorCode.DIGEST_INVALID, "the final PUT of an upload needs ?digest=");
@@ -97,21 +98,27 @@ final class UploadHandler {
 
     Reply status(RoutingContext ctx, RequestBody body) {
         RepositoryName name = Requests.name(ctx);
-        return new Reply.Empty(204, progress(name, session(name, ctx.pathParam("uuid"))));
+        return new Reply.Empty(204, progress(name, session(ctx, name, ctx.pathParam("uuid"))));
     }
 
     Reply cancel(RoutingContext ctx, RequestBody body) {
         RepositoryName name = Requests.name(ctx);
-        Uploads.UploadStatus session = session(name, ctx.pathParam("uuid"));
+        Uploads.UploadStatus session = session(ctx, name, ctx.pathParam("uuid"));
         storage.uploads().cancel(session.id());
         return new Reply.Empty(204, Map.of());
     }
 
     /** The session, if it belongs to this repository; another repository's id is unknown here. */
-    private Uploads.UploadStatus session(RepositoryName name, String id) {
+    private Uploads.UploadStatus session(RoutingContext ctx, RepositoryName name, String id) {
         Uploads.UploadStatus s = storage.uploads().status(id);
-        if (!name.value().equals(s.owner())) throw new StorageException.UploadUnknown(id);
+        if (!owner(ctx, name).equals(s.owner())) throw new StorageException.UploadUnknown(id);
         return s;
+    }
+
+    /** A session belongs to its repository and to whoever started it: nobody else can see or finish it. */
+    private static String owner(RoutingContext ctx, RepositoryName name) {
+        String who = io.strata.registry.auth.Gate.access(ctx).owner();
+        return who.isEmpty() ? name.value() : name.value() + " " + who;
     }
 
     /**

@@ -64,6 +64,12 @@ public final class Http {
         return this;
     }
 
+    /** Sends a bearer token with every request; null sends nothing. */
+    public Http withBearer(String token) {
+        this.authorization = token == null ? null : "Bearer " + token;
+        return this;
+    }
+
     /** A body of unknown length: sent with Transfer-Encoding: chunked, as docker does. */
     public Response sendChunked(String method, String path, InputStream body, String... headers) {
         return send(method, path, HttpRequest.BodyPublishers.ofInputStream(() -> body), headers);

@@ -1,0 +1,83 @@
+package io.strata.registry.auth;
+
+import at.favre.lib.crypto.bcrypt.BCrypt;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.InvalidKeyException;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Users and bcrypt hashes as {@code htpasswd -B} writes them ({@code user:$2y$...}), re-read when the
+ * file changes. A bcrypt check costs tens of milliseconds by design, so a verified pair is
+ * remembered for a few minutes as a keyed hash (never the password itself), and an unknown user costs
+ * the same bcrypt check as a known one, so timing does not tell which names exist.
+ */
+public final class Htpasswd {
+    private static final String DUMMY = BCrypt.withDefaults().hashToString(10, "not a password".toCharArray());
+    private final Reloading<Map<String, String>> users;
+    private final byte[] cacheKey = new byte[32];
+    private final Cache<String, String> verified = Caffeine.newBuilder().expireAfterWrite(Duration.ofMinutes(5))
+            .maximumSize(10_000).build();
+
+    public Htpasswd(Path file) {
+        this.users = new Reloading<>(file, Htpasswd::parse);
+        new SecureRandom().nextBytes(cacheKey);
+    }
+
+    static Map<String, String> parse(Path file) throws IOException {
+        Map<String, String> out = new HashMap<>();
+        int n = 0;
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            n++;
+            if (line.isBlank() || line.startsWith("#")) continue;
+            int colon = line.indexOf(':');
+            if (colon <= 0) throw new IOException(file + ":" + n + ": not user:hash");
+            String hash = line.substring(colon + 1).strip();
+            if (!hash.matches("\\$2[aby]\\$\\d\\d\\$.{53}")) {
+                throw new IOException(file + ":" + n + ": only bcrypt entries are accepted (htpasswd -B)");
+            }
+            out.put(line.substring(0, colon), hash);
+        }
+        return Map.copyOf(out);
+    }
+
+    /** Whether the password is the user's. */
+    public boolean verify(String user, String password) {
+        Map<String, String> current = users.get();
+        String hash = current.get(user);
+        String key = keyed(user, password, hash);
+        if (hash != null && hash.equals(verified.getIfPresent(key))) return true;
+        boolean ok = BCrypt.verifyer().verify(password.toCharArray(), (hash != null ? hash : DUMMY).toCharArray()).verified;
+        if (ok && hash != null) {
+            verified.put(key, hash);
+            return true;
+        }
+        return false;
+    }
+
+    /** HMAC of the pair under a per-process key: what the cache holds instead of passwords. */
+    private String keyed(String user, String password, String hash) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(cacheKey, "HmacSHA256"));
+            mac.update(user.getBytes(StandardCharsets.UTF_8));
+            mac.update((byte) 0);
+            mac.update(password.getBytes(StandardCharsets.UTF_8));
+            mac.update((byte) 0);
+            if (hash != null) mac.update(hash.getBytes(StandardCharsets.US_ASCII));
+            return java.util.HexFormat.of().formatHex(mac.doFinal());
+        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
