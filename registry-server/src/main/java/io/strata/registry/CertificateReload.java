@@ -26,7 +26,16 @@ final class CertificateReload {
         vertx.setPeriodic(INTERVAL_MILLIS, id -> vertx.executeBlocking(() -> stamp(cert, key)).onSuccess(now -> {
             if (now == null || Objects.equals(now, seen[0])) return;
             seen[0] = now;
-            server.updateSSLOptions(new ServerSSLOptions().setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert).setKeyPath(key)))
+            // The same paths would look like the same options to Vert.x: give it the new contents, and force.
+            PemKeyCertOptions pem;
+            try {
+                pem = new PemKeyCertOptions().setCertValue(io.vertx.core.buffer.Buffer.buffer(Files.readAllBytes(Path.of(cert))))
+                        .setKeyValue(io.vertx.core.buffer.Buffer.buffer(Files.readAllBytes(Path.of(key))));
+            } catch (java.io.IOException e) {
+                seen[0] = null; // being replaced: try again next time
+                return;
+            }
+            server.updateSSLOptions(new ServerSSLOptions().setKeyCertOptions(pem), true)
                     .onSuccess(updated -> LOG.info("TLS certificate reloaded from {}", cert))
                     .onFailure(e -> LOG.warn("TLS certificate {} changed but cannot be loaded, keeping the old one: {}", cert, e.getMessage()));
         }));

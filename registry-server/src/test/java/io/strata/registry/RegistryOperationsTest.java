@@ -55,6 +55,66 @@ class RegistryOperationsTest {
         }
     }
 
+    /** A renewed certificate is served without a restart, and clients that offer HTTP/2 get it. */
+    @Test
+    void tlsReloadsARenewedCertificateAndSpeaksHttp2() throws Exception {
+        ExternalTool.require("openssl");
+        Path cert = dir.resolve("cert.pem");
+        Path key = dir.resolve("key.pem");
+        selfSigned(cert, key, "first");
+        try (Registry registry = start("tls:\n  cert: " + cert + "\n  key: " + key + "\n")) {
+            URI uri = URI.create("https://127.0.0.1:" + registry.port() + "/v2/");
+            var first = trustingAnything(HttpClient.Version.HTTP_2).send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, first.statusCode());
+            assertEquals(HttpClient.Version.HTTP_2, first.version(), "ALPN chose HTTP/2");
+            assertEquals("CN=first", subject(first));
+
+            Path next = dir.resolve("next.pem");
+            Path nextKey = dir.resolve("next-key.pem");
+            selfSigned(next, nextKey, "second");
+            // Replace both files (as certbot or a secret mount does), then wait for the reload.
+            Files.move(nextKey, key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.move(next, cert, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            String seen = "CN=first";
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (!seen.equals("CN=second") && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+                var r = trustingAnything(HttpClient.Version.HTTP_1_1).send(HttpRequest.newBuilder(uri).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                seen = subject(r);
+            }
+            assertEquals("CN=second", seen, "new connections get the renewed certificate");
+        }
+    }
+
+    private static void selfSigned(Path cert, Path key, String cn) throws Exception {
+        ExternalTool.ok("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=" + cn,
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key.toString(), "-out", cert.toString());
+    }
+
+    private static String subject(HttpResponse<?> r) throws Exception {
+        return ((java.security.cert.X509Certificate) r.sslSession().orElseThrow().getPeerCertificates()[0])
+                .getSubjectX500Principal().getName();
+    }
+
+    /** A fresh client (no pooled connection) that accepts any certificate: the test reads which one it was shown. */
+    private static HttpClient trustingAnything(HttpClient.Version version) throws Exception {
+        javax.net.ssl.TrustManager any = new javax.net.ssl.X509ExtendedTrustManager() {
+            @Override public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a, java.net.Socket s) {}
+            @Override public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a, java.net.Socket s) {}
+            @Override public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a, javax.net.ssl.SSLEngine e) {}
+            @Override public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a, javax.net.ssl.SSLEngine e) {}
+            @Override public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+            @Override public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+            @Override public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        };
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, new javax.net.ssl.TrustManager[] {any}, null);
+        return HttpClient.newBuilder().version(version).sslContext(tls).build();
+    }
+
     @Test
     void abandonedUploadsAreSweptAway() throws Exception {
         try (Registry registry = start("uploads:\n  expiry: 1s\n  purgeInterval: 1s\n")) {
