@@ -24,6 +24,13 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class Htpasswd {
     private static final String DUMMY = BCrypt.withDefaults().hashToString(10, "not a password".toCharArray());
+    private static final ThreadLocal<Mac> MACS = ThreadLocal.withInitial(() -> {
+        try {
+            return Mac.getInstance("HmacSHA256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    });
     private final Reloading<Map<String, String>> users;
     private final byte[] cacheKey = new byte[32];
     private final Cache<String, String> verified = Caffeine.newBuilder().expireAfterWrite(Duration.ofMinutes(5))
@@ -51,6 +58,13 @@ public final class Htpasswd {
         return Map.copyOf(out);
     }
 
+    /** True when this pair was verified a moment ago (no bcrypt needed), else null: ask {@link #verify}. */
+    public Boolean recentlyVerified(String user, String password) {
+        String hash = users.get().get(user);
+        if (hash == null) return null;
+        return hash.equals(verified.getIfPresent(keyed(user, password, hash))) ? Boolean.TRUE : null;
+    }
+
     /** Whether the password is the user's. */
     public boolean verify(String user, String password) {
         Map<String, String> current = users.get();
@@ -68,7 +82,7 @@ public final class Htpasswd {
     /** HMAC of the pair under a per-process key: what the cache holds instead of passwords. */
     private String keyed(String user, String password, String hash) {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
+            Mac mac = MACS.get();
             mac.init(new SecretKeySpec(cacheKey, "HmacSHA256"));
             mac.update(user.getBytes(StandardCharsets.UTF_8));
             mac.update((byte) 0);
@@ -76,7 +90,7 @@ public final class Htpasswd {
             mac.update((byte) 0);
             if (hash != null) mac.update(hash.getBytes(StandardCharsets.US_ASCII));
             return java.util.HexFormat.of().formatHex(mac.doFinal());
-        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+        } catch (InvalidKeyException e) {
             throw new IllegalStateException(e);
         }
     }
