@@ -171,6 +171,20 @@ class AuthTest {
         }
     }
 
+    /** The first request of a client may carry a body while its password is checked off the event loop: nothing is lost. */
+    @Test
+    void aBodySentWithCredentialsNotYetVerifiedArrivesWhole() throws Exception {
+        try (Registry registry = start(htpasswdMode(""))) {
+            byte[] blob = new byte[3 * 1024 * 1024 + 7];
+            new java.util.Random(5).nextBytes(blob);
+            Digest d = Digest.sha256(blob);
+            Http alice = new Http(registry.port()).withBasicAuth("alice", "s3cret");
+            Http.Response r = alice.sendChunked("POST", "/v2/team-a/big/blobs/uploads/?digest=" + d, new java.io.ByteArrayInputStream(blob));
+            assertEquals(201, r.status(), r.text());
+            assertEquals(d.toString(), Digest.sha256(alice.get("/v2/team-a/big/blobs/" + d).body()).toString());
+        }
+    }
+
     private static List<String> repositories(Http.Response r) {
         assertEquals(200, r.status(), r.text());
         return JSON.convertValue(r.json().path("repositories"), JSON.getTypeFactory().constructCollectionType(List.class, String.class));
@@ -265,6 +279,19 @@ class AuthTest {
             assertEquals("[\"pull\",\"push\",\"delete\"]", c.path("access").path(0).path("actions").toString());
             Http alice = new Http(port).withBearer(t.path("token").asText());
             assertEquals(200, alice.get("/v2/").status());
+            JsonNode bobs = token(port, "scope=" + enc("repository:team-a/app:pull,push,delete"), "bob", "hunter2");
+            Http bobHttp = new Http(port).withBearer(bobs.path("token").asText());
+            for (Call call : calls("team-a/app")) {
+                String what = call.method() + " " + call.path();
+                Http.Response none = new Http(port).send(call.method(), call.path(), (byte[]) null);
+                assertEquals(401, none.status(), what);
+                assertTrue(none.header("WWW-Authenticate").contains("scope=\"repository:team-a/app:"), what);
+                Http.Response insufficient = bobHttp.send(call.method(), call.path(), (byte[]) null);
+                assertEquals(401, insufficient.status(), what);
+                assertTrue(insufficient.header("WWW-Authenticate").contains("error=\"insufficient_scope\""), what);
+                int allowed = alice.send(call.method(), call.path(), (byte[]) null).status();
+                assertTrue(allowed != 401 && allowed != 403, what + " with alice's token: " + allowed);
+            }
             push(alice, "team-a/app", "v1", 1);
             assertEquals(List.of("team-a/app"), repositories(alice.get("/v2/_catalog")));
 
