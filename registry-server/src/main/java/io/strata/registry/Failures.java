@@ -33,6 +33,8 @@ final class Failures {
             case StorageException.DigestMismatch e -> new RegistryException(ErrorCode.DIGEST_INVALID, e.getMessage());
             case StorageException.SizeMismatch e -> new RegistryException(ErrorCode.SIZE_INVALID, e.getMessage());
             case StorageException.ManifestUnknown e -> new RegistryException(ErrorCode.MANIFEST_UNKNOWN, e.getMessage());
+            case StorageException.UploadBusy e -> new RegistryException(ErrorCode.TOOMANYREQUESTS, 429, e.getMessage(), null,
+                    Map.of("Retry-After", "5"));
             case StorageException.OffsetMismatch e -> new RegistryException(ErrorCode.RANGE_INVALID, 416, e.getMessage(),
                     Map.of("size", e.currentSize()), Map.of());
             default -> null;
@@ -60,7 +62,12 @@ final class Failures {
     }
 
     static void send(RoutingContext ctx, RegistryException e) {
-        HttpServerResponse response = ctx.response();
+        send(ctx.request(), e);
+    }
+
+    /** The spec's error JSON for a request, whether or not it reached the router. */
+    static void send(io.vertx.core.http.HttpServerRequest request, RegistryException e) {
+        HttpServerResponse response = request.response();
         if (response.ended() || response.closed()) return;
         if (response.headWritten()) {
             // A body was streaming when it failed: the client sees a cut response, never a wrong one.
@@ -83,8 +90,8 @@ final class Failures {
         e.headers().forEach(response::putHeader);
         response.putHeader("Content-Type", "application/json");
         response.putHeader("Docker-Distribution-API-Version", "registry/2.0");
-        boolean drain = Drain.prepare(ctx.request(), response);
+        boolean drain = Drain.prepare(request, response);
         response.end(io.vertx.core.buffer.Buffer.buffer(body));
-        if (drain) Drain.start(ctx.request(), response);
+        if (drain) Drain.start(request, response);
     }
 }

@@ -44,14 +44,18 @@ public final class Registry implements Closeable {
         ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
         try {
             Router router = Routes.build(vertx, storage, config, blocking);
+            // A connection with nothing read or written for idleTimeout is closed: an idle keep-alive, and
+            // a client that stalled mid-body (whose upload lock is then released).
             HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
-                    .setCompressionSupported(false);
+                    .setCompressionSupported(false).setIdleTimeout((int) config.idleTimeout().toSeconds())
+                    .setIdleTimeoutUnit(TimeUnit.SECONDS);
             if (config.tls().cert() != null) {
                 // HTTP/2 over TLS when the client offers it (ALPN), HTTP/1.1 otherwise.
                 options.setSsl(true).setUseAlpn(true).setKeyCertOptions(new PemKeyCertOptions()
                         .setCertPath(config.tls().cert()).setKeyPath(config.tls().key()));
             }
-            HttpServer server = vertx.createHttpServer(options).requestHandler(router).listen()
+            HttpServer server = vertx.createHttpServer(options).requestHandler(new RequestGuard(router))
+                    .invalidRequestHandler(RequestGuard::invalid).listen()
                     .toCompletionStage().toCompletableFuture().join();
             Registry registry = new Registry(config, vertx, storage, blocking, server);
             if (config.tls().cert() != null) CertificateReload.watch(vertx, server, config.tls().cert(), config.tls().key());

@@ -43,7 +43,7 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
      * @param requestsPerSecond per client address, 0 for no limit
      * @param failedLoginsPerMinute per client address, before its logins are answered 429
      */
-    public record Limits(Long manifestBytes, Double requestsPerSecond, Integer failedLoginsPerMinute) {}
+    public record Limits(Long manifestBytes, Double requestsPerSecond, Integer failedLoginsPerMinute, String idleTimeout) {}
 
     /** Who may do what: none (everyone everything), htpasswd (Basic) or token (Docker's bearer tokens). */
     public record Auth(String mode, Htpasswd htpasswd, Token token, Issuer issuer, String policy) {}
@@ -83,6 +83,7 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
               manifestBytes: 4194304
               requestsPerSecond: 0
               failedLoginsPerMinute: 10
+              idleTimeout: 60s
             tls:
               cert: null
               key: null
@@ -213,6 +214,7 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
         storageConfig();
         uploadExpiry();
         purgeInterval();
+        idleTimeout();
         if (limits.manifestBytes() == null || limits.manifestBytes() < 1024) {
             throw new IllegalArgumentException("limits.manifestBytes must be at least 1024");
         }
@@ -315,6 +317,11 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
         }
         c.validate();
         return c;
+    }
+
+    /** How long a connection may send and receive nothing before it is closed. */
+    public Duration idleTimeout() {
+        return duration("limits.idleTimeout", limits.idleTimeout());
     }
 
     /** The token lifetime the built-in issuer gives. */

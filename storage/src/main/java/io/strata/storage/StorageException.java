@@ -25,6 +25,13 @@ public sealed class StorageException extends RuntimeException {
         }
     }
 
+    /** Another request holds the upload (a chunk still arriving) longer than a lock wait lasts. */
+    public static final class UploadBusy extends StorageException {
+        public UploadBusy(String dir) {
+            super("the upload is busy with another request (" + dir + "); retry shortly");
+        }
+    }
+
     /** A chunk was sent for an offset other than the upload's current size. */
     public static final class OffsetMismatch extends StorageException {
         private final long currentSize;

@@ -201,14 +201,33 @@ public final class FilesystemDriver implements StorageDriver {
     @Override
     public Closeable lock(String uploadDir) throws IOException {
         ReentrantLock local = uploadLocks.computeIfAbsent(uploadDir, k -> new ReentrantLock());
-        local.lock();
+        StorageDriver.acquire(local, uploadDir);
         try {
             Path dir = Files.createDirectories(path(uploadDir));
             FileChannel ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock osLock = ch.lock();
+            // Polled, not blocking: another process may hold it, and a wait must end (and fcntl's
+            // deadlock check counts processes, not threads).
+            FileLock osLock = null;
+            long deadline = System.nanoTime() + LOCK_WAIT.toNanos();
+            while (osLock == null) {
+                osLock = ch.tryLock();
+                if (osLock != null) break;
+                if (System.nanoTime() > deadline) {
+                    ch.close();
+                    throw new io.strata.storage.StorageException.UploadBusy(uploadDir);
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    ch.close();
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted while waiting for " + uploadDir);
+                }
+            }
+            FileLock held = osLock;
             return () -> {
                 try {
-                    osLock.release();
+                    held.release();
                     ch.close();
                 } finally {
                     local.unlock();

@@ -250,9 +250,9 @@ public final class S3Driver implements StorageDriver {
     }
 
     @Override
-    public Closeable lock(String uploadDir) {
+    public Closeable lock(String uploadDir) throws IOException {
         ReentrantLock local = uploadLocks.computeIfAbsent(uploadDir, key -> new ReentrantLock());
-        local.lock();
+        StorageDriver.acquire(local, uploadDir);
         return () -> {
             local.unlock();
             if (!local.hasQueuedThreads()) uploadLocks.remove(uploadDir, local);

@@ -54,6 +54,21 @@ public interface StorageDriver extends Closeable {
      */
     Closeable lock(String uploadDir) throws IOException;
 
+    /** How long {@link #lock} waits before it gives up with {@link io.strata.storage.StorageException.UploadBusy}. */
+    java.time.Duration LOCK_WAIT = java.time.Duration.ofSeconds(30);
+
+    /** Takes the in-process lock within {@link #LOCK_WAIT}, or says the upload is busy. */
+    static void acquire(java.util.concurrent.locks.ReentrantLock lock, String uploadDir) throws IOException {
+        try {
+            if (!lock.tryLock(LOCK_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                throw new io.strata.storage.StorageException.UploadBusy(uploadDir);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for " + uploadDir);
+        }
+    }
+
     /**
      * Appends {@code data} (read to its end) to the bytes of the upload in {@code uploadDir}, which
      * hold {@code offset} bytes so far. {@code state} is what the previous call returned (null at the

@@ -1,0 +1,138 @@
+package io.strata.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a hostile-input probe found, as a corpus: raw requests that no client library would send,
+ * each answered with a 4xx or 5xx status of the protocol's choosing and, where a body may follow,
+ * the spec's error JSON; never a 500, never another path than the one asked for. And the
+ * connection-level limits: an idle connection is closed, a stalled upload does not hold its lock.
+ */
+class HardeningTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private Registry start(String extra) throws Exception {
+        Path f = dir.resolve("strata.yml");
+        Files.writeString(f, "listen: 127.0.0.1:0\nlog:\n  access: false\nstorage:\n  filesystem:\n    root: " + dir.resolve("data")
+                + "\n" + extra);
+        return Registry.start(RegistryConfig.load(f, Map.of()));
+    }
+
+    /** The raw response to a raw request (the connection closed or quiet for 3 s). */
+    private static String raw(int port, String request) throws Exception {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(3000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[8192];
+            try {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    out.write(buf, 0, n);
+                    if (complete(out.toString(StandardCharsets.ISO_8859_1))) break;
+                }
+            } catch (SocketTimeoutException | java.net.SocketException ignored) {
+                // what arrived is the answer
+            }
+            return out.toString(StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    private static boolean complete(String r) {
+        int end = r.indexOf("\r\n\r\n");
+        if (end < 0) return false;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(r.substring(0, end));
+        return m.find() && r.length() - end - 4 >= Integer.parseInt(m.group(1));
+    }
+
+    @Test
+    void badRequestsGetTheSpecsErrorsAndNeverReachAnotherPath() throws Exception {
+        try (Registry registry = start("")) {
+            int port = registry.port();
+            Map<String, Integer> corpus = new LinkedHashMap<>();
+            corpus.put("GET /v2/ HTTP/1.1\r\n\r\n", 400);
+            corpus.put("GET /v2/lib/app/tags/list HTTP/1.1\r\n\r\n", 400);
+            corpus.put("GET /v2/../probe/base/tags/list HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+            corpus.put("GET /v2/%2e%2e/x/tags/list HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+            corpus.put("GET /v2/../healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+            corpus.put("GET /v2/./lib/app/tags/list HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+            corpus.put("GET /v2/lib/app/../../healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+            corpus.put("GET /v2/a%zzb/tags/list HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+            corpus.put("GET /v2/a%2fb/tags/list HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+            corpus.put("GET /v2/a%5cb/tags/list HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+            corpus.put("GET /v2/a%/tags/list HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+            corpus.put("GET /v2/" + "a".repeat(10_000) + "/tags/list HTTP/1.1\r\nHost: x\r\n\r\n", 414);
+            corpus.put("GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(10_000) + "\r\n\r\n", 431);
+            corpus.put("GET /v2/Lib/App/tags/list HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+            corpus.put("GET /v2/lib/app/manifests/sha256:zz HTTP/1.1\r\nHost: x\r\n\r\n", 404);
+            corpus.put("GET /v2/lib/app/blobs/sha256:" + "a".repeat(64) + " HTTP/1.1\r\nHost: x\r\nRange: bytes=9-1\r\n\r\n", 404);
+            corpus.put("PATCH /v2/lib/app/blobs/uploads/nosuch HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 404);
+            corpus.put("PUT /v2/lib/app/manifests/v1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n"
+                    + "Content-Length: 5\r\n\r\n{}xyz", 400);
+            corpus.put("GET /v2/_catalog?n=-1 HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+            for (var e : corpus.entrySet()) {
+                String request = e.getKey();
+                String label = request.length() > 80 ? request.substring(0, 80) + "…" : request;
+                String response = raw(port, request);
+                assertTrue(response.startsWith("HTTP/"), label + ": " + response);
+                int status = Integer.parseInt(response.substring(9, 12));
+                assertEquals(e.getValue(), status, label + "\n" + response);
+                String body = response.substring(response.indexOf("\r\n\r\n") + 4);
+                JsonNode errors = JSON.readTree(body).path("errors");
+                assertTrue(errors.isArray() && !errors.path(0).path("code").asText().isEmpty(), label + ": the error JSON\n" + response);
+            }
+            // Vert.x answers an HTTP version it does not know before any handler runs: 501, no body.
+            assertTrue(raw(port, "GET /v2/ HTTP/9.9\r\nHost: x\r\n\r\n").startsWith("HTTP/9.9 501 "));
+        }
+    }
+
+    @Test
+    void idleConnectionsCloseAndAStalledUploadDoesNotHoldItsSession() throws Exception {
+        try (Registry registry = start("limits:\n  idleTimeout: 2s\n")) {
+            int port = registry.port();
+            // An idle keep-alive connection is closed by the server.
+            try (Socket idle = new Socket("127.0.0.1", port)) {
+                idle.setSoTimeout(15_000);
+                long t0 = System.nanoTime();
+                assertEquals(-1, idle.getInputStream().read(), "closed, not answered");
+                assertTrue(System.nanoTime() - t0 < 14_000_000_000L);
+            }
+            Http http = new Http(port);
+            String location = http.send("POST", "/v2/lib/app/blobs/uploads/", (byte[]) null).header("Location");
+            // A PATCH that declares 1 MiB, sends 10 kB and stops, keeping its connection open.
+            try (Socket stalled = new Socket("127.0.0.1", port)) {
+                OutputStream out = stalled.getOutputStream();
+                out.write(("PATCH " + location + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 1048576\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                out.write(new byte[10_000]);
+                out.flush();
+                Thread.sleep(300);
+                long t0 = System.nanoTime();
+                Http.Response cancelled = http.delete(location);
+                long waited = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(cancelled.status() == 204 || cancelled.status() == 404, cancelled.status() + " " + cancelled.text());
+                assertTrue(waited < 20_000, "the stalled client's connection was closed and its lock released: waited " + waited + " ms");
+            }
+        }
+    }
+}
