@@ -29,6 +29,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         RegistryConfig cfg = RegistryConfig.load(config, System.getenv()).withFlags(listen, root, htpasswd);
         Logging.setLevel(cfg.log().level());
+        Logging.setFormat(cfg.log().format());
         System.err.println(new Strata.Version().getVersion()[0]);
         Registry registry;
         try {

@@ -340,6 +340,20 @@ class ClientUxIT {
             String busy = cli.fails("serve", "--listen", "127.0.0.1:" + server.port(), "--root", tmp.resolve("data2").toString());
             assertEquals("strata: cannot listen on 127.0.0.1:" + server.port() + ": the port is in use (--listen HOST:PORT)", busy);
         }
+        // Structured logs: after the version line, one JSON object a line, the message as printed.
+        try (Cli.Server server = cli.serve(tmp.resolve("data3"), "127.0.0.1", Map.of("STRATA_LOG_FORMAT", "json"))) {
+            HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v2/")).build(),
+                    HttpResponse.BodyHandlers.discarding());
+            Thread.sleep(500);
+            List<String> lines = Files.readAllLines(server.log()).stream().skip(1).toList();
+            assertTrue(lines.size() >= 2, lines.toString());
+            for (String line : lines) {
+                JsonNode event = JSON.readTree(line);
+                assertFalse(event.path("level").asText().isEmpty(), line);
+                assertFalse(event.path("formattedMessage").asText().contains("{}"), line);
+            }
+            assertTrue(lines.stream().anyMatch(l -> l.contains("method=GET path=\\/v2\\/ status=200")), lines.toString());
+        }
     }
 
     @Test

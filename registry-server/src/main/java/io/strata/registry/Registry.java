@@ -59,9 +59,10 @@ public final class Registry implements Closeable {
                     .toCompletionStage().toCompletableFuture().join();
             Registry registry = new Registry(config, vertx, storage, blocking, server);
             if (config.tls().cert() != null) CertificateReload.watch(vertx, server, config.tls().cert(), config.tls().key());
-            LOG.info("Strata registry listening on {}://{}:{} ({} storage at {}; auth: {}; deletes {})",
+            LOG.info("Strata registry listening on {}://{}:{} ({} storage at {}; auth: {}; deletes {}{})",
                     config.tls().cert() != null ? "https" : "http", config.host(), server.actualPort(), config.storage().driver(),
-                    config.storageLocation(), config.auth().mode(), config.deleteEnabled() ? "enabled" : "disabled");
+                    config.storageLocation(), config.auth().mode(), config.deleteEnabled() ? "enabled" : "disabled",
+                    config.isReadOnly() ? "; read-only" : "");
             return registry;
         } catch (RuntimeException e) {
             blocking.shutdown();

@@ -24,7 +24,8 @@ import java.util.Map;
  * port 5000, filesystem storage under ./data, no auth.
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
-public record RegistryConfig(String listen, Storage storage, Uploads uploads, Limits limits, Tls tls, Log log, Auth auth) {
+public record RegistryConfig(String listen, Storage storage, Uploads uploads, Limits limits, Tls tls, Log log, Auth auth,
+                             Boolean readOnly) {
 
     public record Storage(String driver, Filesystem filesystem, S3 s3, Delete delete) {}
 
@@ -56,7 +57,8 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
 
     public record Tls(String cert, String key) {}
 
-    public record Log(String level, Boolean access) {}
+    /** @param format text (key=value lines) or json (one JSON object a line) */
+    public record Log(String level, Boolean access, String format) {}
 
     private static final String DEFAULTS = """
             listen: 0.0.0.0:5000
@@ -90,6 +92,8 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
             log:
               level: info
               access: true
+              format: text
+            readOnly: false
             auth:
               mode: none
               htpasswd:
@@ -215,6 +219,9 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
         uploadExpiry();
         purgeInterval();
         idleTimeout();
+        if (!java.util.Set.of("text", "json").contains(log.format())) {
+            throw new IllegalArgumentException("log.format must be text or json, was " + log.format());
+        }
         if (limits.manifestBytes() == null || limits.manifestBytes() < 1024) {
             throw new IllegalArgumentException("limits.manifestBytes must be at least 1024");
         }
@@ -306,17 +313,21 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
     /** ... and {@code --auth-htpasswd FILE}, which selects htpasswd mode. */
     public RegistryConfig withFlags(String listenFlag, String rootFlag, String htpasswdFlag) {
         RegistryConfig c = this;
-        if (listenFlag != null) c = new RegistryConfig(listenFlag, c.storage, c.uploads, c.limits, c.tls, c.log, c.auth);
+        if (listenFlag != null) c = new RegistryConfig(listenFlag, c.storage, c.uploads, c.limits, c.tls, c.log, c.auth, c.readOnly);
         if (rootFlag != null) {
             c = new RegistryConfig(c.listen, new Storage("filesystem", new Filesystem(rootFlag), c.storage.s3(), c.storage.delete()),
-                    c.uploads, c.limits, c.tls, c.log, c.auth);
+                    c.uploads, c.limits, c.tls, c.log, c.auth, c.readOnly);
         }
         if (htpasswdFlag != null) {
             c = new RegistryConfig(c.listen, c.storage, c.uploads, c.limits, c.tls, c.log, new Auth("htpasswd",
-                    new Htpasswd(htpasswdFlag, c.auth.htpasswd().realm()), c.auth.token(), c.auth.issuer(), c.auth.policy()));
+                    new Htpasswd(htpasswdFlag, c.auth.htpasswd().realm()), c.auth.token(), c.auth.issuer(), c.auth.policy()), c.readOnly);
         }
         c.validate();
         return c;
+    }
+
+    public boolean isReadOnly() {
+        return Boolean.TRUE.equals(readOnly);
     }
 
     /** How long a connection may send and receive nothing before it is closed. */

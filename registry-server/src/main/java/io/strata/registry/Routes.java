@@ -6,6 +6,7 @@ import io.strata.storage.driver.S3Driver;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
 import java.util.regex.Pattern;
@@ -37,6 +38,18 @@ final class Routes {
             }
             ctx.next();
         });
+
+        // Read-only (maintenance, replicas): every write is refused before auth or storage sees it.
+        if (config.isReadOnly()) {
+            router.route("/v2/*").handler(ctx -> {
+                HttpMethod m = ctx.request().method();
+                if (m == HttpMethod.GET || m == HttpMethod.HEAD) {
+                    ctx.next();
+                } else {
+                    ctx.fail(new RegistryException(ErrorCode.UNSUPPORTED, 405, "the registry is in read-only mode", null, Map.of()));
+                }
+            });
+        }
 
         // Who may do what, before any handler runs; the built-in token service beside it.
         io.strata.registry.auth.Gate gate = new io.strata.registry.auth.Gate(config, blocking);

@@ -116,6 +116,27 @@ class RegistryOperationsTest {
     }
 
     @Test
+    void readOnlyServesReadsAndRefusesEveryWrite() throws Exception {
+        try (Registry writable = start("")) {
+            Http http = new Http(writable.port());
+            assertEquals(201, http.send("POST", "/v2/app/blobs/uploads/?digest=" + io.strata.oci.Digest.sha256(new byte[] {7}),
+                    new byte[] {7}).status());
+        }
+        try (Registry registry = start("readOnly: true\n")) {
+            Http http = new Http(registry.port());
+            String blob = "/v2/app/blobs/" + io.strata.oci.Digest.sha256(new byte[] {7});
+            assertEquals(200, http.get(blob).status(), "reads are served");
+            for (String[] write : new String[][] {{"POST", "/v2/app/blobs/uploads/"}, {"PUT", "/v2/app/manifests/v1"},
+                    {"PATCH", "/v2/app/blobs/uploads/x"}, {"DELETE", blob}}) {
+                Http.Response r = http.send(write[0], write[1], new byte[0]);
+                assertEquals(405, r.status(), write[0] + " " + write[1]);
+                assertEquals("UNSUPPORTED", r.errorCode());
+            }
+            assertEquals(200, http.get(blob).status(), "and nothing was deleted");
+        }
+    }
+
+    @Test
     void abandonedUploadsAreSweptAway() throws Exception {
         try (Registry registry = start("uploads:\n  expiry: 1s\n  purgeInterval: 1s\n")) {
             Http http = new Http(registry.port());
