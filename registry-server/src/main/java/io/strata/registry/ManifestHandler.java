@@ -27,10 +27,14 @@ final class ManifestHandler {
     ManifestHandler(Storage storage, int maxBytes) {
         this.storage = storage;
         this.maxBytes = maxBytes;
-        this.cache = Caffeine.newBuilder()
+        this.cache = Caffeine.newBuilder().recordStats()
                 .maximumWeight(64L * 1024 * 1024)
                 .weigher((Digest d, byte[] b) -> b.length + 128)
                 .build();
+    }
+
+    Cache<Digest, byte[]> cache() {
+        return cache;
     }
 
     /** A reference is a digest when it has a ':' (a tag cannot), else a tag. */

@@ -23,8 +23,14 @@ final class Routes {
     private static final String NAME = "(?<name>[^?#]+?)";
 
     static Router build(Vertx vertx, Storage storage, RegistryConfig config, ExecutorService blocking) {
+        return build(vertx, storage, config, blocking, new Metrics());
+    }
+
+    static Router build(Vertx vertx, Storage storage, RegistryConfig config, ExecutorService blocking, Metrics metrics) {
         Router router = Router.router(vertx);
         if (Boolean.TRUE.equals(config.log().access())) router.route().handler(AccessLog::handle);
+        router.route().handler(metrics::handle);
+        router.get("/metrics").handler(metrics::serve);
 
         // Dot segments and percent-encodings have no place in a valid path; refuse them before routing
         // rather than let normalisation turn /v2/a/../b into /v2/b.
@@ -78,6 +84,7 @@ final class Routes {
         BlobHandler blobs = new BlobHandler(storage);
         UploadHandler uploads = new UploadHandler(storage, chunkMin);
         ManifestHandler manifests = new ManifestHandler(storage, config.limits().manifestBytes().intValue());
+        metrics.cache(manifests.cache(), "manifests");
         ListingHandler listings = new ListingHandler(storage);
 
         router.get("/v2/_catalog").handler(Dispatch.blocking(blocking, listings::catalog));
@@ -113,7 +120,10 @@ final class Routes {
             }
         }));
 
-        router.route("/v2/*").failureHandler(Failures::handle);
+        router.route("/v2/*").failureHandler(ctx -> {
+            if (ctx.failure() != null && Failures.toRegistryError(ctx.failure()) == null) metrics.failed();
+            Failures.handle(ctx);
+        });
         router.route("/v2/*").last().handler(ctx -> ctx.fail(404));
         return router;
     }

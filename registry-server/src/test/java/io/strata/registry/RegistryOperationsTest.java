@@ -1,6 +1,7 @@
 package io.strata.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -134,6 +135,43 @@ class RegistryOperationsTest {
             }
             assertEquals(200, http.get(blob).status(), "and nothing was deleted");
         }
+    }
+
+    @Test
+    void metricsCountRequestsByRouteBytesCacheHitsAndTheJvm() throws Exception {
+        try (Registry registry = start("")) {
+            Http http = new Http(registry.port());
+            byte[] config = "{}".getBytes();
+            io.strata.oci.Digest c = io.strata.oci.Digest.sha256(config);
+            assertEquals(201, http.send("POST", "/v2/lib/app/blobs/uploads/?digest=" + c, config).status());
+            String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":"
+                    + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + c + "\",\"size\":2},\"layers\":[]}";
+            Http.Response put = http.send("PUT", "/v2/lib/app/manifests/v1", manifest.getBytes(), "Content-Type",
+                    "application/vnd.oci.image.manifest.v1+json");
+            assertEquals(201, put.status());
+            for (int i = 0; i < 3; i++) assertEquals(200, http.get("/v2/lib/app/manifests/" + put.header("Docker-Content-Digest")).status());
+            assertEquals(200, http.get("/v2/lib/app/blobs/" + c).status());
+            Http.Response metrics = http.get("/metrics");
+            assertEquals(200, metrics.status());
+            assertTrue(metrics.header("Content-Type").startsWith("text/plain"));
+            String text = metrics.text();
+            assertEquals(3.0, sample(text, "strata_http_requests_seconds_count{method=\"GET\",route=\"manifest\",status=\"200\"}"));
+            assertEquals(1.0, sample(text, "strata_http_requests_seconds_count{method=\"GET\",route=\"blob\",status=\"200\"}"));
+            assertEquals(1.0, sample(text, "strata_http_requests_seconds_count{method=\"POST\",route=\"upload\",status=\"201\"}"));
+            assertTrue(text.contains("strata_http_requests_seconds_bucket{method=\"GET\",route=\"manifest\",status=\"200\",le="), "histograms");
+            assertTrue(sample(text, "strata_http_bytes_out_bytes_sum") >= 2, "bytes out counted");
+            assertTrue(sample(text, "cache_gets_total{cache=\"manifests\",result=\"hit\"}") >= 2, "manifest cache hits");
+            assertEquals(0.0, sample(text, "strata_uploads_in_flight"));
+            assertTrue(text.contains("jvm_memory_used_bytes{"), "the JVM's memory");
+            assertTrue(!text.contains("lib/app"), "no repository names: the series stay bounded");
+        }
+    }
+
+    /** The value of one sample line of Prometheus's text format. */
+    private static double sample(String text, String series) {
+        return text.lines().filter(l -> l.startsWith(series + " ")).findFirst()
+                .map(l -> Double.parseDouble(l.substring(series.length() + 1).trim().split(" ")[0]))
+                .orElseThrow(() -> new AssertionError("no " + series + " in\n" + text.lines().filter(l -> l.startsWith(series.split("[{ ]")[0])).toList()));
     }
 
     @Test
