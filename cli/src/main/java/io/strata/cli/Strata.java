@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
                 LifecycleCommands.Wait.class, LifecycleCommands.Logs.class, LifecycleCommands.Exec.class,
                 LifecycleCommands.Shim.class, CommitCommands.Diff.class, CommitCommands.Commit.class,
                 ArchiveCommands.Save.class, ArchiveCommands.Load.class, ArchiveCommands.Export.class, AotTrainCommand.class, LoginCommand.Login.class,
-                LoginCommand.Logout.class, ManCommand.class,
+                LoginCommand.Logout.class, ManCommand.class, RegistryCommands.class,
                 CommandLine.HelpCommand.class})
 public final class Strata {
     // Global options: accepted before the verb, as podman takes them; a verb's own option wins.

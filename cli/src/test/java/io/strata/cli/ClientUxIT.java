@@ -357,6 +357,31 @@ class ClientUxIT {
     }
 
     @Test
+    void registryGcRunsBesideTheServer() throws Exception {
+        ExternalTool.require("skopeo");
+        Cli cli = cli();
+        Path data = tmp.resolve("data");
+        try (Cli.Server server = cli.serve(data, "127.0.0.1", Map.of())) {
+            String host = "127.0.0.1:" + server.port();
+            OciLayouts.Image image = OciLayouts.write(tmp.resolve("layout"), "v1", 2, 20_000, 26);
+            copy(tmp.resolve("layout"), "v1", host + "/lib/app:v1");
+            HttpResponse<String> deleted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + host
+                    + "/v2/lib/app/manifests/" + image.manifest())).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(202, deleted.statusCode());
+            String dry = cli.ok("registry", "gc", "--root", data.toString(), "--grace", "0s", "--dry-run").out();
+            assertTrue(dry.contains("would remove blob " + image.manifest()), dry);
+            assertTrue(dry.lines().toList().getLast().matches("would remove 4 blobs \\([\\d.]+kB\\), 3 links, 0 manifests"), dry);
+            String run = cli.ok("registry", "gc", "--root", data.toString(), "--grace", "0s").out();
+            assertTrue(run.lines().toList().getLast().startsWith("removed 4 blobs"), run);
+            assertTrue(cli.ok("registry", "gc", "--root", data.toString()).out().strip().startsWith("removed 0 blobs"));
+            HttpResponse<String> gone = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + host
+                    + "/v2/lib/app/blobs/" + image.blobs().getFirst())).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(404, gone.statusCode(), "the running server no longer serves it");
+        }
+    }
+
+    @Test
     void completionAndManPages() throws Exception {
         ExternalTool.require("asciidoctor");
         Cli cli = cli();

@@ -101,13 +101,22 @@ final class ManifestHandler {
             }
         }
         ParsedManifest manifest = ParsedManifest.parse(content, ctx.request().getHeader("Content-Type"));
-        requireReferencesExist(name, manifest);
+        // Referenced before they are checked: a garbage collection running now either sees the
+        // reference and keeps them, or has removed them already and the check below fails.
+        List<Digest> named = new ArrayList<>();
+        named.add(Digest.sha256(content)); // the manifest's own bytes, stored as a blob
+        if (manifest.config() != null) named.add(manifest.config().digest());
+        manifest.layers().forEach(d -> named.add(d.digest()));
+        manifest.manifests().forEach(d -> named.add(d.digest()));
         Digest digest = Digest.sha256(content);
-        Descriptor asReferrer = manifest.subject() == null ? null
-                : new Descriptor(manifest.mediaType(), digest, content.length, null, manifest.annotations(),
-                        manifest.referrerArtifactType(), null);
-        storage.repositories().putManifest(name, content, manifest.mediaType(), tag, asReferrer,
-                manifest.subject() == null ? null : manifest.subject().digest());
+        try (var referencing = storage.gc().reference(named)) {
+            requireReferencesExist(name, manifest);
+            Descriptor asReferrer = manifest.subject() == null ? null
+                    : new Descriptor(manifest.mediaType(), digest, content.length, null, manifest.annotations(),
+                            manifest.referrerArtifactType(), null);
+            storage.repositories().putManifest(name, content, manifest.mediaType(), tag, asReferrer,
+                    manifest.subject() == null ? null : manifest.subject().digest());
+        }
         cache.put(digest, content);
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Location", "/v2/" + name + "/manifests/" + digest);
@@ -129,7 +138,9 @@ final class ManifestHandler {
         blobs.addAll(manifest.layers());
         for (Descriptor d : blobs) {
             if (!d.urls().isEmpty()) continue; // non-distributable layers live elsewhere
-            Optional<Long> size = storage.repositories().statBlob(name, d.digest()).map(b -> b.size());
+            // A blob a garbage collection is removing right now counts as missing: the push fails, never acknowledged.
+            Optional<Long> size = storage.gc().sweeping(d.digest()) ? Optional.empty()
+                    : storage.repositories().statBlob(name, d.digest()).map(b -> b.size());
             if (size.isEmpty()) {
                 missing.add(Map.of("digest", d.digest().toString()));
             } else if (size.get() != d.size()) {

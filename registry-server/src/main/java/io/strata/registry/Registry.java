@@ -26,6 +26,8 @@ public final class Registry implements Closeable {
     private final ExecutorService blocking;
     private final HttpServer server;
     private final long purgeTimer;
+    private final long gcTimer;
+    private final java.util.concurrent.atomic.AtomicBoolean collecting = new java.util.concurrent.atomic.AtomicBoolean();
 
     private Registry(RegistryConfig config, Vertx vertx, Storage storage, ExecutorService blocking, HttpServer server) {
         this.config = config;
@@ -35,6 +37,8 @@ public final class Registry implements Closeable {
         this.server = server;
         long interval = config.purgeInterval().toMillis();
         this.purgeTimer = vertx.setPeriodic(interval, interval, id -> purgeUploads());
+        java.time.Duration gcEvery = config.gcInterval();
+        this.gcTimer = gcEvery == null ? -1 : vertx.setPeriodic(gcEvery.toMillis(), gcEvery.toMillis(), id -> collectGarbage());
     }
 
     /** Opens storage and starts listening; returns once the port is bound. */
@@ -72,6 +76,25 @@ public final class Registry implements Closeable {
         }
     }
 
+    /**
+     * One garbage collection at a time, on a platform thread of its own (it is CPU work that would
+     * hold a carrier of the requests' virtual threads); what it removed goes to the log.
+     */
+    private void collectGarbage() {
+        if (config.isReadOnly() || !collecting.compareAndSet(false, true)) return;
+        Thread.ofPlatform().daemon().name("strata-gc").start(() -> {
+            try {
+                var r = storage.gc().run(config.gcGrace(), Boolean.TRUE.equals(config.gc().untagged()), false);
+                LOG.info("gc: removed {} blobs ({} bytes), {} links, {} untagged manifests", r.blobs().size(), r.bytes(), r.links(),
+                        r.manifests().size());
+            } catch (RuntimeException e) {
+                LOG.warn("gc failed: {}", e.toString());
+            } finally {
+                collecting.set(false);
+            }
+        });
+    }
+
     private void purgeUploads() {
         blocking.submit(() -> {
             try {
@@ -95,6 +118,7 @@ public final class Registry implements Closeable {
     @Override
     public void close() throws IOException {
         vertx.cancelTimer(purgeTimer);
+        if (gcTimer >= 0) vertx.cancelTimer(gcTimer);
         server.shutdown(30, TimeUnit.SECONDS).toCompletionStage().toCompletableFuture().join();
         blocking.shutdown();
         try {

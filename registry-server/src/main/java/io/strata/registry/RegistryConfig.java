@@ -25,7 +25,10 @@ import java.util.Map;
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record RegistryConfig(String listen, Storage storage, Uploads uploads, Limits limits, Tls tls, Log log, Auth auth,
-                             Boolean readOnly) {
+                             Boolean readOnly, Gc gc) {
+
+    /** Online garbage collection: every {@code interval} (off when null), blobs younger than {@code grace} stay. */
+    public record Gc(String interval, String grace, Boolean untagged) {}
 
     public record Storage(String driver, Filesystem filesystem, S3 s3, Delete delete) {}
 
@@ -94,6 +97,10 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
               access: true
               format: text
             readOnly: false
+            gc:
+              interval: null
+              grace: 1h
+              untagged: false
             auth:
               mode: none
               htpasswd:
@@ -219,6 +226,8 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
         uploadExpiry();
         purgeInterval();
         idleTimeout();
+        gcGrace();
+        gcInterval();
         if (!java.util.Set.of("text", "json").contains(log.format())) {
             throw new IllegalArgumentException("log.format must be text or json, was " + log.format());
         }
@@ -287,7 +296,7 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
     }
 
     /** "90s", "15m", "24h", "7d", or ISO-8601 ("PT1H"). */
-    static Duration duration(String key, String text) {
+    public static Duration duration(String key, String text) {
         try {
             if (text.startsWith("P") || text.startsWith("p")) return Duration.parse(text);
             long n = Long.parseLong(text.substring(0, text.length() - 1));
@@ -313,17 +322,30 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
     /** ... and {@code --auth-htpasswd FILE}, which selects htpasswd mode. */
     public RegistryConfig withFlags(String listenFlag, String rootFlag, String htpasswdFlag) {
         RegistryConfig c = this;
-        if (listenFlag != null) c = new RegistryConfig(listenFlag, c.storage, c.uploads, c.limits, c.tls, c.log, c.auth, c.readOnly);
+        if (listenFlag != null) c = new RegistryConfig(listenFlag, c.storage, c.uploads, c.limits, c.tls, c.log, c.auth, c.readOnly, c.gc);
         if (rootFlag != null) {
             c = new RegistryConfig(c.listen, new Storage("filesystem", new Filesystem(rootFlag), c.storage.s3(), c.storage.delete()),
-                    c.uploads, c.limits, c.tls, c.log, c.auth, c.readOnly);
+                    c.uploads, c.limits, c.tls, c.log, c.auth, c.readOnly, c.gc);
         }
         if (htpasswdFlag != null) {
             c = new RegistryConfig(c.listen, c.storage, c.uploads, c.limits, c.tls, c.log, new Auth("htpasswd",
-                    new Htpasswd(htpasswdFlag, c.auth.htpasswd().realm()), c.auth.token(), c.auth.issuer(), c.auth.policy()), c.readOnly);
+                    new Htpasswd(htpasswdFlag, c.auth.htpasswd().realm()), c.auth.token(), c.auth.issuer(), c.auth.policy()), c.readOnly, c.gc);
         }
         c.validate();
         return c;
+    }
+
+    public Duration gcGrace() {
+        return gc.grace() == null ? Duration.ofHours(1) : durationOrZero("gc.grace", gc.grace());
+    }
+
+    /** Null when the server runs no garbage collection of its own. */
+    public Duration gcInterval() {
+        return gc.interval() == null ? null : duration("gc.interval", gc.interval());
+    }
+
+    private static Duration durationOrZero(String key, String text) {
+        return text.equals("0") || text.equals("0s") ? Duration.ZERO : duration(key, text);
     }
 
     public boolean isReadOnly() {

@@ -88,14 +88,27 @@ public final class Repositories {
     public ManifestLink putManifest(RepositoryName repo, byte[] content, String mediaType, Tag tag,
                                     Descriptor asReferrer, Digest subject) {
         MediaType.requireValid(mediaType);
-        BlobStore.BlobInfo blob = blobs.put(content);
-        ManifestLink link = new ManifestLink(blob.digest(), mediaType, blob.size(), subject);
-        io(() -> {
-            driver.put(Keys.revision(repo, blob.digest()), JSON.writeValueAsBytes(link));
-            if (subject != null && asReferrer != null) {
-                driver.put(Keys.referrer(repo, subject, blob.digest()), JSON.writeValueAsBytes(asReferrer));
+        // The caller referenced these bytes (GarbageCollector.reference) before: once they exist and
+        // no collection is removing them, no collection will. Until then, wait and write them again.
+        BlobStore.BlobInfo stored = blobs.put(content);
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (blobs.stat(stored.digest()).isEmpty() || io(() -> driver.size(GarbageCollector.tombstone(stored.digest()))).isPresent()) {
+            if (System.nanoTime() > deadline) throw new StorageException.BlobUnknown(stored.digest());
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StorageException.BlobUnknown(stored.digest());
             }
-            if (tag != null) driver.put(Keys.tag(repo, tag), blob.digest().toString().getBytes(StandardCharsets.UTF_8));
+            blobs.put(content);
+        }
+        ManifestLink link = new ManifestLink(stored.digest(), mediaType, stored.size(), subject);
+        io(() -> {
+            driver.put(Keys.revision(repo, stored.digest()), JSON.writeValueAsBytes(link));
+            if (subject != null && asReferrer != null) {
+                driver.put(Keys.referrer(repo, subject, stored.digest()), JSON.writeValueAsBytes(asReferrer));
+            }
+            if (tag != null) driver.put(Keys.tag(repo, tag), stored.digest().toString().getBytes(StandardCharsets.UTF_8));
             markInCatalog(repo);
             return null;
         });

@@ -13,12 +13,18 @@ public final class Storage implements Closeable {
     private final BlobStore blobs;
     private final Uploads uploads;
     private final Repositories repositories;
+    private final GarbageCollector gc;
 
     public Storage(StorageDriver driver, Clock clock) {
         this.driver = driver;
         this.blobs = new BlobStore(driver);
         this.uploads = new Uploads(driver, blobs, clock);
         this.repositories = new Repositories(driver, blobs);
+        this.gc = new GarbageCollector(driver, repositories, clock);
+    }
+
+    public GarbageCollector gc() {
+        return gc;
     }
 
     /** Opens the store a configuration names. */

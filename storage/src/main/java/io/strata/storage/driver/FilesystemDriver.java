@@ -20,6 +20,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
@@ -93,17 +94,22 @@ public final class FilesystemDriver implements StorageDriver {
     }
 
     private Path writeTemp(Path dir, byte[] value) throws IOException {
-        Files.createDirectories(dir);
-        Path temp = dir.resolve(TEMP_PREFIX + UUID.randomUUID());
-        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.wrap(value);
-            while (buf.hasRemaining()) ch.write(buf);
-            ch.force(true);
-        } catch (IOException e) {
-            Files.deleteIfExists(temp);
-            throw e;
+        for (int attempt = 1; ; attempt++) {
+            Files.createDirectories(dir);
+            Path temp = dir.resolve(TEMP_PREFIX + UUID.randomUUID());
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.wrap(value);
+                while (buf.hasRemaining()) ch.write(buf);
+                ch.force(true);
+                return temp;
+            } catch (NoSuchFileException e) {
+                // A delete elsewhere pruned the directory, empty for an instant, after we made it: make it again.
+                if (attempt == 5) throw e;
+            } catch (IOException e) {
+                Files.deleteIfExists(temp);
+                throw e;
+            }
         }
-        return temp;
     }
 
     private static void syncDirectory(Path dir) throws IOException {
@@ -119,6 +125,16 @@ public final class FilesystemDriver implements StorageDriver {
             return a.isRegularFile() ? OptionalLong.of(a.size()) : OptionalLong.empty();
         } catch (NoSuchFileException e) {
             return OptionalLong.empty();
+        }
+    }
+
+    @Override
+    public Optional<java.time.Instant> modified(String key) throws IOException {
+        try {
+            BasicFileAttributes a = Files.readAttributes(path(key), BasicFileAttributes.class);
+            return a.isRegularFile() ? Optional.of(a.lastModifiedTime().toInstant()) : Optional.empty();
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
         }
     }
 
@@ -173,27 +189,40 @@ public final class FilesystemDriver implements StorageDriver {
     public Stream<String> list(String prefix) throws IOException {
         Path dir = path(prefix);
         if (!Files.isDirectory(dir)) return Stream.empty();
-        Stream<Path> walk = Files.walk(dir);
-        return walk.filter(p -> !p.getFileName().toString().startsWith(TEMP_PREFIX))
-                .filter(p -> {
-                    try {
-                        return Files.isRegularFile(p);
-                    } catch (UncheckedIOException e) {
-                        return false;
-                    }
-                })
-                .map(p -> root.relativize(p).toString());
+        // Files that vanish while the tree is walked (a delete, a GC, another instance) are skipped,
+        // not fatal: Files.walk would throw on a directory removed under it.
+        List<String> keys = new java.util.ArrayList<>();
+        Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path p, BasicFileAttributes attrs) {
+                if (attrs.isRegularFile() && !p.getFileName().toString().startsWith(TEMP_PREFIX)) keys.add(root.relativize(p).toString());
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path p, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) return java.nio.file.FileVisitResult.CONTINUE;
+                throw e;
+            }
+        });
+        return keys.stream();
     }
 
     @Override
     public void move(String from, String to) throws IOException {
         Path source = path(from);
         Path target = path(to);
-        Files.createDirectories(target.getParent());
-        try {
-            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            throw new IOException("storage root must be one filesystem so blobs can be renamed into place", e);
+        for (int attempt = 1; ; attempt++) {
+            Files.createDirectories(target.getParent());
+            try {
+                Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                break;
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("storage root must be one filesystem so blobs can be renamed into place", e);
+            } catch (NoSuchFileException e) {
+                // The target's directory was pruned by a delete elsewhere after we made it: make it again.
+                if (!Files.exists(source) || attempt == 5) throw e;
+            }
         }
         syncDirectory(target.getParent());
     }

@@ -168,6 +168,18 @@ public final class S3Driver implements StorageDriver {
     }
 
     @Override
+    public Optional<java.time.Instant> modified(String key) {
+        try {
+            return Optional.of(s3.headObject(b -> b.bucket(bucket).key(k(key))).lastModified());
+        } catch (NoSuchKeyException e) {
+            return Optional.empty();
+        } catch (S3Exception e) {
+            if (notFound(e)) return Optional.empty();
+            throw e;
+        }
+    }
+
+    @Override
     public InputStream read(String key, long offset, long length) throws IOException {
         if (length == 0) return InputStream.nullInputStream();
         try {

@@ -27,6 +27,9 @@ public interface StorageDriver extends Closeable {
      */
     boolean putIfAbsent(String key, byte[] value) throws IOException;
 
+    /** When the object was last written, empty when absent (garbage collection's grace period). */
+    Optional<java.time.Instant> modified(String key) throws IOException;
+
     /** Size of the object, empty when absent. */
     OptionalLong size(String key) throws IOException;
 
