@@ -47,7 +47,8 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
      * @param requestsPerSecond per client address, 0 for no limit
      * @param failedLoginsPerMinute per client address, before its logins are answered 429
      */
-    public record Limits(Long manifestBytes, Double requestsPerSecond, Integer failedLoginsPerMinute, String idleTimeout) {}
+    public record Limits(Long manifestBytes, Double requestsPerSecond, Integer failedLoginsPerMinute, String idleTimeout,
+                         Integer maxOpenUploadsPerClient) {}
 
     /** Who may do what: none (everyone everything), htpasswd (Basic) or token (Docker's bearer tokens). */
     public record Auth(String mode, Htpasswd htpasswd, Token token, Issuer issuer, String policy) {}
@@ -89,6 +90,7 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
               requestsPerSecond: 0
               failedLoginsPerMinute: 10
               idleTimeout: 60s
+              maxOpenUploadsPerClient: 1000
             tls:
               cert: null
               key: null

@@ -82,7 +82,8 @@ final class Routes {
                 ? OptionalLong.of(config.storage().s3().partSize() == null ? S3Driver.MIN_PART_SIZE : config.storage().s3().partSize())
                 : OptionalLong.empty();
         BlobHandler blobs = new BlobHandler(storage);
-        UploadHandler uploads = new UploadHandler(storage, chunkMin);
+        UploadHandler uploads = new UploadHandler(storage, chunkMin, config.limits().maxOpenUploadsPerClient() == null ? 0
+                : config.limits().maxOpenUploadsPerClient(), config.uploadExpiry());
         ManifestHandler manifests = new ManifestHandler(storage, config.limits().manifestBytes().intValue());
         metrics.cache(manifests.cache(), "manifests");
         ListingHandler listings = new ListingHandler(storage);

@@ -22,8 +22,42 @@ final class UploadHandler {
     private final OptionalLong chunkMinLength;
 
     UploadHandler(Storage storage, OptionalLong chunkMinLength) {
+        this(storage, chunkMinLength, 0, java.time.Duration.ofHours(24));
+    }
+
+    /**
+     * @param maxOpenPerClient sessions one client address may hold open on this instance (0: no cap);
+     *     an abandoned session costs storage until it expires, so a client cannot pile them up
+     */
+    UploadHandler(Storage storage, OptionalLong chunkMinLength, int maxOpenPerClient, java.time.Duration expiry) {
         this.storage = storage;
         this.chunkMinLength = chunkMinLength;
+        this.maxOpenPerClient = maxOpenPerClient;
+        this.open = com.github.benmanes.caffeine.cache.Caffeine.newBuilder().expireAfterWrite(expiry).maximumSize(1_000_000)
+                .<String, String>removalListener((id, client, cause) -> {
+                    if (client != null) byClient.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1);
+                })
+                .executor(Runnable::run).build();
+    }
+
+    /** How many of {@code open} each address holds. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Integer> byClient = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private final int maxOpenPerClient;
+    /** Open sessions by id, with the address that started them (this instance's view). */
+    private final com.github.benmanes.caffeine.cache.Cache<String, String> open;
+
+    private void opened(RoutingContext ctx, String id) {
+        if (maxOpenPerClient <= 0) return;
+        String client = io.strata.registry.auth.Gate.clientAddress(ctx.request());
+        int held = byClient.getOrDefault(client, 0);
+        if (held >= maxOpenPerClient) {
+            storage.uploads().cancel(id);
+            throw new RegistryException(ErrorCode.TOOMANYREQUESTS, 429, "this address holds " + held
+                    + " open upload sessions (uploads.maxOpenPerClient); finish or cancel some", null, Map.of("Retry-After", "60"));
+        }
+        byClient.merge(client, 1, Integer::sum);
+        open.put(id, client);
     }
 
     Reply start(RoutingContext ctx, RequestBody body) throws IOException {
@@ -57,6 +91,7 @@ final class UploadHandler {
             }
         }
         Uploads.UploadStatus session = storage.uploads().start(owner(ctx, name));
+        opened(ctx, session.id());
         Map<String, String> headers = progress(name, session);
         chunkMinLength.ifPresent(n -> headers.put("OCI-Chunk-Min-Length", Long.toString(n)));
         return new Reply.Empty(202, headers);
@@ -92,6 +127,7 @@ final class UploadHandler {
         // The PUT may carry the last chunk.
         append(ctx, name, session, body);
         BlobStore.BlobInfo info = storage.uploads().commit(session.id(), digest, OptionalLong.empty());
+        open.invalidate(session.id());
         storage.repositories().linkBlob(name, info.digest());
         return created(name, info.digest());
     }
@@ -105,6 +141,7 @@ final class UploadHandler {
         RepositoryName name = Requests.name(ctx);
         Uploads.UploadStatus session = session(ctx, name, ctx.pathParam("uuid"));
         storage.uploads().cancel(session.id());
+        open.invalidate(session.id());
         return new Reply.Empty(204, Map.of());
     }
 

@@ -135,4 +135,30 @@ class HardeningTest {
             }
         }
     }
+
+    @Test
+    void aClientCannotPileUpUploadSessions() throws Exception {
+        try (Registry registry = start("limits:\n  maxOpenUploadsPerClient: 3\n")) {
+            Http http = new Http(registry.port());
+            java.util.List<String> sessions = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Http.Response r = http.send("POST", "/v2/lib/app/blobs/uploads/", (byte[]) null);
+                assertEquals(202, r.status());
+                sessions.add(r.header("Location"));
+            }
+            Http.Response refused = http.send("POST", "/v2/lib/app/blobs/uploads/", (byte[]) null);
+            assertEquals(429, refused.status());
+            assertEquals("TOOMANYREQUESTS", refused.errorCode());
+            // A finished or cancelled session no longer counts.
+            assertEquals(204, http.delete(sessions.getFirst()).status());
+            byte[] one = {1};
+            assertEquals(201, http.send("PUT", sessions.get(1) + "?digest=" + io.strata.oci.Digest.sha256(one), one).status());
+            assertEquals(202, http.send("POST", "/v2/lib/app/blobs/uploads/", (byte[]) null).status());
+            assertEquals(202, http.send("POST", "/v2/lib/app/blobs/uploads/", (byte[]) null).status());
+            assertEquals(429, http.send("POST", "/v2/lib/app/blobs/uploads/", (byte[]) null).status());
+            // Monolithic uploads open no session that outlives the request.
+            byte[] two = {2};
+            assertEquals(201, http.send("POST", "/v2/lib/app/blobs/uploads/?digest=" + io.strata.oci.Digest.sha256(two), two).status());
+        }
+    }
 }

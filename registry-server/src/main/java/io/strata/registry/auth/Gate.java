@@ -333,6 +333,11 @@ public final class Gate {
                 null, Map.of("Retry-After", Long.toString(seconds)));
     }
 
+    /** The client's address, as limits count it. */
+    public static String clientAddress(HttpServerRequest request) {
+        return client(request);
+    }
+
     static String client(HttpServerRequest request) {
         return request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress();
     }
