@@ -28,17 +28,13 @@ final class ClientOptions {
             description = "table (default), json, or a template such as '{{.Digest}}' or 'table {{.Name}}\\t{{.Size}}'.")
     String format;
 
-    private Strata globals() {
-        return mixee != null && mixee.root().userObject() instanceof Strata s ? s : null;
-    }
-
     boolean quiet() {
-        return quiet || (globals() != null && globals().quiet);
+        return quiet || Strata.globals(mixee).quiet;
     }
 
     /** The --format asked for (checked), or null for the verb's default. */
     String format() {
-        String f = format != null ? format : globals() != null ? globals().format : null;
+        String f = format != null ? format : Strata.globals(mixee).format;
         Output.check(f);
         return f;
     }
@@ -49,8 +45,8 @@ final class ClientOptions {
 
     Path root() {
         if (root != null) return root;
-        if (globals() != null && globals().root != null) return globals().root;
-        return defaultRoot();
+        Path global = Strata.globals(mixee).root;
+        return global != null ? global : defaultRoot();
     }
 
     LayoutStore store() throws IOException {

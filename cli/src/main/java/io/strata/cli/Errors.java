@@ -30,7 +30,6 @@ final class Errors {
             String hint = f instanceof AccessDeniedException ? " (is the store another user's? set --root or STRATA_ROOT)" : "";
             return f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + why + hint;
         }
-        if (e instanceof java.net.BindException) return "cannot listen: address in use (" + e.getMessage() + ")";
         if (e.getMessage() == null || e.getMessage().isBlank()) return e.getClass().getSimpleName().replaceAll("(?<=[a-z])(?=[A-Z])", " ").toLowerCase();
         return e.getMessage();
     }

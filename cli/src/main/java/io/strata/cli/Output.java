@@ -201,8 +201,13 @@ final class Output {
         return format.replace("\\t", "\t").replace("\\n", "\n");
     }
 
-    /** Decimal units, as docker prints sizes: 48.7MB. */
+    /** Decimal units, as docker prints sizes: 48.7MB (Go's %.3g: three significant digits, no trailing zeros). */
     static String size(long n) {
+        return decimal(n, v -> new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString());
+    }
+
+    /** Bytes in decimal units (B, kB, MB, GB, TB), the number written by {@code digits}. */
+    static String decimal(long n, java.util.function.DoubleFunction<String> digits) {
         if (n < 1000) return n + "B";
         String[] units = {"kB", "MB", "GB", "TB"};
         double v = n;
@@ -211,9 +216,7 @@ final class Output {
             v /= 1000;
             u++;
         }
-        // Go's %.3g: three significant digits, no trailing zeros (Java's %g keeps them).
-        String digits = new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
-        return digits + units[u];
+        return digits.apply(v) + units[u];
     }
 
     /** How long ago, as docker says it: "2 days ago", "About an hour ago". */

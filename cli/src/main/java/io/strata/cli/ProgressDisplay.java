@@ -124,17 +124,9 @@ final class ProgressDisplay implements Puller.Events, AutoCloseable {
         return d.encoded().substring(0, 12);
     }
 
-    /** Decimal units, as docker prints them. */
+    /** Decimal units with one decimal, as docker's progress lines print them: 12.0MB. */
     static String bytes(long n) {
-        if (n < 1000) return n + "B";
-        String[] units = {"kB", "MB", "GB", "TB"};
-        double v = n;
-        int u = -1;
-        while (v >= 1000 && u < units.length - 1) {
-            v /= 1000;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f%s", v, units[u]);
+        return Output.decimal(n, v -> String.format(Locale.ROOT, "%.1f", v));
     }
 
     /** A line of its own (a retry, a warning), above the live lines; shown even with --quiet when it is a warning. */

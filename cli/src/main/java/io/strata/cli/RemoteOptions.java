@@ -24,18 +24,14 @@ final class RemoteOptions {
             description = "Check the registry's certificate (default true; CAs from certs.d/HOST:PORT/*.crt).")
     Boolean tlsVerify;
 
-    private Strata globals() {
-        return mixee != null && mixee.root().userObject() instanceof Strata s ? s : null;
-    }
-
     boolean insecure() {
         if (insecure != null) return insecure;
-        return globals() != null && Boolean.TRUE.equals(globals().insecure);
+        return Boolean.TRUE.equals(Strata.globals(mixee).insecure);
     }
 
     boolean tlsVerify() {
         if (tlsVerify != null) return tlsVerify;
-        return globals() == null || globals().tlsVerify == null || globals().tlsVerify;
+        return !Boolean.FALSE.equals(Strata.globals(mixee).tlsVerify);
     }
 
     /** docker's and podman's certs.d layouts: strata's own config dir first. */

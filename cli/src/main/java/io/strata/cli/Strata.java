@@ -43,6 +43,14 @@ public final class Strata {
     @Option(names = "--format", paramLabel = "FORMAT", description = "table (default), json, or a template such as '{{.Digest}}'.")
     String format;
 
+    /** Options given before the verb: none when the verb was not reached through this command (a test's own CommandLine). */
+    private static final Strata NONE = new Strata();
+
+    /** The global options of the command line a verb's mixin belongs to. */
+    static Strata globals(picocli.CommandLine.Model.CommandSpec mixee) {
+        return mixee != null && mixee.root().userObject() instanceof Strata s ? s : NONE;
+    }
+
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
     }

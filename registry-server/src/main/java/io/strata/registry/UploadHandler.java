@@ -49,7 +49,7 @@ final class UploadHandler {
 
     private void opened(RoutingContext ctx, String id) {
         if (maxOpenPerClient <= 0) return;
-        String client = io.strata.registry.auth.Gate.clientAddress(ctx.request());
+        String client = io.strata.registry.auth.Gate.client(ctx.request());
         int held = byClient.getOrDefault(client, 0);
         if (held >= maxOpenPerClient) {
             storage.uploads().cancel(id);

@@ -112,12 +112,20 @@ public final class GarbageCollector {
 
     /** Whether a push in flight (a mark written since {@code since}) references the blob. */
     private boolean referenced(Digest d, Instant since) {
-        List<String> marks;
-        try (Stream<String> s = io(() -> driver.list(refs(d)))) {
-            marks = s.toList();
-        }
-        for (String m : marks) if (recent(m, since)) return true;
+        for (String m : keys(refs(d))) if (recent(m, since)) return true;
         return false;
+    }
+
+    /** Every key under a prefix, read whole (the walk is closed before anything is deleted). */
+    private List<String> keys(String prefix) {
+        try (Stream<String> s = io(() -> driver.list(prefix))) {
+            return s.toList();
+        }
+    }
+
+    /** Removes what a crashed run or push left under a prefix: everything written before {@code before}. */
+    private void deleteOlderThan(String prefix, Instant before) {
+        for (String key : keys(prefix)) if (!recent(key, before)) io(() -> driver.delete(key));
     }
 
     /**
@@ -145,10 +153,7 @@ public final class GarbageCollector {
         Instant cutoff = start.minus(grace);
         Instant referencedSince = start.minus(grace.compareTo(MARKER_WINDOW) > 0 ? grace : MARKER_WINDOW);
         List<String> removedManifests = new ArrayList<>();
-        List<RepositoryName> repos;
-        try (Stream<RepositoryName> names = repositories.catalog(null, null).items().stream()) {
-            repos = names.toList();
-        }
+        List<RepositoryName> repos = repositories.catalog(null, null).items();
         if (untagged) {
             for (RepositoryName repo : repos) removedManifests.addAll(sweepUntagged(repo, cutoff, dryRun));
         }
@@ -160,10 +165,7 @@ public final class GarbageCollector {
         // Sweep blobs.
         List<Digest> removed = new ArrayList<>();
         long bytes = 0;
-        List<Digest> all;
-        try (Stream<String> keys = io(() -> driver.list(Keys.BLOBS))) {
-            all = keys.map(Keys::blobDigest).filter(java.util.Objects::nonNull).toList();
-        }
+        List<Digest> all = keys(Keys.BLOBS).stream().map(Keys::blobDigest).filter(java.util.Objects::nonNull).toList();
         for (Digest d : all) {
             if (live.contains(d) || recent(Keys.blob(d), cutoff) || referenced(d, referencedSince)) continue;
             long size = io(() -> driver.size(Keys.blob(d))).orElse(0);
@@ -182,11 +184,8 @@ public final class GarbageCollector {
         Set<Digest> gone = new HashSet<>(removed);
         for (RepositoryName repo : repos) {
             String prefix = Keys.layers(repo);
-            List<String> keys;
-            try (Stream<String> s = io(() -> driver.list(prefix))) {
-                keys = s.filter(k -> k.endsWith("/link")).toList();
-            }
-            for (String key : keys) {
+            for (String key : keys(prefix)) {
+                if (!key.endsWith("/link")) continue;
                 Digest d = digestOfLink(prefix, key);
                 if (d == null || live.contains(d)) continue;
                 boolean blobGone = gone.contains(d) || io(() -> driver.size(Keys.blob(d))).isEmpty();
@@ -196,22 +195,11 @@ public final class GarbageCollector {
             }
         }
         if (!dryRun) {
-            // Tombstones and run markers a crashed run left.
-            for (String prefix : List.of(SWEEPING, RUNNING)) {
-                // A run's own marker must outlive any run, however long: stale after a day.
-                Instant staleBefore = start.minus(prefix.equals(RUNNING) ? Duration.ofDays(1) : MARKER_WINDOW);
-                List<String> stale;
-                try (Stream<String> s = io(() -> driver.list(prefix))) {
-                    stale = s.toList();
-                }
-                for (String key : stale) if (!recent(key, staleBefore)) io(() -> driver.delete(key));
-            }
-            // Marks of pushes that crashed before removing them.
-            List<String> refs;
-            try (Stream<String> s = io(() -> driver.list(REFS))) {
-                refs = s.toList();
-            }
-            for (String key : refs) if (!recent(key, referencedSince)) io(() -> driver.delete(key));
+            // What crashed runs and pushes left: tombstones, marks, and run markers (which must
+            // outlive any run, however long: stale after a day).
+            deleteOlderThan(SWEEPING, start.minus(MARKER_WINDOW));
+            deleteOlderThan(REFS, referencedSince);
+            deleteOlderThan(RUNNING, start.minus(Duration.ofDays(1)));
         }
         return new Result(List.copyOf(removed), bytes, links, List.copyOf(removedManifests));
     }
@@ -240,9 +228,8 @@ public final class GarbageCollector {
 
     private List<Digest> revisions(RepositoryName repo) {
         String prefix = Keys.revisions(repo);
-        try (Stream<String> s = io(() -> driver.list(prefix))) {
-            return s.filter(k -> k.endsWith("/link")).map(k -> digestOfLink(prefix, k)).filter(java.util.Objects::nonNull).toList();
-        }
+        return keys(prefix).stream().filter(k -> k.endsWith("/link")).map(k -> digestOfLink(prefix, k))
+                .filter(java.util.Objects::nonNull).toList();
     }
 
     /** {@code PREFIX/sha256/HEX/link} → the digest. */
@@ -263,39 +250,34 @@ public final class GarbageCollector {
         while (!todo.isEmpty()) {
             Digest d = todo.pop();
             if (!live.add(d)) continue;
-            Optional<byte[]> content = io(() -> driver.size(Keys.blob(d)).isPresent() && driver.size(Keys.blob(d)).getAsLong() <= 4 << 20
+            // Manifests are small; a large blob is a layer, which names nothing.
+            Optional<byte[]> content = io(() -> driver.size(Keys.blob(d)).orElse(Long.MAX_VALUE) <= 4 << 20
                     ? driver.get(Keys.blob(d)) : Optional.<byte[]>empty());
             if (content.isEmpty()) continue;
-            for (Digest child : named(content.get())) {
-                if (child.equals(d)) continue;
-                if (isManifestRef(content.get(), child)) todo.push(child);
-                else live.add(child);
-            }
+            Named named = named(content.get());
+            named.manifests().forEach(todo::push);
+            live.addAll(named.blobs());
         }
     }
 
-    /** The digests a manifest or index names in config, layers, manifests and blobs (not subject: a referrer does not keep its subject). */
-    static List<Digest> named(byte[] manifest) {
-        List<Digest> out = new ArrayList<>();
+    /** What a manifest or index names: child manifests (an index's), and blobs (config, layers, an artifact's blobs). */
+    record Named(List<Digest> manifests, List<Digest> blobs) {}
+
+    /** Parsed once; not the subject: a referrer does not keep its subject. */
+    static Named named(byte[] manifest) {
+        List<Digest> manifests = new ArrayList<>();
+        List<Digest> blobs = new ArrayList<>();
         JsonNode root;
         try {
             root = JSON.readTree(manifest);
         } catch (IOException e) {
-            return out; // a blob that is not JSON names nothing
+            return new Named(manifests, blobs); // a blob that is not JSON names nothing
         }
-        if (root == null || !root.isObject()) return out;
-        add(root.path("config"), out);
-        for (String field : List.of("layers", "manifests", "blobs")) for (JsonNode n : root.path(field)) add(n, out);
-        return out;
-    }
-
-    private static boolean isManifestRef(byte[] manifest, Digest child) {
-        try {
-            for (JsonNode n : JSON.readTree(manifest).path("manifests")) if (child.toString().equals(n.path("digest").asText())) return true;
-        } catch (IOException ignored) {
-            // not JSON: no children
-        }
-        return false;
+        if (root == null || !root.isObject()) return new Named(manifests, blobs);
+        add(root.path("config"), blobs);
+        for (String field : List.of("layers", "blobs")) for (JsonNode n : root.path(field)) add(n, blobs);
+        for (JsonNode n : root.path("manifests")) add(n, manifests);
+        return new Named(manifests, blobs);
     }
 
     private static void add(JsonNode descriptor, List<Digest> out) {
@@ -334,8 +316,6 @@ public final class GarbageCollector {
 
     private void reachManifests(Digest d, Set<Digest> reached) {
         if (!reached.add(d)) return;
-        io(() -> driver.get(Keys.blob(d))).ifPresent(bytes -> {
-            for (Digest child : named(bytes)) if (isManifestRef(bytes, child)) reachManifests(child, reached);
-        });
+        io(() -> driver.get(Keys.blob(d))).ifPresent(bytes -> named(bytes).manifests().forEach(child -> reachManifests(child, reached)));
     }
 }

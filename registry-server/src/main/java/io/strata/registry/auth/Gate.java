@@ -43,34 +43,25 @@ public final class Gate {
     private static final Pattern REPOSITORY_PATH =
             Pattern.compile("^/v2/(.+?)/(?:blobs/uploads/.*|blobs/[^/]+|manifests/[^/]+|tags/list|referrers/[^/]+)$");
 
-    /** What the caller may do; in mode none, everything. */
-    public interface Access {
-        /** The user name, or null for an anonymous caller (or any caller without auth). */
-        String user();
-
-        boolean allows(String repository, String action);
-
-        boolean catalog();
+    /**
+     * What the caller may do; in mode none, everything.
+     *
+     * @param user the user name, or null for an anonymous caller (or any caller without auth)
+     * @param rule whether an action (pull, push, delete) on a repository is allowed
+     * @param catalog whether the caller may list the catalog
+     */
+    public record Access(String user, java.util.function.BiPredicate<String, String> rule, boolean catalog) {
+        public boolean allows(String repository, String action) {
+            return rule.test(repository, action);
+        }
 
         /** Who owns the upload sessions this caller starts: only they may continue them. */
-        default String owner() {
-            return user() == null ? "" : user();
+        public String owner() {
+            return user == null ? "" : user;
         }
     }
 
-    private static final Access EVERYONE = new Access() {
-        @Override public String user() {
-            return null;
-        }
-
-        @Override public boolean allows(String repository, String action) {
-            return true;
-        }
-
-        @Override public boolean catalog() {
-            return true;
-        }
-    };
+    private static final Access EVERYONE = new Access(null, (repository, action) -> true, true);
 
     private final String mode;
     private final String realm;
@@ -175,7 +166,7 @@ public final class Gate {
                 ctx.fail(tooMany(60_000));
                 return;
             }
-            if (htpasswd.recentlyVerified(basic.user(), basic.password()) != null) {
+            if (htpasswd.recentlyVerified(basic.user(), basic.password())) {
                 decide(ctx, need, basic.user(), true);
                 return;
             }
@@ -238,19 +229,7 @@ public final class Gate {
     /** htpasswd mode: the policy decides for the user (null: anonymous). */
     private void decide(RoutingContext ctx, Need need, String user, boolean authenticated) {
         Policy p = policy();
-        Access access = new Access() {
-            @Override public String user() {
-                return user;
-            }
-
-            @Override public boolean allows(String repository, String action) {
-                return p.allowed(user, repository).contains(action);
-            }
-
-            @Override public boolean catalog() {
-                return p.catalog(user);
-            }
-        };
+        Access access = new Access(user, (repository, action) -> p.allowed(user, repository).contains(action), p.catalog(user));
         boolean ok = need.catalog() ? access.catalog()
                 : need.repository() == null ? authenticated
                 : access.allows(need.repository(), need.action());
@@ -271,41 +250,15 @@ public final class Gate {
     /** token mode: the token's grant decides; the policy only narrows listings to what its subject may pull. */
     private void decideToken(RoutingContext ctx, Need need, Tokens.Grant grant) {
         String user = grant.subject() == null || grant.subject().isEmpty() ? null : grant.subject();
-        Policy p = policy();
-        Access access = new Access() {
-            @Override public String user() {
-                return user;
-            }
-
-            @Override public boolean allows(String repository, String action) {
-                return grant.allows("repository", repository, action);
-            }
-
-            @Override public boolean catalog() {
-                return grant.allows("registry", "catalog", "*");
-            }
-
-            @Override public String owner() {
-                return user == null ? "" : user;
-            }
-        };
-        Access listing = new Access() {
-            @Override public String user() {
-                return user;
-            }
-
-            @Override public boolean allows(String repository, String action) {
-                return grant.allows("repository", repository, action) || p.allowed(user, repository).contains(action);
-            }
-
-            @Override public boolean catalog() {
-                return access.catalog();
-            }
-        };
+        Access access = new Access(user, (repository, action) -> grant.allows("repository", repository, action),
+                grant.allows("registry", "catalog", "*"));
         boolean ok = need.catalog() ? access.catalog()
                 : need.repository() == null || access.allows(need.repository(), need.action());
         if (ok) {
-            ctx.put(ACCESS, need.catalog() ? listing : access);
+            // The catalog lists what the token grants, and what the policy lets its subject pull.
+            Policy p = policy();
+            ctx.put(ACCESS, !need.catalog() ? access : new Access(user,
+                    (repository, action) -> access.allows(repository, action) || p.allowed(user, repository).contains(action), true));
             ctx.next();
         } else {
             ctx.fail(unauthorized(need, ctx, "the token does not grant " + String.join(" ", need.scopes()), "insufficient_scope"));
@@ -334,11 +287,7 @@ public final class Gate {
     }
 
     /** The client's address, as limits count it. */
-    public static String clientAddress(HttpServerRequest request) {
-        return client(request);
-    }
-
-    static String client(HttpServerRequest request) {
+    public static String client(HttpServerRequest request) {
         return request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress();
     }
 

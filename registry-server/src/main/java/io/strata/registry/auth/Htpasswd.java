@@ -58,11 +58,10 @@ public final class Htpasswd {
         return Map.copyOf(out);
     }
 
-    /** True when this pair was verified a moment ago (no bcrypt needed), else null: ask {@link #verify}. */
-    public Boolean recentlyVerified(String user, String password) {
+    /** True when this pair was verified a moment ago (no bcrypt needed); false says only: ask {@link #verify}. */
+    public boolean recentlyVerified(String user, String password) {
         String hash = users.get().get(user);
-        if (hash == null) return null;
-        return hash.equals(verified.getIfPresent(keyed(user, password, hash))) ? Boolean.TRUE : null;
+        return hash != null && hash.equals(verified.getIfPresent(keyed(user, password, hash)));
     }
 
     /** Whether the password is the user's. */
