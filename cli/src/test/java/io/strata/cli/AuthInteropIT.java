@@ -107,20 +107,8 @@ class AuthInteropIT {
             ExternalTool.ok(concat(podman, "push", "--quiet", "--authfile", authfile, "--tls-verify=false", host + "/team/from-podman:v1"));
 
             // containerd's ctr with --user.
-            Path ctrDir = Files.createDirectories(tmp.resolve("containerd"));
-            Path socket = ctrDir.resolve("containerd.sock");
-            Files.writeString(ctrDir.resolve("config.toml"), """
-                    version = 2
-                    root = "%s"
-                    state = "%s"
-                    disabled_plugins = ["io.containerd.grpc.v1.cri"]
-                    [grpc]
-                      address = "%s"
-                    [ttrpc]
-                      address = "%s.ttrpc"
-                    """.formatted(ctrDir.resolve("root"), ctrDir.resolve("state"), socket, socket));
-            try (Daemon containerd = Daemon.start(ctrDir, socket, List.of("containerd", "--config", ctrDir.resolve("config.toml").toString()))) {
-                String address = "--address=" + socket;
+            try (Daemon containerd = Daemon.containerd(Files.createDirectories(tmp.resolve("containerd")))) {
+                String address = "--address=" + containerd.socket();
                 var refused = ExternalTool.run(List.of("ctr", address, "images", "pull", "--plain-http", ref));
                 assertNotEquals(0, refused.exit(), "ctr without --user is refused");
                 ExternalTool.ok("ctr", address, "images", "pull", "--plain-http", "--user", "alice:s3cret", ref);
@@ -130,12 +118,9 @@ class AuthInteropIT {
 
             // docker: login, push an imported image, pull it back.
             Path dockerDir = Files.createDirectories(tmp.resolve("docker"));
-            Path dockerSocket = dockerDir.resolve("docker.sock");
-            try (Daemon dockerd = Daemon.start(dockerDir, dockerSocket, List.of("dockerd", "--data-root", dockerDir.resolve("data").toString(),
-                    "--exec-root", dockerDir.resolve("exec").toString(), "--pidfile", dockerDir.resolve("docker.pid").toString(),
-                    "--host", "unix://" + dockerSocket, "--iptables=false", "--ip6tables=false", "--bridge=none",
-                    "--storage-driver", "overlay2"))) {
-                List<String> docker = List.of("docker", "--config", dockerDir.resolve("client").toString(), "--host", "unix://" + dockerSocket);
+            try (Daemon dockerd = Daemon.dockerd(dockerDir)) {
+                List<String> docker = List.of("docker", "--config", dockerDir.resolve("client").toString(), "--host",
+                        "unix://" + dockerd.socket());
                 Path rootfs = Files.createDirectories(dockerDir.resolve("rootfs"));
                 Files.writeString(rootfs.resolve("hello.txt"), "hello " + mode);
                 Path tar = dockerDir.resolve("rootfs.tar");

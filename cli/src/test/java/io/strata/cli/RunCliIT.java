@@ -389,10 +389,8 @@ class RunCliIT {
         ExternalTool.require("dockerd");
         ExternalTool.require("docker");
         Path dir = Files.createDirectories(tmp.resolve("docker"));
-        Path socket = dir.resolve("docker.sock");
-        try (var dockerd = io.strata.registry.Daemon.start(dir, socket, List.of("dockerd", "--data-root", dir.resolve("data").toString(),
-                "--exec-root", dir.resolve("exec").toString(), "--pidfile", dir.resolve("docker.pid").toString(),
-                "--host", "unix://" + socket, "--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver", "overlay2"))) {
+        try (var dockerd = io.strata.registry.Daemon.dockerd(dir)) {
+            Path socket = dockerd.socket();
             Path rootfsTar = tmp.resolve("rootfs.tar");
             ExternalTool.ok("tar", "-C", tmp.resolve("rootfs").toString(), "-cf", rootfsTar.toString(), ".");
             ExternalTool.ok("docker", "--host", "unix://" + socket, "import", rootfsTar.toString(), "local/imported:v1");

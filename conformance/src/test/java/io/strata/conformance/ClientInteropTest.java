@@ -104,20 +104,8 @@ class ClientInteropTest {
         ExternalTool.require("containerd");
         ExternalTool.require("ctr");
         String ref = pushed("interop/containerd");
-        Path dir = Files.createDirectories(tmp.resolve("containerd"));
-        Path socket = dir.resolve("containerd.sock");
-        Files.writeString(dir.resolve("config.toml"), """
-                version = 2
-                root = "%s"
-                state = "%s"
-                disabled_plugins = ["io.containerd.grpc.v1.cri"]
-                [grpc]
-                  address = "%s"
-                [ttrpc]
-                  address = "%s.ttrpc"
-                """.formatted(dir.resolve("root"), dir.resolve("state"), socket, socket));
-        try (Daemon containerd = Daemon.start(dir, socket, List.of("containerd", "--config", dir.resolve("config.toml").toString()))) {
-            String address = "--address=" + socket;
+        try (Daemon containerd = Daemon.containerd(Files.createDirectories(tmp.resolve("containerd")))) {
+            String address = "--address=" + containerd.socket();
             ok("ctr", address, "images", "pull", "--plain-http", ref);
             String listed = ok("ctr", address, "images", "ls");
             assertTrue(listed.lines().anyMatch(l -> l.startsWith(ref + " ") && l.contains(image.manifest().toString())),
@@ -156,13 +144,8 @@ class ClientInteropTest {
         ExternalTool.require("dockerd");
         ExternalTool.require("docker");
         Path dir = Files.createDirectories(tmp.resolve("docker"));
-        Path socket = dir.resolve("docker.sock");
-        // Flags that run here: no bridge network, no iptables (see shared/DEPENDENCIES.md).
-        try (Daemon dockerd = Daemon.start(dir, socket, List.of("dockerd", "--data-root", dir.resolve("data").toString(),
-                "--exec-root", dir.resolve("exec").toString(), "--pidfile", dir.resolve("docker.pid").toString(),
-                "--host", "unix://" + socket, "--iptables=false", "--ip6tables=false", "--bridge=none",
-                "--storage-driver", "overlay2"))) {
-            List<String> docker = List.of("docker", "--host", "unix://" + socket);
+        try (Daemon dockerd = Daemon.dockerd(dir)) {
+            List<String> docker = List.of("docker", "--host", "unix://" + dockerd.socket());
             // A base image from a root filesystem tar: the three files of our layout's layers.
             Path rootfs = Files.createDirectories(dir.resolve("rootfs"));
             for (int i = 0; i < LAYERS; i++) {

@@ -13,10 +13,42 @@ import java.util.concurrent.TimeUnit;
 public final class Daemon implements AutoCloseable {
     private final Process process;
     private final Path dir;
+    private final Path socket;
 
-    private Daemon(Process process, Path dir) {
+    private Daemon(Process process, Path dir, Path socket) {
         this.process = process;
         this.dir = dir;
+        this.socket = socket;
+    }
+
+    /** The socket clients talk to (ctr --address, docker --host unix://). */
+    public Path socket() {
+        return socket;
+    }
+
+    /** containerd with its root, state and socket under {@code dir}, and no CRI plugin. */
+    public static Daemon containerd(Path dir) throws Exception {
+        Path socket = dir.resolve("containerd.sock");
+        Files.writeString(dir.resolve("config.toml"), """
+                version = 2
+                root = "%s"
+                state = "%s"
+                disabled_plugins = ["io.containerd.grpc.v1.cri"]
+                [grpc]
+                  address = "%s"
+                [ttrpc]
+                  address = "%s.ttrpc"
+                """.formatted(dir.resolve("root"), dir.resolve("state"), socket, socket));
+        return start(dir, socket, List.of("containerd", "--config", dir.resolve("config.toml").toString()));
+    }
+
+    /** dockerd with its data, exec root and socket under {@code dir}: no bridge network, no iptables (shared/DEPENDENCIES.md). */
+    public static Daemon dockerd(Path dir) throws Exception {
+        Path socket = dir.resolve("docker.sock");
+        return start(dir, socket, List.of("dockerd", "--data-root", dir.resolve("data").toString(),
+                "--exec-root", dir.resolve("exec").toString(), "--pidfile", dir.resolve("docker.pid").toString(),
+                "--host", "unix://" + socket, "--iptables=false", "--ip6tables=false", "--bridge=none",
+                "--storage-driver", "overlay2"));
     }
 
     /** Starts {@code command} and waits until {@code socket} exists (or the daemon dies). */
@@ -31,7 +63,7 @@ public final class Daemon implements AutoCloseable {
             }
             Thread.sleep(100);
         }
-        return new Daemon(p, dir);
+        return new Daemon(p, dir, socket);
     }
 
     @Override

@@ -8,7 +8,6 @@ import io.strata.oci.Digest;
 import io.strata.storage.GarbageCollector;
 import io.strata.storage.S3ProxyFixture;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,9 +36,7 @@ class GarbageCollectionTest {
     Path dir;
 
     private Registry start(String storageYaml) throws Exception {
-        Path f = dir.resolve("strata-" + UUID.randomUUID() + ".yml");
-        Files.writeString(f, "listen: 127.0.0.1:0\nlog:\n  access: false\n" + storageYaml);
-        return Registry.start(RegistryConfig.load(f, Map.of()));
+        return Registries.startWith(dir, storageYaml);
     }
 
     private String filesystem() {

@@ -11,7 +11,6 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,10 +30,7 @@ class HardeningTest {
     Path dir;
 
     private Registry start(String extra) throws Exception {
-        Path f = dir.resolve("strata.yml");
-        Files.writeString(f, "listen: 127.0.0.1:0\nlog:\n  access: false\nstorage:\n  filesystem:\n    root: " + dir.resolve("data")
-                + "\n" + extra);
-        return Registry.start(RegistryConfig.load(f, Map.of()));
+        return Registries.start(dir, extra);
     }
 
     /** The raw response to a raw request (the connection closed or quiet for 3 s). */

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.util.List;
-import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
@@ -24,10 +23,7 @@ class RegistryOperationsTest {
     Path dir;
 
     private Registry start(String extra) throws Exception {
-        Path f = dir.resolve("strata.yml");
-        Files.writeString(f, "listen: 127.0.0.1:0\nlog:\n  access: false\nstorage:\n  filesystem:\n    root: " + dir.resolve("data")
-                + "\n" + extra);
-        return Registry.start(RegistryConfig.load(f, Map.of()));
+        return Registries.start(dir, extra);
     }
 
     @Test

@@ -11,7 +11,6 @@ import io.strata.oci.Digest;
 import io.strata.registry.ExternalTool;
 import io.strata.registry.Http;
 import io.strata.registry.Registry;
-import io.strata.registry.RegistryConfig;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -69,10 +68,7 @@ class AuthTest {
     }
 
     private Registry start(String auth) throws Exception {
-        Path f = dir.resolve("strata.yml");
-        Files.writeString(f, "listen: 127.0.0.1:0\nlog:\n  access: false\nstorage:\n  filesystem:\n    root: " + dir.resolve("data")
-                + "\n" + auth);
-        return Registry.start(RegistryConfig.load(f, Map.of()));
+        return io.strata.registry.Registries.start(dir, auth);
     }
 
     private String htpasswdMode(String extra) {
@@ -200,7 +196,6 @@ class AuthTest {
             assertEquals("TOOMANYREQUESTS", limited.errorCode());
             assertEquals("60", limited.header("Retry-After"));
         }
-        Files.writeString(dir.resolve("strata.yml"), "");
         try (Registry registry = start("limits:\n  requestsPerSecond: 5\n")) {
             Http http = new Http(registry.port());
             int limited = 0;
