@@ -94,20 +94,36 @@ public final class FilesystemDriver implements StorageDriver {
     }
 
     private Path writeTemp(Path dir, byte[] value) throws IOException {
-        for (int attempt = 1; ; attempt++) {
-            Files.createDirectories(dir);
+        return inDirectory(dir, () -> {
             Path temp = dir.resolve(TEMP_PREFIX + UUID.randomUUID());
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 ByteBuffer buf = ByteBuffer.wrap(value);
                 while (buf.hasRemaining()) ch.write(buf);
                 ch.force(true);
                 return temp;
-            } catch (NoSuchFileException e) {
-                // A delete elsewhere pruned the directory, empty for an instant, after we made it: make it again.
-                if (attempt == 5) throw e;
             } catch (IOException e) {
                 Files.deleteIfExists(temp);
                 throw e;
+            }
+        });
+    }
+
+    private interface DirectoryWrite<T> {
+        T run() throws IOException;
+    }
+
+    /**
+     * Makes {@code dir} and writes into it. A delete elsewhere prunes directories it leaves empty
+     * ({@link #pruneEmptyParents}), and may do so between our making a directory (or one of its
+     * parents) and writing into it: then the directory is made again.
+     */
+    private static <T> T inDirectory(Path dir, DirectoryWrite<T> write) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                Files.createDirectories(dir);
+                return write.run();
+            } catch (NoSuchFileException e) {
+                if (attempt == 5) throw e;
             }
         }
     }
@@ -212,18 +228,13 @@ public final class FilesystemDriver implements StorageDriver {
     public void move(String from, String to) throws IOException {
         Path source = path(from);
         Path target = path(to);
-        for (int attempt = 1; ; attempt++) {
-            Files.createDirectories(target.getParent());
+        inDirectory(target.getParent(), () -> {
             try {
-                Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                break;
+                return Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 throw new IOException("storage root must be one filesystem so blobs can be renamed into place", e);
-            } catch (NoSuchFileException e) {
-                // The target's directory was pruned by a delete elsewhere after we made it: make it again.
-                if (!Files.exists(source) || attempt == 5) throw e;
             }
-        }
+        });
         syncDirectory(target.getParent());
     }
 
