@@ -2,7 +2,7 @@ package io.strata.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.strata.client.remote.Credentials;
+import io.strata.remote.Credentials;
 import io.strata.oci.Reference;
 import java.io.BufferedReader;
 import java.io.IOException;

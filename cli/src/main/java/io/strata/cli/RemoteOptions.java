@@ -1,9 +1,9 @@
 package io.strata.cli;
 
-import io.strata.client.remote.Credentials;
-import io.strata.client.remote.RegistryClient;
-import io.strata.client.remote.TlsSettings;
-import io.strata.client.remote.Transport;
+import io.strata.remote.Credentials;
+import io.strata.remote.RegistryClient;
+import io.strata.remote.TlsSettings;
+import io.strata.remote.Transport;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;

@@ -17,12 +17,17 @@ public record RepositoryName(String value) implements Comparable<RepositoryName>
     public static final int MAX_LENGTH = 255;
 
     public RepositoryName {
-        if (value == null || value.isEmpty() || value.length() > MAX_LENGTH || !GRAMMAR.matcher(value).matches()) {
+        if (!isValid(value)) {
             throw new InvalidValueException(InvalidValueException.Kind.NAME,
                     "invalid repository name " + InvalidValueException.quote(value)
                             + ": lowercase letters, digits and separators (. _ __ -), components joined by /, at most "
                             + MAX_LENGTH + " characters");
         }
+    }
+
+    /** Whether {@code value} is a repository name (or a path of components that can start one). */
+    public static boolean isValid(String value) {
+        return value != null && !value.isEmpty() && value.length() <= MAX_LENGTH && GRAMMAR.matcher(value).matches();
     }
 
     @JsonCreator

@@ -1,6 +1,6 @@
 package io.strata.client;
 
-import io.strata.client.remote.RegistryClient;
+import io.strata.remote.RegistryClient;
 import io.strata.client.store.Leases;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
@@ -122,7 +122,7 @@ public final class Puller {
     /** A layer's bytes: the stored blob, or a download that stores it as it streams. */
     private java.io.InputStream open(Reference ref, Descriptor layer) throws IOException {
         if (store.has(layer.digest())) return Files.newInputStream(store.blobPath(layer.digest()));
-        return client.openBlob(ref.repository(), layer, store, (done, total) -> events.progress(layer.digest(), done, total));
+        return BlobStream.open(client, ref.repository(), layer, store, (done, total) -> events.progress(layer.digest(), done, total));
     }
 
     /**
@@ -147,7 +147,7 @@ public final class Puller {
         for (Descriptor d : missing) events.layer(d.digest(), "Waiting");
         Parallel.forEach(missing, concurrency, d -> {
             events.layer(d.digest(), "Pulling");
-            client.downloadBlob(ref.repository(), d, store, (done, total) -> events.progress(d.digest(), done, total));
+            BlobStream.download(client, ref.repository(), d, store, (done, total) -> events.progress(d.digest(), done, total));
             events.layer(d.digest(), "Pull complete");
         });
     }

@@ -1,6 +1,6 @@
 package io.strata.client;
 
-import io.strata.client.remote.RegistryClient;
+import io.strata.remote.RegistryClient;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
@@ -83,7 +83,7 @@ public final class Pusher {
             ch.position(offset);
             return HttpRequest.BodyPublishers.fromPublisher(
                     HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.BufferedInputStream(
-                            new io.strata.client.remote.Bounded(Channels.newInputStream(ch), length))), length);
+                            new io.strata.remote.Bounded(Channels.newInputStream(ch), length))), length);
         }, chunkSize);
         events.layer(digest, "Pushed");
     }

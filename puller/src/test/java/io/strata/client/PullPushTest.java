@@ -1,5 +1,7 @@
 package io.strata.client;
 
+import io.strata.registry.RegistryProxy;
+
 import static io.strata.registry.ExternalTool.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.strata.client.remote.Credentials;
-import io.strata.client.remote.RegistryClient;
+import io.strata.remote.Credentials;
+import io.strata.remote.RegistryClient;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.strata.client.remote.RegistryClient;
+import io.strata.remote.RegistryClient;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Digest;
 import io.strata.oci.Platform;

@@ -24,12 +24,7 @@ final class BlobHandler {
         BlobStore.BlobInfo blob = storage.repositories().statBlob(name, digest)
                 .orElseThrow(() -> new RegistryException(ErrorCode.BLOB_UNKNOWN, "blob unknown to repository " + name,
                         Map.of("digest", digest.toString())));
-        Map<String, String> headers = new LinkedHashMap<>();
-        headers.put("Docker-Content-Digest", digest.toString());
-        headers.put("Content-Type", "application/octet-stream");
-        headers.put("Accept-Ranges", "bytes");
-        headers.put("ETag", "\"" + digest + "\"");
-        headers.put("Cache-Control", "max-age=31536000, immutable");
+        Map<String, String> headers = headers(digest);
         Optional<ByteRange> range = ByteRange.forBlob(ctx.request().getHeader("Range"), blob.size());
         int status = 200;
         long offset = 0;
@@ -47,6 +42,17 @@ final class BlobHandler {
             return new Reply.Empty(status, headers);
         }
         return new Reply.Streamed(status, headers, storage.blobs().open(digest, new BlobStore.Range(offset, length)), length);
+    }
+
+    /** What every answer with a blob carries: a blob never changes, so caches may keep it for good. */
+    static Map<String, String> headers(Digest digest) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Docker-Content-Digest", digest.toString());
+        headers.put("Content-Type", "application/octet-stream");
+        headers.put("Accept-Ranges", "bytes");
+        headers.put("ETag", "\"" + digest + "\"");
+        headers.put("Cache-Control", "max-age=31536000, immutable");
+        return headers;
     }
 
     /** Removes the repository's link; the bytes stay while other repositories link them (GC reclaims the rest). */

@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
 /**
  * The registry's metrics in Prometheus's text format at {@code /metrics} (Micrometer): requests by
  * route, method and status with latency histograms, bytes in and out, upload requests in flight,
- * unexpected (5xx) failures, the manifest cache's hits, and the JVM's memory, GC and threads.
+ * unexpected (5xx) failures, the manifest cache's hits, the pull-through cache's hits and fetches,
+ * garbage collection runs and bytes freed, and the JVM's memory, GC and threads.
  * Routes are the API's shapes ({@code blob}, {@code manifest}, …), never repository names, so the
  * number of series stays fixed however many repositories there are.
  */
@@ -84,6 +85,18 @@ final class Metrics {
         return timers.computeIfAbsent(route + ' ' + method + ' ' + status, k -> Timer.builder("strata.http.requests")
                 .publishPercentileHistogram().tag("route", route).tag("method", method).tag("status", Integer.toString(status))
                 .register(registry));
+    }
+
+    /** A pull-through request for a manifest or blob: served from storage (hit), fetched, served stale, or failed. */
+    void proxy(String kind, String result) {
+        Counter.builder("strata.proxy.requests").tag("kind", kind).tag("result", result).register(registry).increment();
+    }
+
+    /** A garbage collection run: what it removed and freed, or that it failed. */
+    void gc(int blobs, long bytes, boolean failed) {
+        Counter.builder("strata.gc.runs").tag("result", failed ? "failed" : "ok").register(registry).increment();
+        Counter.builder("strata.gc.blobs.removed").register(registry).increment(blobs);
+        Counter.builder("strata.gc.bytes.freed").baseUnit("bytes").register(registry).increment(bytes);
     }
 
     void failed() {

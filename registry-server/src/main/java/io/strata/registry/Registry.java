@@ -29,7 +29,10 @@ public final class Registry implements Closeable {
     private final long gcTimer;
     private final java.util.concurrent.atomic.AtomicBoolean collecting = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private Registry(RegistryConfig config, Vertx vertx, Storage storage, ExecutorService blocking, HttpServer server) {
+    private final Metrics metrics;
+
+    private Registry(RegistryConfig config, Vertx vertx, Storage storage, ExecutorService blocking, HttpServer server, Metrics metrics) {
+        this.metrics = metrics;
         this.config = config;
         this.vertx = vertx;
         this.storage = storage;
@@ -47,7 +50,8 @@ public final class Registry implements Closeable {
         Vertx vertx = Vertx.vertx(new VertxOptions());
         ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
         try {
-            Router router = Routes.build(vertx, storage, config, blocking);
+            Metrics metrics = new Metrics();
+            Router router = Routes.build(vertx, storage, config, blocking, metrics);
             // A connection with nothing read or written for idleTimeout is closed: an idle keep-alive, and
             // a client that stalled mid-body (whose upload lock is then released).
             HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
@@ -61,7 +65,7 @@ public final class Registry implements Closeable {
             HttpServer server = vertx.createHttpServer(options).requestHandler(new RequestGuard(router))
                     .invalidRequestHandler(RequestGuard::invalid).listen()
                     .toCompletionStage().toCompletableFuture().join();
-            Registry registry = new Registry(config, vertx, storage, blocking, server);
+            Registry registry = new Registry(config, vertx, storage, blocking, server, metrics);
             if (config.tls().cert() != null) CertificateReload.watch(vertx, server, config.tls().cert(), config.tls().key());
             LOG.info("Strata registry listening on {}://{}:{} ({} storage at {}; auth: {}; deletes {}{})",
                     config.tls().cert() != null ? "https" : "http", config.host(), server.actualPort(), config.storage().driver(),
@@ -87,7 +91,9 @@ public final class Registry implements Closeable {
                 var r = storage.gc().run(config.gcGrace(), Boolean.TRUE.equals(config.gc().untagged()), false);
                 LOG.info("gc: removed {} blobs ({} bytes), {} links, {} untagged manifests", r.blobs().size(), r.bytes(), r.links(),
                         r.manifests().size());
+                metrics.gc(r.blobs().size(), r.bytes(), false);
             } catch (RuntimeException e) {
+                metrics.gc(0, 0, true);
                 LOG.warn("gc failed: {}", e.toString());
             } finally {
                 collecting.set(false);

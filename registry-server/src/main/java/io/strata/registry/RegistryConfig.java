@@ -25,7 +25,18 @@ import java.util.Map;
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record RegistryConfig(String listen, Storage storage, Uploads uploads, Limits limits, Tls tls, Log log, Auth auth,
-                             Boolean readOnly, Gc gc) {
+                             Boolean readOnly, Gc gc, Proxy proxy) {
+
+    /**
+     * Pull-through caches: a repository under an upstream's prefix is that upstream's repository of
+     * the rest of the name, fetched on first pull and served from storage afterwards.
+     *
+     * @param spoolDir where blobs wait while they arrive (null: the system's temporary directory)
+     */
+    public record Proxy(java.util.List<Upstream> upstreams, String spoolDir) {}
+
+    /** @param tagTTL how long a tag fetched from the upstream is served before the upstream is asked again */
+    public record Upstream(String prefix, String url, String username, String password, String tagTTL) {}
 
     /** Online garbage collection: every {@code interval} (off when null), blobs younger than {@code grace} stay. */
     public record Gc(String interval, String grace, Boolean untagged) {}
@@ -99,6 +110,9 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
               access: true
               format: text
             readOnly: false
+            proxy:
+              upstreams: []
+              spoolDir: null
             gc:
               interval: null
               grace: 1h
@@ -236,9 +250,47 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
         if (limits.manifestBytes() == null || limits.manifestBytes() < 1024) {
             throw new IllegalArgumentException("limits.manifestBytes must be at least 1024");
         }
+        validateProxy();
         if ((tls.cert() == null) != (tls.key() == null)) {
             throw new IllegalArgumentException("tls.cert and tls.key go together");
         }
+    }
+
+    private void validateProxy() {
+        java.util.Set<String> prefixes = new java.util.HashSet<>();
+        for (Upstream u : upstreams()) {
+            String prefix = u.prefix() == null ? "" : u.prefix();
+            if (!prefix.isEmpty() && !io.strata.oci.RepositoryName.isValid(prefix)) {
+                throw new IllegalArgumentException("proxy.upstreams: prefix " + prefix + " is not a repository name path");
+            }
+            if (!prefixes.add(prefix)) throw new IllegalArgumentException("proxy.upstreams: prefix \"" + prefix + "\" named twice");
+            URI url;
+            try {
+                url = URI.create(u.url() == null ? "" : u.url());
+            } catch (IllegalArgumentException e) {
+                url = URI.create("");
+            }
+            if (!("http".equals(url.getScheme()) || "https".equals(url.getScheme())) || url.getHost() == null
+                    || !(url.getRawPath() == null || url.getRawPath().isEmpty() || url.getRawPath().equals("/"))) {
+                throw new IllegalArgumentException("proxy.upstreams: url must be http(s)://HOST[:PORT], was " + u.url());
+            }
+            if ((u.username() == null) != (u.password() == null)) {
+                throw new IllegalArgumentException("proxy.upstreams: username and password go together (prefix \"" + prefix + "\")");
+            }
+            tagTtl(u);
+        }
+    }
+
+    /** The upstreams, each with its prefix ("" when none). */
+    public java.util.List<Upstream> upstreams() {
+        if (proxy == null || proxy.upstreams() == null) return java.util.List.of();
+        return proxy.upstreams().stream().map(u -> u.prefix() == null
+                ? new Upstream("", u.url(), u.username(), u.password(), u.tagTTL()) : u).toList();
+    }
+
+    /** How long a fetched tag is trusted: 5 minutes unless the upstream says otherwise; 0 asks every time. */
+    public static Duration tagTtl(Upstream u) {
+        return u.tagTTL() == null ? Duration.ofMinutes(5) : durationOrZero("proxy.upstreams.tagTTL", u.tagTTL());
     }
 
     public String host() {
@@ -324,14 +376,14 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
     /** ... and {@code --auth-htpasswd FILE}, which selects htpasswd mode. */
     public RegistryConfig withFlags(String listenFlag, String rootFlag, String htpasswdFlag) {
         RegistryConfig c = this;
-        if (listenFlag != null) c = new RegistryConfig(listenFlag, c.storage, c.uploads, c.limits, c.tls, c.log, c.auth, c.readOnly, c.gc);
+        if (listenFlag != null) c = new RegistryConfig(listenFlag, c.storage, c.uploads, c.limits, c.tls, c.log, c.auth, c.readOnly, c.gc, c.proxy);
         if (rootFlag != null) {
             c = new RegistryConfig(c.listen, new Storage("filesystem", new Filesystem(rootFlag), c.storage.s3(), c.storage.delete()),
-                    c.uploads, c.limits, c.tls, c.log, c.auth, c.readOnly, c.gc);
+                    c.uploads, c.limits, c.tls, c.log, c.auth, c.readOnly, c.gc, c.proxy);
         }
         if (htpasswdFlag != null) {
             c = new RegistryConfig(c.listen, c.storage, c.uploads, c.limits, c.tls, c.log, new Auth("htpasswd",
-                    new Htpasswd(htpasswdFlag, c.auth.htpasswd().realm()), c.auth.token(), c.auth.issuer(), c.auth.policy()), c.readOnly, c.gc);
+                    new Htpasswd(htpasswdFlag, c.auth.htpasswd().realm()), c.auth.token(), c.auth.issuer(), c.auth.policy()), c.readOnly, c.gc, c.proxy);
         }
         c.validate();
         return c;

@@ -22,11 +22,13 @@ final class Routes {
     private static final Pattern SAFE_PATH = Pattern.compile("/v2/[A-Za-z0-9._/:+=-]*");
     private static final String NAME = "(?<name>[^?#]+?)";
 
-    static Router build(Vertx vertx, Storage storage, RegistryConfig config, ExecutorService blocking) {
-        return build(vertx, storage, config, blocking, new Metrics());
-    }
-
     static Router build(Vertx vertx, Storage storage, RegistryConfig config, ExecutorService blocking, Metrics metrics) {
+        PullThrough proxy;
+        try {
+            proxy = config.upstreams().isEmpty() ? null : new PullThrough(storage, config, blocking, metrics);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("proxy.spoolDir: " + e.getMessage(), e);
+        }
         Router router = Router.router(vertx);
         if (Boolean.TRUE.equals(config.log().access())) router.route().handler(AccessLog::handle);
         router.route().handler(metrics::handle);
@@ -94,17 +96,27 @@ final class Routes {
         String uploadPath = uploadsPath + "(?<uuid>[^/]+)";
         String blobPath = "/v2/" + NAME + "/blobs/(?<digest>[^/]+)";
         String manifestPath = "/v2/" + NAME + "/manifests/(?<reference>[^/]+)";
-        router.routeWithRegex(HttpMethod.POST, uploadsPath).handler(Dispatch.blocking(blocking, uploads::start));
+        Dispatch.ResourceHandler startUpload = uploads::start;
+        Dispatch.ResourceHandler getBlob = blobs::get;
+        Dispatch.ResourceHandler getManifest = manifests::get;
+        Dispatch.ResourceHandler putManifest = manifests::put;
+        if (proxy != null) {
+            startUpload = proxy.readOnlyUnderPrefixes(startUpload);
+            putManifest = proxy.readOnlyUnderPrefixes(putManifest);
+            getBlob = proxy.blobs(blobs);
+            getManifest = proxy.manifests(manifests);
+        }
+        router.routeWithRegex(HttpMethod.POST, uploadsPath).handler(Dispatch.blocking(blocking, startUpload));
         router.routeWithRegex(HttpMethod.PATCH, uploadPath).handler(Dispatch.blocking(blocking, uploads::patch));
         router.routeWithRegex(HttpMethod.PUT, uploadPath).handler(Dispatch.blocking(blocking, uploads::finish));
         router.routeWithRegex(HttpMethod.GET, uploadPath).handler(Dispatch.blocking(blocking, uploads::status));
         router.routeWithRegex(HttpMethod.DELETE, uploadPath).handler(Dispatch.blocking(blocking, uploads::cancel));
-        router.routeWithRegex(HttpMethod.GET, blobPath).handler(Dispatch.blocking(blocking, blobs::get));
-        router.routeWithRegex(HttpMethod.HEAD, blobPath).handler(Dispatch.blocking(blocking, blobs::get));
+        router.routeWithRegex(HttpMethod.GET, blobPath).handler(Dispatch.blocking(blocking, getBlob));
+        router.routeWithRegex(HttpMethod.HEAD, blobPath).handler(Dispatch.blocking(blocking, getBlob));
         router.routeWithRegex(HttpMethod.DELETE, blobPath).handler(Dispatch.blocking(blocking, deletable(config, blobs::delete)));
-        router.routeWithRegex(HttpMethod.GET, manifestPath).handler(Dispatch.blocking(blocking, manifests::get));
-        router.routeWithRegex(HttpMethod.HEAD, manifestPath).handler(Dispatch.blocking(blocking, manifests::get));
-        router.routeWithRegex(HttpMethod.PUT, manifestPath).handler(Dispatch.blocking(blocking, manifests::put));
+        router.routeWithRegex(HttpMethod.GET, manifestPath).handler(Dispatch.blocking(blocking, getManifest));
+        router.routeWithRegex(HttpMethod.HEAD, manifestPath).handler(Dispatch.blocking(blocking, getManifest));
+        router.routeWithRegex(HttpMethod.PUT, manifestPath).handler(Dispatch.blocking(blocking, putManifest));
         router.routeWithRegex(HttpMethod.DELETE, manifestPath).handler(Dispatch.blocking(blocking, deletable(config, manifests::delete)));
         router.routeWithRegex(HttpMethod.GET, "/v2/" + NAME + "/tags/list").handler(Dispatch.blocking(blocking, listings::tags));
         router.routeWithRegex(HttpMethod.GET, "/v2/" + NAME + "/referrers/(?<digest>[^/]+)")

@@ -43,20 +43,6 @@ class GarbageCollectionTest {
         return "storage:\n  filesystem:\n    root: " + dir.resolve("data") + "\n";
     }
 
-    private static byte[] random(long seed, int size) {
-        byte[] b = new byte[size];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
-    /** Uploads a blob (monolithic POST); false when the registry refused it. */
-    private static Digest upload(Http http, String repo, byte[] content) {
-        Digest d = Digest.sha256(content);
-        Http.Response r = http.send("POST", "/v2/" + repo + "/blobs/uploads/?digest=" + d, content);
-        assertEquals(201, r.status(), r.text());
-        return d;
-    }
-
     /**
      * An upload that may lose a race with a collection running with no grace period (the blob was
      * committed and collected before it was linked): refused, never acknowledged; null then.
@@ -69,47 +55,6 @@ class GarbageCollectionTest {
         return d;
     }
 
-    private static String manifest(Digest config, int configSize, List<Digest> layers, List<Integer> sizes) {
-        StringBuilder sb = new StringBuilder("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":"
-                + "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config + "\",\"size\":" + configSize + "},\"layers\":[");
-        for (int i = 0; i < layers.size(); i++) {
-            if (i > 0) sb.append(',');
-            sb.append("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"").append(layers.get(i))
-                    .append("\",\"size\":").append(sizes.get(i)).append('}');
-        }
-        return sb.append("]}").toString();
-    }
-
-    /** An image: config and layers uploaded, manifest put under the tag; answers the manifest's digest. */
-    private static Digest image(Http http, String repo, String tag, long seed, byte[]... layers) {
-        byte[] config = ("{\"seed\":" + seed + "}").getBytes(StandardCharsets.UTF_8);
-        Digest c = upload(http, repo, config);
-        List<Digest> ds = new ArrayList<>();
-        List<Integer> sizes = new ArrayList<>();
-        for (byte[] l : layers) {
-            ds.add(upload(http, repo, l));
-            sizes.add(l.length);
-        }
-        Http.Response r = http.send("PUT", "/v2/" + repo + "/manifests/" + tag, manifest(c, config.length, ds, sizes).getBytes(),
-                "Content-Type", "application/vnd.oci.image.manifest.v1+json");
-        assertEquals(201, r.status(), r.text());
-        return Digest.parse(r.header("Docker-Content-Digest"));
-    }
-
-    /** Pulls an image whole: the manifest and every blob it names, each verified against its digest. */
-    private static void pullWhole(Http http, String repo, String reference) {
-        Http.Response m = http.get("/v2/" + repo + "/manifests/" + reference, "Accept", "application/vnd.oci.image.manifest.v1+json");
-        assertEquals(200, m.status(), repo + ":" + reference + " " + m.text());
-        List<Digest> blobs = new ArrayList<>();
-        blobs.add(Digest.parse(m.json().path("config").path("digest").asText()));
-        m.json().path("layers").forEach(l -> blobs.add(Digest.parse(l.path("digest").asText())));
-        for (Digest d : blobs) {
-            Http.Response b = http.get("/v2/" + repo + "/blobs/" + d);
-            assertEquals(200, b.status(), repo + ":" + reference + " blob " + d);
-            assertEquals(d, Digest.sha256(b.body()), "blob verifies");
-        }
-    }
-
     private static Set<Digest> stored(Registry registry) {
         try (var s = registry.storage().blobs().walk()) {
             return new HashSet<>(s.toList());
@@ -120,10 +65,10 @@ class GarbageCollectionTest {
     void removesWhatNoManifestReferencesAndKeepsTheRest() throws Exception {
         try (Registry registry = start(filesystem())) {
             Http http = new Http(registry.port());
-            byte[] shared = random(1, 50_000);
-            byte[] onlyB = random(2, 40_000);
-            image(http, "lib/a", "v1", 1, shared, random(3, 30_000));
-            Digest b = image(http, "lib/b", "v1", 2, shared, onlyB);
+            byte[] shared = TestImages.random(1, 50_000);
+            byte[] onlyB = TestImages.random(2, 40_000);
+            TestImages.image(http, "lib/a", "v1", 1, shared, TestImages.random(3, 30_000));
+            Digest b = TestImages.image(http, "lib/b", "v1", 2, shared, onlyB);
             assertEquals(202, http.delete("/v2/lib/b/manifests/" + b).status());
             Set<Digest> before = stored(registry);
 
@@ -137,25 +82,25 @@ class GarbageCollectionTest {
             assertFalse(r.blobs().contains(Digest.sha256(shared)));
             assertTrue(r.bytes() >= onlyB.length);
             assertEquals(404, http.head("/v2/lib/b/blobs/" + Digest.sha256(onlyB)).status());
-            pullWhole(http, "lib/a", "v1");
+            TestImages.pullWhole(http, "lib/a", "v1");
             assertEquals(0, registry.storage().gc().run(Duration.ZERO, false, false).blobs().size(), "nothing left to remove");
 
             // A grace period keeps what is younger: nothing of a fresh push goes, referenced or not.
-            Digest young = upload(http, "lib/a", random(9, 1000));
+            Digest young = TestImages.upload(http, "lib/a", TestImages.random(9, 1000));
             assertFalse(registry.storage().gc().run(Duration.ofHours(1), false, false).blobs().contains(young));
             assertTrue(registry.storage().gc().run(Duration.ZERO, false, false).blobs().contains(young));
 
             // --untagged: a manifest whose tag moved away goes, with what only it used.
-            byte[] old = random(4, 20_000);
-            Digest replaced = image(http, "lib/a", "v2", 4, old);
-            image(http, "lib/a", "v2", 5, random(5, 20_000));
+            byte[] old = TestImages.random(4, 20_000);
+            Digest replaced = TestImages.image(http, "lib/a", "v2", 4, old);
+            TestImages.image(http, "lib/a", "v2", 5, TestImages.random(5, 20_000));
             GarbageCollector.Result keptUntagged = registry.storage().gc().run(Duration.ZERO, false, false);
             assertFalse(keptUntagged.blobs().contains(replaced), "without --untagged, untagged manifests stay");
             GarbageCollector.Result untagged = registry.storage().gc().run(Duration.ZERO, true, false);
             assertEquals(List.of("lib/a@" + replaced), untagged.manifests());
             assertTrue(untagged.blobs().contains(Digest.sha256(old)));
-            pullWhole(http, "lib/a", "v1");
-            pullWhole(http, "lib/a", "v2");
+            TestImages.pullWhole(http, "lib/a", "v1");
+            TestImages.pullWhole(http, "lib/a", "v2");
         }
     }
 
@@ -173,8 +118,8 @@ class GarbageCollectionTest {
     private void stress(String storageYaml) throws Exception {
         try (Registry one = start(storageYaml); Registry two = start(storageYaml)) {
             List<Http> instances = List.of(new Http(one.port()), new Http(two.port()));
-            byte[] base = random(100, 64_000);
-            upload(instances.get(0), "lib/base", base); // old by the time anything references it: GC may take it any time
+            byte[] base = TestImages.random(100, 64_000);
+            TestImages.upload(instances.get(0), "lib/base", base); // old by the time anything references it: GC may take it any time
             Map<String, Digest> acknowledged = new ConcurrentHashMap<>();
             AtomicBoolean stop = new AtomicBoolean();
             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
@@ -187,7 +132,7 @@ class GarbageCollectionTest {
                         Http http = instances.get((pusher + i) % 2);
                         String repo = "lib/app" + pusher;
                         String tag = "v" + i;
-                        byte[] own = random(pusher * 1000L + i, 8_000);
+                        byte[] own = TestImages.random(pusher * 1000L + i, 8_000);
                         // A push that lost a race with the collector is refused, never acknowledged: push again.
                         for (int attempt = 0; ; attempt++) {
                             byte[] config = ("{\"p\":" + pusher + ",\"i\":" + i + "}").getBytes(StandardCharsets.UTF_8);
@@ -202,7 +147,7 @@ class GarbageCollectionTest {
                                 continue;
                             }
                             Http.Response r = http.send("PUT", "/v2/" + repo + "/manifests/" + tag,
-                                    manifest(c, config.length, List.of(b, o), List.of(base.length, own.length)).getBytes(),
+                                    TestImages.manifest(c, config.length, List.of(b, o), List.of(base.length, own.length)).getBytes(),
                                     "Content-Type", "application/vnd.oci.image.manifest.v1+json");
                             if (r.status() == 201) {
                                 acknowledged.put(repo + ":" + tag, Digest.parse(r.header("Docker-Content-Digest")));
@@ -261,7 +206,7 @@ class GarbageCollectionTest {
 
             for (var e : acknowledged.entrySet()) {
                 String[] rt = e.getKey().split(":");
-                pullWhole(instances.get(1), rt[0], rt[1]);
+                TestImages.pullWhole(instances.get(1), rt[0], rt[1]);
             }
             // Once quiet, and once the marks of pushes that ran beside a collection have expired (their
             // window passed: removed here by hand rather than waited for), one more run leaves exactly

@@ -8,6 +8,7 @@ import io.strata.storage.StorageConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,5 +70,33 @@ class RegistryConfigTest {
                 "s3 without a bucket");
         assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(yaml("tls:\n  cert: /x.pem\n"), Map.of()));
         assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(yaml("- a\n- b\n"), Map.of()));
+    }
+
+    @Test
+    void proxyUpstreamsAreChecked() throws Exception {
+        RegistryConfig ok = RegistryConfig.load(yaml("""
+                proxy:
+                  upstreams:
+                    - prefix: hub
+                      url: https://registry-1.docker.io
+                    - url: http://127.0.0.1:5001
+                      username: u
+                      password: p
+                      tagTTL: "0"
+                """), Map.of());
+        assertEquals(2, ok.upstreams().size());
+        assertEquals("", ok.upstreams().get(1).prefix());
+        assertEquals(Duration.ofMinutes(5), RegistryConfig.tagTtl(ok.upstreams().get(0)));
+        assertEquals(Duration.ZERO, RegistryConfig.tagTtl(ok.upstreams().get(1)));
+        for (String bad : List.of(
+                "    - prefix: Hub\n      url: https://x.io\n",
+                "    - prefix: hub\n      url: ftp://x.io\n",
+                "    - prefix: hub\n      url: https://x.io/v2/\n",
+                "    - prefix: hub\n      url: https://x.io\n    - prefix: hub\n      url: https://y.io\n",
+                "    - prefix: hub\n      url: https://x.io\n      username: u\n",
+                "    - prefix: hub\n      url: https://x.io\n      tagTTL: soon\n")) {
+            var e = assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(yaml("proxy:\n  upstreams:\n" + bad), Map.of()), bad);
+            assertTrue(e.getMessage().contains("proxy.upstreams"), e.getMessage());
+        }
     }
 }

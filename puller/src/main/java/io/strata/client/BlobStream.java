@@ -1,6 +1,10 @@
-package io.strata.client.remote;
+package io.strata.client;
 
 import io.strata.client.store.LayoutStore;
+import io.strata.oci.DigestMismatchException;
+import io.strata.remote.RegistryClient;
+import io.strata.remote.RegistryException;
+import io.strata.remote.Transport;
 import io.strata.oci.Descriptor;
 import io.strata.oci.RepositoryName;
 import java.io.IOException;
@@ -27,7 +31,34 @@ public final class BlobStream extends InputStream {
     private boolean done;
     private final boolean stored;
 
-    BlobStream(RegistryClient client, RepositoryName repo, Descriptor descriptor, LayoutStore store, LayoutStore.Ingest ingest,
+    /**
+     * Downloads a blob into the store: resumes where an interrupted attempt stopped (Range), verifies
+     * the digest, and discards and refetches content that does not match.
+     */
+    public static void download(RegistryClient client, RepositoryName repo, Descriptor d, LayoutStore store,
+                                RegistryClient.Progress progress) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try (BlobStream in = open(client, repo, d, store, progress)) {
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+                return;
+            } catch (DigestMismatchException e) {
+                if (attempt >= client.transport().attempts()) throw e; // the ingest was reset: the next attempt starts over
+                client.transport().backoff(attempt, null, e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * A blob as a stream that is also written to the store: what arrives is hashed and kept, a cut
+     * connection resumes with a Range request, and the end of the stream comes only after the
+     * digest matched and the blob was committed to the store.
+     */
+    public static BlobStream open(RegistryClient client, RepositoryName repo, Descriptor d, LayoutStore store,
+                                  RegistryClient.Progress progress) throws IOException {
+        return new BlobStream(client, repo, d, store, store.ingest(d.digest()), progress, client.transport());
+    }
+
+    private BlobStream(RegistryClient client, RepositoryName repo, Descriptor descriptor, LayoutStore store, LayoutStore.Ingest ingest,
                RegistryClient.Progress progress, Transport transport) throws IOException {
         this.client = client;
         this.repo = repo;

@@ -1,4 +1,4 @@
-package io.strata.client.remote;
+package io.strata.remote;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

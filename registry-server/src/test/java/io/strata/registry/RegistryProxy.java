@@ -1,4 +1,4 @@
-package io.strata.client;
+package io.strata.registry;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -24,7 +24,7 @@ import java.util.concurrent.Executors;
  * request the registry saw, can cut or corrupt one response for a blob, and can demand a bearer
  * token from its own small token service (Docker's token flow).
  */
-final class RegistryProxy implements AutoCloseable {
+public final class RegistryProxy implements AutoCloseable {
     private static final Set<String> HOP_HEADERS = Set.of("host", "connection", "content-length", "transfer-encoding",
             "upgrade", "expect", "keep-alive");
     private volatile String token = "test-token-" + System.nanoTime();
@@ -33,7 +33,7 @@ final class RegistryProxy implements AutoCloseable {
     private final String upstream;
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     /** "METHOD path [Range: …]" of every request passed to the registry. */
-    final List<String> seen = new CopyOnWriteArrayList<>();
+    public final List<String> seen = new CopyOnWriteArrayList<>();
     private final Map<Digest, Long> cutAfter = new ConcurrentHashMap<>();
     private final Set<Digest> corrupt = ConcurrentHashMap.newKeySet();
     private volatile String bearerUser;
@@ -41,7 +41,7 @@ final class RegistryProxy implements AutoCloseable {
     private final java.util.Queue<int[]> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile String bearerPassword;
 
-    RegistryProxy(int upstreamPort) throws IOException {
+    public RegistryProxy(int upstreamPort) throws IOException {
         upstream = "http://127.0.0.1:" + upstreamPort;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -49,41 +49,41 @@ final class RegistryProxy implements AutoCloseable {
         server.start();
     }
 
-    int port() {
+    public int port() {
         return server.getAddress().getPort();
     }
 
-    String host() {
+    public String host() {
         return "127.0.0.1:" + port();
     }
 
     /** The next GET of this blob sends {@code bytes} bytes, then the connection drops. */
-    void cutOnce(Digest d, long bytes) {
+    public void cutOnce(Digest d, long bytes) {
         cutAfter.put(d, bytes);
     }
 
     /** The next GET of this blob has one byte flipped. */
-    void corruptOnce(Digest d) {
+    public void corruptOnce(Digest d) {
         corrupt.add(d);
     }
 
     /** Requests need a bearer token; the token service wants these credentials (null: anonymous). */
-    void requireBearer(String user, String password) {
+    public void requireBearer(String user, String password) {
         bearerUser = user == null ? "" : user;
         bearerPassword = password;
     }
 
     /** Tokens issued so far stop working, as when they expire early. */
-    void expireTokens() {
+    public void expireTokens() {
         token = "test-token-" + System.nanoTime();
     }
 
     /** The next {@code times} requests are answered {@code status} (with Retry-After: {@code retryAfter} s when > 0). */
-    void fail(int status, int times, int retryAfter) {
+    public void fail(int status, int times, int retryAfter) {
         for (int i = 0; i < times; i++) failures.add(new int[] {status, retryAfter});
     }
 
-    long count(String prefix) {
+    public long count(String prefix) {
         return seen.stream().filter(s -> s.startsWith(prefix)).count();
     }
 
@@ -126,6 +126,8 @@ final class RegistryProxy implements AutoCloseable {
             Digest blob = blobDigest(path);
             Long cut = blob == null ? null : cutAfter.remove(blob);
             boolean flip = blob != null && r.statusCode() == 200 && corrupt.remove(blob);
+            // A HEAD answer says the size it would send (the server adds no Content-Length of its own then).
+            if (ex.getRequestMethod().equals("HEAD") && length >= 0) ex.getResponseHeaders().set("Content-Length", Long.toString(length));
             ex.sendResponseHeaders(r.statusCode(), ex.getRequestMethod().equals("HEAD") || length == 0 ? -1 : Math.max(length, 0));
             try (InputStream in = r.body(); OutputStream out = ex.getResponseBody()) {
                 byte[] buf = new byte[64 * 1024];

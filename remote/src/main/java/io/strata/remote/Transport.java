@@ -1,4 +1,4 @@
-package io.strata.client.remote;
+package io.strata.remote;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -262,7 +262,7 @@ public final class Transport {
     }
 
     /** Exponential backoff with jitter, or the server's Retry-After (seconds) when it gave one; says so first. */
-    void backoff(int attempt, String retryAfter, String why) throws IOException {
+    public void backoff(int attempt, String retryAfter, String why) throws IOException {
         long millis = backoffMillis(attempt, retryAfter);
         options.notices().accept(why + "; retrying in " + String.format(Locale.ROOT, "%.1f", millis / 1000.0) + " s ("
                 + (attempt + 1) + " of " + options.attempts() + ")");

@@ -1,11 +1,9 @@
-package io.strata.client.remote;
+package io.strata.remote;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
-import io.strata.oci.DigestMismatchException;
 import io.strata.oci.MediaType;
 import io.strata.oci.RepositoryName;
 import java.io.IOException;
@@ -42,7 +40,7 @@ public final class RegistryClient {
         this(host, Transport.Options.defaults(attempts).insecure(insecure), credentials);
     }
 
-    Transport transport() {
+    public Transport transport() {
         return transport;
     }
 
@@ -85,6 +83,26 @@ public final class RegistryClient {
         return new Fetched(content, type, digest);
     }
 
+    /**
+     * The digest a tag names now, by HEAD (registries such as Docker Hub do not count HEADs against
+     * pull limits); empty when the registry answered without a Docker-Content-Digest.
+     */
+    public Optional<Digest> manifestDigest(RepositoryName repo, String reference) throws IOException {
+        HttpResponse<InputStream> r = send(pullScope(repo), base -> HttpRequest.newBuilder(uri(base, repo, "/manifests/" + reference))
+                .header("Accept", ACCEPT).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        r.body().close();
+        return r.headers().firstValue("Docker-Content-Digest").map(Digest::parse);
+    }
+
+    /** The size of a blob the repository has (HEAD). */
+    public long blobSize(RepositoryName repo, Digest digest) throws IOException {
+        HttpResponse<InputStream> r = send(pullScope(repo), base -> HttpRequest.newBuilder(uri(base, repo, "/blobs/" + digest))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        r.body().close();
+        return r.headers().firstValueAsLong("Content-Length")
+                .orElseThrow(() -> new IOException(host + " answered HEAD of " + digest + " without a Content-Length"));
+    }
+
     /** Small blobs (configs) into memory, verified. */
     public byte[] blobBytes(RepositoryName repo, Descriptor d) throws IOException {
         if (d.size() > MAX_MANIFEST) throw new IOException("blob " + d.digest() + " is too large to hold in memory");
@@ -102,33 +120,8 @@ public final class RegistryClient {
         void update(long done, long total);
     }
 
-    /**
-     * Downloads a blob into the store: resumes where an interrupted attempt stopped (Range), verifies
-     * the digest, and discards and refetches content that does not match.
-     */
-    public void downloadBlob(RepositoryName repo, Descriptor d, LayoutStore store, Progress progress) throws IOException {
-        for (int attempt = 1; ; attempt++) {
-            try (BlobStream in = openBlob(repo, d, store, progress)) {
-                in.transferTo(java.io.OutputStream.nullOutputStream());
-                return;
-            } catch (DigestMismatchException e) {
-                if (attempt >= transport.attempts()) throw e; // the ingest was reset: the next attempt starts over
-                transport.backoff(attempt, null, e.getMessage());
-            }
-        }
-    }
-
-    /**
-     * A blob as a stream that is also written to the store: what arrives is hashed and kept, a cut
-     * connection resumes with a Range request, and the end of the stream comes only after the
-     * digest matched and the blob was committed to the store.
-     */
-    public BlobStream openBlob(RepositoryName repo, Descriptor d, LayoutStore store, Progress progress) throws IOException {
-        return new BlobStream(this, repo, d, store, store.ingest(d.digest()), progress, transport);
-    }
-
     /** GET of a blob from {@code from} on: 206 when the registry honoured the Range, 200 for the whole blob. */
-    HttpResponse<InputStream> getBlob(RepositoryName repo, Digest digest, long from) throws IOException {
+    public HttpResponse<InputStream> getBlob(RepositoryName repo, Digest digest, long from) throws IOException {
         return send(pullScope(repo), base -> {
             HttpRequest.Builder b = HttpRequest.newBuilder(uri(base, repo, "/blobs/" + digest)).GET();
             if (from > 0) b.header("Range", "bytes=" + from + "-");

@@ -1,4 +1,4 @@
-package io.strata.client.remote;
+package io.strata.remote;
 
 import java.io.IOException;
 import java.io.InputStream;
