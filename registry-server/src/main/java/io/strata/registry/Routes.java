@@ -2,7 +2,6 @@ package io.strata.registry;
 
 import io.strata.storage.Keys;
 import io.strata.storage.Storage;
-import io.strata.storage.driver.S3Driver;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
@@ -80,9 +79,7 @@ final class Routes {
                 .putHeader("Content-Length", "2")
                 .end());
 
-        OptionalLong chunkMin = storage.driver() instanceof S3Driver
-                ? OptionalLong.of(config.storage().s3().partSize() == null ? S3Driver.MIN_PART_SIZE : config.storage().s3().partSize())
-                : OptionalLong.empty();
+        OptionalLong chunkMin = storage.driver().minimumChunk();
         BlobHandler blobs = new BlobHandler(storage);
         UploadHandler uploads = new UploadHandler(storage, chunkMin, config.limits().maxOpenUploadsPerClient() == null ? 0
                 : config.limits().maxOpenUploadsPerClient(), config.uploadExpiry());

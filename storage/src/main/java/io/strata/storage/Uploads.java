@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strata.oci.Digest;
 import io.strata.oci.DigestAlgorithm;
 import io.strata.storage.driver.StorageDriver;
+import io.strata.storage.driver.UploadWriter;
 import java.io.Closeable;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -81,10 +82,9 @@ public final class Uploads {
             State s = load(id);
             if (offset != s.offset()) throw new StorageException.OffsetMismatch(offset, s.offset());
             Hasher hasher = Hasher.restore(s.hash());
-            HashingInputStream in = new HashingInputStream(data, hasher);
-            JsonNode driverState = driver.append(Keys.uploadDir(id), s.data(), s.offset(), in);
-            State next = new State(id, s.owner(), s.offset() + in.count(), s.started(), clock.millis(), hasher.save(),
-                    driverState);
+            UploadWriter writer = driver.writer(Keys.uploadDir(id), s.data(), s.offset());
+            writer.append(new HashingInputStream(data, hasher));
+            State next = new State(id, s.owner(), writer.size(), s.started(), clock.millis(), hasher.save(), writer.state());
             driver.put(Keys.uploadState(id), JSON.writeValueAsBytes(next));
             return next.status();
         });
@@ -99,30 +99,35 @@ public final class Uploads {
         return locked(id, () -> {
             State s = load(id);
             String dir = Keys.uploadDir(id);
+            UploadWriter writer = driver.writer(dir, s.data(), s.offset());
             if (size.isPresent() && size.getAsLong() != s.offset()) {
-                remove(dir, s);
+                remove(dir, writer);
                 throw new StorageException.SizeMismatch(size.getAsLong(), s.offset());
             }
             Hasher hasher = Hasher.restore(s.hash());
-            Digest actual;
-            String sealed;
             if (expected.algorithm() == hasher.algorithm()) {
-                actual = hasher.digest();
+                Digest actual = hasher.digest();
                 if (!actual.equals(expected)) {
-                    remove(dir, s);
+                    remove(dir, writer);
                     throw new StorageException.DigestMismatch(expected, actual);
                 }
-                sealed = driver.seal(dir, s.data(), s.offset());
+                if (blobs.stat(expected).isEmpty()) {
+                    driver.move(writer.commit(), Keys.blob(expected));
+                } else {
+                    // Stored already: by another upload of the same bytes, or by this commit before it
+                    // failed to clean up. Nothing to write; the session's bytes go.
+                    writer.cancel();
+                }
             } else {
                 // Uploads hash sha256 as they stream; another algorithm is checked by reading the bytes back.
-                sealed = driver.seal(dir, s.data(), s.offset());
-                actual = hashOf(sealed, s.offset(), expected.algorithm());
+                String sealed = writer.commit();
+                Digest actual = hashOf(sealed, s.offset(), expected.algorithm());
                 if (!actual.equals(expected)) {
                     driver.deleteAll(dir);
                     throw new StorageException.DigestMismatch(expected, actual);
                 }
+                if (blobs.stat(expected).isEmpty()) driver.move(sealed, Keys.blob(expected));
             }
-            if (blobs.stat(expected).isEmpty()) driver.move(sealed, Keys.blob(expected));
             driver.deleteAll(dir);
             return new BlobStore.BlobInfo(expected, s.offset());
         });
@@ -139,7 +144,8 @@ public final class Uploads {
     /** Ends a session and removes what it held. */
     public void cancel(String id) {
         locked(id, () -> {
-            remove(Keys.uploadDir(id), load(id));
+            State s = load(id);
+            remove(Keys.uploadDir(id), driver.writer(Keys.uploadDir(id), s.data(), s.offset()));
             return null;
         });
     }
@@ -173,7 +179,7 @@ public final class Uploads {
                     if (raw.isEmpty()) return false;
                     State s = JSON.readValue(raw.get(), State.class);
                     if (s.updated() >= cutoff) return false;
-                    remove(dir, s);
+                    remove(dir, driver.writer(dir, s.data(), s.offset()));
                     return true;
                 }
             });
@@ -186,8 +192,8 @@ public final class Uploads {
         return purged;
     }
 
-    private void remove(String dir, State s) throws IOException {
-        if (s != null) driver.discard(dir, s.data());
+    private void remove(String dir, UploadWriter writer) throws IOException {
+        writer.cancel();
         driver.deleteAll(dir);
     }
 

@@ -525,4 +525,40 @@ public abstract class StorageContract {
         repos.deleteManifest(REPO, sha256(sig));
         assertEquals(List.of(sbomDesc), repos.referrers(REPO, s, d -> true));
     }
+
+    /** The driver, with the first call of {@code method} failing as a lost connection or a crash would. */
+    private StorageDriver failingOnce(StorageDriver driver, String method) {
+        var failed = new java.util.concurrent.atomic.AtomicBoolean();
+        return (StorageDriver) java.lang.reflect.Proxy.newProxyInstance(StorageDriver.class.getClassLoader(),
+                new Class<?>[] {StorageDriver.class}, (proxy, m, args) -> {
+                    if (m.getName().equals(method) && failed.compareAndSet(false, true)) {
+                        throw new IOException("injected failure of " + method);
+                    }
+                    try {
+                        return m.invoke(driver, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    void aCommitThatFailedAfterSealingIsRepeatable() throws IOException {
+        // Larger than S3's smallest part, in two chunks: a multipart upload is completed, then the move fails.
+        byte[] content = random(77, 6 * 1024 * 1024 + 123);
+        for (String failing : List.of("move", "deleteAll")) {
+            Storage s = new Storage(failingOnce(newDriver(), failing), clock);
+            var u = s.uploads().start();
+            s.uploads().append(u.id(), 0, stream(content, 0, 3_000_000));
+            s.uploads().append(u.id(), 3_000_000, stream(content, 3_000_000, content.length));
+            var first = assertThrows(UncheckedIOException.class,
+                    () -> s.uploads().commit(u.id(), sha256(content), OptionalLong.of(content.length)));
+            assertTrue(first.getMessage().contains("injected"), first.getMessage());
+            var info = s.uploads().commit(u.id(), sha256(content), OptionalLong.of(content.length));
+            assertEquals(content.length, info.size(), failing);
+            assertArrayEquals(content, readAll(s.blobs().open(sha256(content))), failing);
+            assertThrows(StorageException.UploadUnknown.class, () -> s.uploads().status(u.id()), "the session is gone");
+            assertTrue(s.blobs().delete(sha256(content)));
+        }
+    }
 }

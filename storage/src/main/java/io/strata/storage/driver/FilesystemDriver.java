@@ -286,40 +286,58 @@ public final class FilesystemDriver implements StorageDriver {
     }
 
     @Override
-    public JsonNode append(String uploadDir, JsonNode state, long offset, InputStream data) throws IOException {
+    public UploadWriter writer(String uploadDir, JsonNode state, long size) {
         Path file = uploadData(uploadDir);
-        Files.createDirectories(file.getParent());
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-            // Bytes past the offset come from an append that failed; they were never acknowledged.
-            if (ch.size() > offset) ch.truncate(offset);
-            if (ch.size() != offset) throw new IOException("upload data is shorter than its recorded size: " + uploadDir);
-            ch.position(offset);
-            byte[] buf = new byte[COPY_BUFFER];
-            ByteBuffer wrap = ByteBuffer.wrap(buf);
-            int n;
-            while ((n = data.read(buf)) != -1) {
-                wrap.clear().limit(n);
-                while (wrap.hasRemaining()) ch.write(wrap);
+        return new UploadWriter() {
+            private long held = size;
+
+            @Override
+            public long size() {
+                return held;
             }
-            // Acknowledged bytes survive a crash.
-            ch.force(false);
-        }
-        return null;
-    }
 
-    @Override
-    public String seal(String uploadDir, JsonNode state, long size) throws IOException {
-        Path file = uploadData(uploadDir);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-            if (ch.size() > size) ch.truncate(size);
-            if (ch.size() != size) throw new IOException("upload data is shorter than its recorded size: " + uploadDir);
-            ch.force(true);
-        }
-        return uploadDir + "data";
-    }
+            @Override
+            public void append(InputStream data) throws IOException {
+                Files.createDirectories(file.getParent());
+                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                    // Bytes past the offset come from an append that failed; they were never acknowledged.
+                    if (ch.size() > held) ch.truncate(held);
+                    if (ch.size() != held) throw new IOException("upload data is shorter than its recorded size: " + uploadDir);
+                    ch.position(held);
+                    byte[] buf = new byte[COPY_BUFFER];
+                    ByteBuffer wrap = ByteBuffer.wrap(buf);
+                    int n;
+                    while ((n = data.read(buf)) != -1) {
+                        wrap.clear().limit(n);
+                        while (wrap.hasRemaining()) ch.write(wrap);
+                    }
+                    // Acknowledged bytes survive a crash.
+                    ch.force(false);
+                    held = ch.size();
+                }
+            }
 
-    @Override
-    public void discard(String uploadDir, JsonNode state) {}
+            @Override
+            public JsonNode state() {
+                return null;
+            }
+
+            @Override
+            public String commit() throws IOException {
+                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                    if (ch.size() > held) ch.truncate(held);
+                    if (ch.size() != held) throw new IOException("upload data is shorter than its recorded size: " + uploadDir);
+                    ch.force(true);
+                }
+                return uploadDir + "data";
+            }
+
+            @Override
+            public void cancel() {
+                // the caller removes the upload's directory, which holds everything
+            }
+        };
+    }
 
     @Override
     public void close() {}

@@ -302,8 +302,69 @@ public final class S3Driver implements StorageDriver {
     }
 
     @Override
-    public JsonNode append(String uploadDir, JsonNode state, long offset, InputStream data) throws IOException {
-        UploadParts u = parts(state);
+    public OptionalLong minimumChunk() {
+        return OptionalLong.of(partSize);
+    }
+
+    @Override
+    public UploadWriter writer(String uploadDir, JsonNode state, long size) {
+        return new UploadWriter() {
+            private UploadParts parts = parts(state);
+            private long held = size;
+
+            @Override
+            public long size() {
+                return held;
+            }
+
+            @Override
+            public void append(InputStream data) throws IOException {
+                CountingInputStream in = new CountingInputStream(data);
+                parts = S3Driver.this.append(uploadDir, parts, in);
+                held += in.count;
+            }
+
+            @Override
+            public JsonNode state() {
+                return JSON.valueToTree(parts);
+            }
+
+            @Override
+            public String commit() throws IOException {
+                return seal(uploadDir, parts, held);
+            }
+
+            @Override
+            public void cancel() {
+                if (parts.multipartId() != null) abortQuietly(k(uploadDir + "data"), parts.multipartId());
+            }
+        };
+    }
+
+    /** Counts what the parts consumed. */
+    private static final class CountingInputStream extends java.io.FilterInputStream {
+        long count;
+
+        CountingInputStream(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = in.read();
+            if (b >= 0) count++;
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = in.read(b, off, len);
+            if (n > 0) count += n;
+            return n;
+        }
+    }
+
+    private UploadParts append(String uploadDir, UploadParts u, InputStream data) throws IOException {
         String dataKey = k(uploadDir + "data");
         while (true) {
             int number = u.parts().size() + 1;
@@ -348,7 +409,7 @@ public final class S3Driver implements StorageDriver {
                         pending.add(new Pending(key, got));
                         u = new UploadParts(u.multipartId(), u.parts(), pending);
                     }
-                    return JSON.valueToTree(u);
+                    return u;
                 }
             } finally {
                 Files.deleteIfExists(spool);
@@ -369,10 +430,10 @@ public final class S3Driver implements StorageDriver {
         return total;
     }
 
-    @Override
-    public String seal(String uploadDir, JsonNode state, long size) throws IOException {
-        UploadParts u = parts(state);
+    private String seal(String uploadDir, UploadParts u, long size) throws IOException {
         String dataKey = k(uploadDir + "data");
+        // Sealed before, and what came after failed (the copy into place): the object is there already.
+        if (size(uploadDir + "data").orElse(-1) == size) return uploadDir + "data";
         long recorded = u.parts().stream().mapToLong(Part::size).sum() + u.pendingSize();
         if (recorded != size) throw new IOException("upload parts hold " + recorded + " bytes, state says " + size);
         Path spool = Files.createTempFile(spoolDir, "last-", ".spool");
@@ -407,12 +468,6 @@ public final class S3Driver implements StorageDriver {
             Files.deleteIfExists(spool);
         }
         return uploadDir + "data";
-    }
-
-    @Override
-    public void discard(String uploadDir, JsonNode state) {
-        UploadParts u = parts(state);
-        if (u.multipartId() != null) abortQuietly(k(uploadDir + "data"), u.multipartId());
     }
 
     private void abortQuietly(String fullKey, String multipartId) {

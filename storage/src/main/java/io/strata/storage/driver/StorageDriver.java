@@ -72,19 +72,13 @@ public interface StorageDriver extends Closeable {
         }
     }
 
-    /**
-     * Appends {@code data} (read to its end) to the bytes of the upload in {@code uploadDir}, which
-     * hold {@code offset} bytes so far. {@code state} is what the previous call returned (null at the
-     * start); the returned state is stored by the caller, in the same write as the upload's offset and
-     * hash, so the three always agree. Bytes past a failed append are ignored by the next one.
-     */
-    JsonNode append(String uploadDir, JsonNode state, long offset, InputStream data) throws IOException;
+    /** The writer of the upload in {@code uploadDir}, which holds {@code size} bytes as {@code state} (null at first) records. */
+    UploadWriter writer(String uploadDir, JsonNode state, long size);
 
-    /** Makes the upload's {@code size} bytes one readable object and returns its key. */
-    String seal(String uploadDir, JsonNode state, long size) throws IOException;
-
-    /** Releases whatever the upload holds beyond its keys (e.g. an S3 multipart upload). */
-    void discard(String uploadDir, JsonNode state) throws IOException;
+    /** The smallest chunk the backend takes without copying it again (S3's part size); empty when any size does as well. */
+    default OptionalLong minimumChunk() {
+        return OptionalLong.empty();
+    }
 
     /** Releases backend resources of uploads under {@code uploadsPrefix} untouched since before {@code cutoffMillis}. */
     default void purgeStale(String uploadsPrefix, long cutoffMillis) throws IOException {}
