@@ -76,7 +76,7 @@ final class ListingHandler {
     }
 
     /** n: absent means everything (up to MAX_PAGE); otherwise a non-negative integer. */
-    private static Integer pageSize(RoutingContext ctx) {
+    static Integer pageSize(RoutingContext ctx) {
         String n = Requests.query(ctx, "n");
         if (n == null) return MAX_PAGE;
         try {
@@ -90,7 +90,7 @@ final class ListingHandler {
     }
 
     /** The body, with an RFC 5988 Link to the next page when there is one. */
-    private static <T> Reply json(Object out, Page<T> page, String path, int n, Function<T, String> text)
+    static <T> Reply json(Object out, Page<T> page, String path, int n, Function<T, String> text)
             throws IOException {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Content-Type", "application/json");

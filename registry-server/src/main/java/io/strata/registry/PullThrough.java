@@ -186,6 +186,40 @@ final class PullThrough {
         }
     }
 
+    // ---- tags --------------------------------------------------------------------------------
+
+    /** The upstream's tags (it knows tags never pulled here); what is stored here while it cannot answer. */
+    Dispatch.ResourceHandler tags(ListingHandler listings) {
+        return (ctx, body) -> {
+            RepositoryName name = Requests.name(ctx);
+            Optional<Target> t = target(name);
+            if (t.isEmpty()) return listings.tags(ctx, body);
+            int n = ListingHandler.pageSize(ctx);
+            String last = Requests.query(ctx, "last");
+            if (last != null) Tag.of(last);
+            try {
+                RegistryClient.TagPage page = t.get().upstream().client().tags(t.get().remote(), n, last);
+                metrics.proxy("tags", "fetched");
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("name", name.value());
+                out.put("tags", page.tags());
+                return ListingHandler.json(out, new io.strata.storage.Page<>(page.tags(), page.more()),
+                        "/v2/" + name + "/tags/list", n, s -> s);
+            } catch (IOException e) {
+                if (notFound(e)) {
+                    throw new RegistryException(ErrorCode.NAME_UNKNOWN, "repository " + name + " is not known to "
+                            + t.get().upstream().url(), Map.of("name", name.value()));
+                }
+                if (!storage.repositories().exists(name)) throw unavailable("tags", t.get(), e);
+                metrics.proxy("tags", "stale");
+                Reply local = listings.tags(ctx, body);
+                Map<String, String> headers = new LinkedHashMap<>(local.headers());
+                headers.put("Warning", STALE);
+                return new Reply.Bytes(local.status(), headers, ((Reply.Bytes) local).body());
+            }
+        };
+    }
+
     // ---- blobs -------------------------------------------------------------------------------
 
     /** GET and HEAD of a blob: from storage when it is here, else fetched once however many ask. */

@@ -97,11 +97,13 @@ final class Routes {
         Dispatch.ResourceHandler getBlob = blobs::get;
         Dispatch.ResourceHandler getManifest = manifests::get;
         Dispatch.ResourceHandler putManifest = manifests::put;
+        Dispatch.ResourceHandler tags = listings::tags;
         if (proxy != null) {
             startUpload = proxy.readOnlyUnderPrefixes(startUpload);
             putManifest = proxy.readOnlyUnderPrefixes(putManifest);
             getBlob = proxy.blobs(blobs);
             getManifest = proxy.manifests(manifests);
+            tags = proxy.tags(listings);
         }
         router.routeWithRegex(HttpMethod.POST, uploadsPath).handler(Dispatch.blocking(blocking, startUpload));
         router.routeWithRegex(HttpMethod.PATCH, uploadPath).handler(Dispatch.blocking(blocking, uploads::patch));
@@ -115,7 +117,7 @@ final class Routes {
         router.routeWithRegex(HttpMethod.HEAD, manifestPath).handler(Dispatch.blocking(blocking, getManifest));
         router.routeWithRegex(HttpMethod.PUT, manifestPath).handler(Dispatch.blocking(blocking, putManifest));
         router.routeWithRegex(HttpMethod.DELETE, manifestPath).handler(Dispatch.blocking(blocking, deletable(config, manifests::delete)));
-        router.routeWithRegex(HttpMethod.GET, "/v2/" + NAME + "/tags/list").handler(Dispatch.blocking(blocking, listings::tags));
+        router.routeWithRegex(HttpMethod.GET, "/v2/" + NAME + "/tags/list").handler(Dispatch.blocking(blocking, tags));
         router.routeWithRegex(HttpMethod.GET, "/v2/" + NAME + "/referrers/(?<digest>[^/]+)")
                 .handler(Dispatch.blocking(blocking, listings::referrers));
 

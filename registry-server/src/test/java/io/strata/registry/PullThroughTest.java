@@ -132,6 +132,10 @@ class PullThroughTest {
                 Http http = new Http(cache.port());
                 TestImages.pullWhole(http, "dist/lib/app", "v1");
                 assertNull(http.get("/v2/dist/lib/app/manifests/v1").header("Warning"), "fresh while the upstream answers");
+                Http.Response upstreamTags = http.get("/v2/dist/lib/app/tags/list");
+                assertEquals(200, upstreamTags.status(), upstreamTags.text());
+                assertEquals("dist/lib/app", upstreamTags.json().path("name").asText());
+                assertTrue(upstreamTags.text().contains("never-pulled"), "the upstream's tags: " + upstreamTags.text());
                 distribution.close();
 
                 Http.Response byTag = http.get("/v2/dist/lib/app/manifests/v1");
@@ -142,6 +146,11 @@ class PullThroughTest {
                 Http.Response byDigest = http.get("/v2/dist/lib/app/manifests/" + m);
                 assertEquals(200, byDigest.status());
                 assertNull(byDigest.header("Warning"), "content by digest is never stale");
+
+                Http.Response tags = http.get("/v2/dist/lib/app/tags/list");
+                assertEquals(200, tags.status(), tags.text());
+                assertEquals(PullThrough.STALE, tags.header("Warning"));
+                assertEquals("[\"v1\"]", tags.json().path("tags").toString(), "what the cache holds");
 
                 Http.Response missing = http.get("/v2/dist/lib/app/manifests/never-pulled");
                 assertEquals(502, missing.status(), missing.text());
@@ -238,6 +247,13 @@ class PullThroughTest {
             Http http = new Http(cache.port());
             assertEquals(v1.toString(), http.get("/v2/a/lib/app/manifests/latest").header("Docker-Content-Digest"));
             assertEquals(v1.toString(), http.get("/v2/slow/lib/app/manifests/latest").header("Docker-Content-Digest"));
+
+            TestImages.image(upstreamHttp, "lib/app", "older", 3, TestImages.random(3, 1_000));
+            Http.Response page = http.get("/v2/a/lib/app/tags/list?n=1");
+            assertEquals("[\"latest\"]", page.json().path("tags").toString());
+            assertEquals("</v2/a/lib/app/tags/list?n=1&last=latest>; rel=\"next\"", page.header("Link"));
+            assertEquals("[\"older\"]", http.get("/v2/a/lib/app/tags/list?n=1&last=latest").json().path("tags").toString());
+            assertEquals(404, http.get("/v2/a/lib/nothing/tags/list").status());
 
             Digest v2 = TestImages.image(upstreamHttp, "lib/app", "latest", 2, TestImages.random(2, 1_000));
             assertEquals(v2.toString(), http.get("/v2/a/lib/app/manifests/latest").header("Docker-Content-Digest"), "TTL 0: asked again");

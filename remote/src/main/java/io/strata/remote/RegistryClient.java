@@ -103,6 +103,26 @@ public final class RegistryClient {
                 .orElseThrow(() -> new IOException(host + " answered HEAD of " + digest + " without a Content-Length"));
     }
 
+    /** One page of a repository's tags, in the registry's order; {@code more} when it links a next page. */
+    public record TagPage(java.util.List<String> tags, boolean more) {}
+
+    /** {@code GET /v2/<name>/tags/list} with {@code n} and {@code last} (either may be null). */
+    public TagPage tags(RepositoryName repo, Integer n, String last) throws IOException {
+        StringBuilder query = new StringBuilder();
+        if (n != null) query.append("?n=").append(n);
+        if (last != null) query.append(query.isEmpty() ? '?' : '&').append("last=").append(Authenticator.enc(last));
+        HttpResponse<InputStream> r = send(pullScope(repo), base -> HttpRequest.newBuilder(uri(base, repo, "/tags/list" + query)).GET());
+        byte[] content;
+        try (InputStream in = r.body()) {
+            content = in.readNBytes(MAX_MANIFEST + 1);
+        }
+        if (content.length > MAX_MANIFEST) throw new IOException("tag list of " + repo + " is larger than 4 MiB");
+        java.util.List<String> tags = new java.util.ArrayList<>();
+        JSON.readTree(content).path("tags").forEach(t -> tags.add(t.asText()));
+        boolean more = r.headers().allValues("Link").stream().anyMatch(l -> l.contains("rel=\"next\""));
+        return new TagPage(tags, more);
+    }
+
     /** Small blobs (configs) into memory, verified. */
     public byte[] blobBytes(RepositoryName repo, Descriptor d) throws IOException {
         if (d.size() > MAX_MANIFEST) throw new IOException("blob " + d.digest() + " is too large to hold in memory");
