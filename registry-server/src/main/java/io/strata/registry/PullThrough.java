@@ -49,6 +49,8 @@ final class PullThrough {
     private record Target(Upstream upstream, RepositoryName remote) {}
 
     private final Metrics metrics;
+    /** Null when the cache has no size cap. */
+    private final ProxyEviction eviction;
 
     PullThrough(Storage storage, RegistryConfig config, ExecutorService executor, Metrics metrics) throws IOException {
         this.storage = storage;
@@ -60,6 +62,13 @@ final class PullThrough {
                 : Path.of(System.getProperty("java.io.tmpdir"), "strata-proxy");
         Files.createDirectories(spoolDir);
         removeAbandonedSpools();
+        this.eviction = config.proxyMaxBytes() > 0
+                ? new ProxyEviction(storage, config.proxyMaxBytes(), name -> target(name).isPresent()) : null;
+    }
+
+    /** Keeps the cache under its cap, when it has one; empty otherwise. */
+    Optional<ProxyEviction.Result> evict() {
+        return eviction == null ? Optional.empty() : Optional.of(eviction.run());
     }
 
     /** Spool files a crashed instance left (a live fetch writes to its file at least once a minute). */
@@ -107,6 +116,7 @@ final class PullThrough {
             if (t.isEmpty()) return manifests.get(ctx, body);
             boolean stale = refresh(name, t.get(), ctx.pathParam("reference"));
             Reply reply = manifests.get(ctx, body);
+            if (eviction != null) eviction.pulled(name, Digest.parse(reply.headers().get("Docker-Content-Digest")));
             if (!stale || !(reply instanceof Reply.Bytes b)) return reply;
             Map<String, String> headers = new LinkedHashMap<>(b.headers());
             headers.put("Warning", STALE);
@@ -143,13 +153,14 @@ final class PullThrough {
             return false;
         }
         String key = name + ":" + tag;
+        Optional<Digest> stored = storage.repositories().resolveTag(name, tag)
+                .filter(d -> storage.repositories().manifestLink(name, d).isPresent());
         Instant until = fresh.getIfPresent(key);
-        if (until != null && Instant.now().isBefore(until)) {
+        // Fresh only while stored: eviction or a delete may have removed it since.
+        if (until != null && Instant.now().isBefore(until) && stored.isPresent()) {
             metrics.proxy("manifest", "hit");
             return false;
         }
-        Optional<Digest> stored = storage.repositories().resolveTag(name, tag)
-                .filter(d -> storage.repositories().manifestLink(name, d).isPresent());
         try {
             // A HEAD first: when the tag has not moved, nothing more is fetched (and Docker Hub counts no pull).
             Optional<Digest> now = client.manifestDigest(target.remote(), tag.value());

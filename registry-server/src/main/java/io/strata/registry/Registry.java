@@ -31,8 +31,16 @@ public final class Registry implements Closeable {
 
     private final Metrics metrics;
 
-    private Registry(RegistryConfig config, Vertx vertx, Storage storage, ExecutorService blocking, HttpServer server, Metrics metrics) {
+    /** The pull-through cache; null without upstreams. */
+    private final PullThrough proxy;
+    private final long evictTimer;
+    /** How often the pull-through cache is brought under its cap. */
+    private static final java.time.Duration EVICT_EVERY = java.time.Duration.ofMinutes(5);
+
+    private Registry(RegistryConfig config, Vertx vertx, Storage storage, ExecutorService blocking, HttpServer server, Metrics metrics,
+                     PullThrough proxy) {
         this.metrics = metrics;
+        this.proxy = proxy;
         this.config = config;
         this.vertx = vertx;
         this.storage = storage;
@@ -42,6 +50,8 @@ public final class Registry implements Closeable {
         this.purgeTimer = vertx.setPeriodic(interval, interval, id -> purgeUploads());
         java.time.Duration gcEvery = config.gcInterval();
         this.gcTimer = gcEvery == null ? -1 : vertx.setPeriodic(gcEvery.toMillis(), gcEvery.toMillis(), id -> collectGarbage());
+        this.evictTimer = proxy == null || config.proxyMaxBytes() == 0 || config.isReadOnly() ? -1
+                : vertx.setPeriodic(EVICT_EVERY.toMillis(), id -> background(this::evictCache));
     }
 
     /** Opens storage and starts listening; returns once the port is bound. */
@@ -51,7 +61,8 @@ public final class Registry implements Closeable {
         ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
         try {
             Metrics metrics = new Metrics();
-            Router router = Routes.build(vertx, storage, config, blocking, metrics);
+            PullThrough proxy = config.upstreams().isEmpty() ? null : new PullThrough(storage, config, blocking, metrics);
+            Router router = Routes.build(vertx, storage, config, blocking, metrics, proxy);
             // A connection with nothing read or written for idleTimeout is closed: an idle keep-alive, and
             // a client that stalled mid-body (whose upload lock is then released).
             HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
@@ -65,14 +76,14 @@ public final class Registry implements Closeable {
             HttpServer server = vertx.createHttpServer(options).requestHandler(new RequestGuard(router))
                     .invalidRequestHandler(RequestGuard::invalid).listen()
                     .toCompletionStage().toCompletableFuture().join();
-            Registry registry = new Registry(config, vertx, storage, blocking, server, metrics);
+            Registry registry = new Registry(config, vertx, storage, blocking, server, metrics, proxy);
             if (config.tls().cert() != null) CertificateReload.watch(vertx, server, config.tls().cert(), config.tls().key());
             LOG.info("Strata registry listening on {}://{}:{} ({} storage at {}; auth: {}; deletes {}{})",
                     config.tls().cert() != null ? "https" : "http", config.host(), server.actualPort(), config.storage().driver(),
                     config.storageLocation(), config.auth().mode(), config.deleteEnabled() ? "enabled" : "disabled",
                     config.isReadOnly() ? "; read-only" : "");
             return registry;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | IOException e) {
             blocking.shutdown();
             vertx.close();
             storage.close();
@@ -81,23 +92,48 @@ public final class Registry implements Closeable {
     }
 
     /**
-     * One garbage collection at a time, on a platform thread of its own (it is CPU work that would
-     * hold a carrier of the requests' virtual threads); what it removed goes to the log.
+     * Garbage collection and cache eviction, one at a time, on a platform thread of their own (CPU
+     * work that would hold a carrier of the requests' virtual threads); what they removed goes to the log.
      */
-    private void collectGarbage() {
+    private void background(Runnable work) {
         if (config.isReadOnly() || !collecting.compareAndSet(false, true)) return;
         Thread.ofPlatform().daemon().name("strata-gc").start(() -> {
             try {
-                var r = storage.gc().run(config.gcGrace(), Boolean.TRUE.equals(config.gc().untagged()), false);
-                LOG.info("gc: removed {} blobs ({} bytes), {} links, {} untagged manifests", r.blobs().size(), r.bytes(), r.links(),
-                        r.manifests().size());
-                metrics.gc(r.blobs().size(), r.bytes(), false);
+                work.run();
             } catch (RuntimeException e) {
-                metrics.gc(0, 0, true);
-                LOG.warn("gc failed: {}", e.toString());
+                LOG.warn("background collection failed: {}", e.toString());
             } finally {
                 collecting.set(false);
             }
+        });
+    }
+
+    private void collectGarbage() {
+        background(this::runGarbageCollection);
+    }
+
+    private void runGarbageCollection() {
+        try {
+            var r = storage.gc().run(config.gcGrace(), Boolean.TRUE.equals(config.gc().untagged()), false);
+            LOG.info("gc: removed {} blobs ({} bytes), {} links, {} untagged manifests", r.blobs().size(), r.bytes(), r.links(),
+                    r.manifests().size());
+            metrics.gc(r.blobs().size(), r.bytes(), false);
+        } catch (RuntimeException e) {
+            metrics.gc(0, 0, true);
+            throw e;
+        }
+    }
+
+    /**
+     * Brings the pull-through cache under proxy.maxBytes: removes the manifests least recently
+     * pulled, then collects the blobs nothing names any more. Runs every few minutes; tests call it.
+     */
+    void evictCache() {
+        if (proxy == null) return;
+        proxy.evict().filter(r -> !r.evicted().isEmpty()).ifPresent(r -> {
+            LOG.info("proxy: {} bytes cached, cap {}: evicted {} manifests least recently pulled ({})", r.bytesBefore(),
+                    config.proxyMaxBytes(), r.evicted().size(), String.join(", ", r.evicted()));
+            runGarbageCollection();
         });
     }
 
@@ -125,6 +161,7 @@ public final class Registry implements Closeable {
     public void close() throws IOException {
         vertx.cancelTimer(purgeTimer);
         if (gcTimer >= 0) vertx.cancelTimer(gcTimer);
+        if (evictTimer >= 0) vertx.cancelTimer(evictTimer);
         server.shutdown(30, TimeUnit.SECONDS).toCompletionStage().toCompletableFuture().join();
         blocking.shutdown();
         try {

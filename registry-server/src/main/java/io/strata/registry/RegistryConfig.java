@@ -32,8 +32,9 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
      * the rest of the name, fetched on first pull and served from storage afterwards.
      *
      * @param spoolDir where blobs wait while they arrive (null: the system's temporary directory)
+     * @param maxBytes what the cached repositories may hold ("50GiB", "500MB", bytes; null: no cap)
      */
-    public record Proxy(java.util.List<Upstream> upstreams, String spoolDir) {}
+    public record Proxy(java.util.List<Upstream> upstreams, String spoolDir, String maxBytes) {}
 
     /** @param tagTTL how long a tag fetched from the upstream is served before the upstream is asked again */
     public record Upstream(String prefix, String url, String username, String password, String tagTTL) {}
@@ -113,6 +114,7 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
             proxy:
               upstreams: []
               spoolDir: null
+              maxBytes: null
             gc:
               interval: null
               grace: 1h
@@ -279,6 +281,29 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
             }
             tagTtl(u);
         }
+        proxyMaxBytes();
+    }
+
+    /** The pull-through cache's cap in bytes, or 0 for none. */
+    public long proxyMaxBytes() {
+        String text = proxy == null ? null : proxy.maxBytes();
+        if (text == null) return 0;
+        var m = java.util.regex.Pattern.compile("(\\d+)\\s*(|B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)").matcher(text.trim());
+        if (!m.matches()) {
+            throw new IllegalArgumentException("proxy.maxBytes must be a size like 50GiB, 500MB or a number of bytes, was " + text);
+        }
+        long unit = switch (m.group(2)) {
+            case "", "B" -> 1;
+            case "KB" -> 1000L;
+            case "MB" -> 1000L * 1000;
+            case "GB" -> 1000L * 1000 * 1000;
+            case "TB" -> 1000L * 1000 * 1000 * 1000;
+            case "KiB" -> 1L << 10;
+            case "MiB" -> 1L << 20;
+            case "GiB" -> 1L << 30;
+            default -> 1L << 40;
+        };
+        return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
     }
 
     /** The upstreams, each with its prefix ("" when none). */

@@ -21,13 +21,9 @@ final class Routes {
     private static final Pattern SAFE_PATH = Pattern.compile("/v2/[A-Za-z0-9._/:+=-]*");
     private static final String NAME = "(?<name>[^?#]+?)";
 
-    static Router build(Vertx vertx, Storage storage, RegistryConfig config, ExecutorService blocking, Metrics metrics) {
-        PullThrough proxy;
-        try {
-            proxy = config.upstreams().isEmpty() ? null : new PullThrough(storage, config, blocking, metrics);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("proxy.spoolDir: " + e.getMessage(), e);
-        }
+    /** {@code proxy}: the pull-through cache, null when no upstream is configured. */
+    static Router build(Vertx vertx, Storage storage, RegistryConfig config, ExecutorService blocking, Metrics metrics,
+                        PullThrough proxy) {
         Router router = Router.router(vertx);
         if (Boolean.TRUE.equals(config.log().access())) router.route().handler(AccessLog::handle);
         router.route().handler(metrics::handle);

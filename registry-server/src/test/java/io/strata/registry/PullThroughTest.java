@@ -307,4 +307,46 @@ class PullThroughTest {
             }
         }
     }
+
+    @Test
+    void aCappedCacheEvictsTheLeastRecentlyPulled() throws Exception {
+        Digest a = TestImages.image(upstreamHttp, "lib/a", "v1", 1, TestImages.random(11, 100_000));
+        Digest b = TestImages.image(upstreamHttp, "lib/b", "v1", 2, TestImages.random(12, 100_000));
+        Digest c = TestImages.image(upstreamHttp, "lib/c", "v1", 3, TestImages.random(13, 100_000));
+        try (Registry cache = Registries.start(Files.createDirectories(dir.resolve("cache")), """
+                gc:
+                  grace: 0s
+                proxy:
+                  maxBytes: 250KB
+                  upstreams:
+                    - prefix: a
+                      url: http://%s
+                      username: puller
+                      password: pw
+                """.formatted(front.host()))) {
+            Http http = new Http(cache.port());
+            Digest own = TestImages.image(http, "mine/app", "v1", 4, TestImages.random(14, 100_000));
+            for (String repo : List.of("lib/a", "lib/b", "lib/c", "lib/a")) {
+                TestImages.pullWhole(http, "a/" + repo, "v1");
+                Thread.sleep(20);
+            }
+            for (long seed : List.of(11L, 12L, 13L)) assertTrue(awaitStored(cache, Digest.sha256(TestImages.random(seed, 100_000))));
+            cache.evictCache();
+            // 300 KB of layers cached, 250 KB allowed: b, pulled longest ago, goes; a (pulled again) and c stay.
+            var repos = cache.storage().repositories();
+            assertTrue(repos.manifestLink(io.strata.oci.RepositoryName.of("a/lib/b"), b).isEmpty(), "b evicted");
+            assertTrue(cache.storage().blobs().stat(Digest.sha256(TestImages.random(12, 100_000))).isEmpty(), "b's layer collected");
+            for (Digest kept : List.of(a, c)) assertTrue(cache.storage().blobs().stat(kept).isPresent(), "kept: " + kept);
+            assertTrue(cache.storage().blobs().stat(Digest.sha256(TestImages.random(11, 100_000))).isPresent());
+            assertTrue(cache.storage().blobs().stat(Digest.sha256(TestImages.random(13, 100_000))).isPresent());
+            TestImages.pullWhole(http, "mine/app", "v1"); // pushed content is never the cache's to evict
+            assertEquals(own.toString(), http.head("/v2/mine/app/manifests/v1").header("Docker-Content-Digest"));
+
+            TestImages.pullWhole(http, "a/lib/b", "v1"); // fetched again on demand
+            assertTrue(awaitStored(cache, Digest.sha256(TestImages.random(12, 100_000))), "b's layer stored again");
+            cache.evictCache();
+            assertTrue(repos.manifestLink(io.strata.oci.RepositoryName.of("a/lib/c"), c).isEmpty(), "now c is the least recent");
+            TestImages.pullWhole(http, "a/lib/a", "v1");
+        }
+    }
 }

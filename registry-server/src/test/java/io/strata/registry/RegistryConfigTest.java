@@ -88,6 +88,11 @@ class RegistryConfigTest {
         assertEquals("", ok.upstreams().get(1).prefix());
         assertEquals(Duration.ofMinutes(5), RegistryConfig.tagTtl(ok.upstreams().get(0)));
         assertEquals(Duration.ZERO, RegistryConfig.tagTtl(ok.upstreams().get(1)));
+        assertEquals(0, ok.proxyMaxBytes(), "no cap unless asked");
+        assertEquals(50L << 30, RegistryConfig.load(yaml("proxy:\n  maxBytes: 50GiB\n"), Map.of()).proxyMaxBytes());
+        assertEquals(500_000_000L, RegistryConfig.load(yaml("proxy:\n  maxBytes: 500MB\n"), Map.of()).proxyMaxBytes());
+        var lots = assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(yaml("proxy:\n  maxBytes: lots\n"), Map.of()));
+        assertTrue(lots.getMessage().contains("proxy.maxBytes"), lots.getMessage());
         for (String bad : List.of(
                 "    - prefix: Hub\n      url: https://x.io\n",
                 "    - prefix: hub\n      url: ftp://x.io\n",

@@ -160,7 +160,7 @@ public final class GarbageCollector {
         // Mark: every manifest every repository holds, and what it names.
         Set<Digest> live = new HashSet<>();
         for (RepositoryName repo : repos) {
-            for (Digest m : revisions(repo)) mark(m, live);
+            for (Digest m : repositories.manifests(repo)) mark(m, live);
         }
         // Sweep blobs.
         List<Digest> removed = new ArrayList<>();
@@ -186,7 +186,7 @@ public final class GarbageCollector {
             String prefix = Keys.layers(repo);
             for (String key : keys(prefix)) {
                 if (!key.endsWith("/link")) continue;
-                Digest d = digestOfLink(prefix, key);
+                Digest d = Repositories.digestOfLink(prefix, key);
                 if (d == null || live.contains(d)) continue;
                 boolean blobGone = gone.contains(d) || io(() -> driver.size(Keys.blob(d))).isEmpty();
                 if (!blobGone || recent(key, cutoff) || referenced(d, referencedSince)) continue;
@@ -226,24 +226,6 @@ public final class GarbageCollector {
         return t.isPresent() && !t.get().isBefore(cutoff);
     }
 
-    private List<Digest> revisions(RepositoryName repo) {
-        String prefix = Keys.revisions(repo);
-        return keys(prefix).stream().filter(k -> k.endsWith("/link")).map(k -> digestOfLink(prefix, k))
-                .filter(java.util.Objects::nonNull).toList();
-    }
-
-    /** {@code PREFIX/sha256/HEX/link} → the digest. */
-    private static Digest digestOfLink(String prefix, String key) {
-        String rest = key.substring(prefix.length(), key.length() - "/link".length());
-        int slash = rest.indexOf('/');
-        if (slash < 0) return null;
-        try {
-            return Digest.parse(rest.substring(0, slash) + ":" + rest.substring(slash + 1));
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
-    }
-
     /** A manifest and everything it names, transitively (an index's children too). */
     private void mark(Digest manifest, Set<Digest> live) {
         Deque<Digest> todo = new ArrayDeque<>(List.of(manifest));
@@ -261,10 +243,10 @@ public final class GarbageCollector {
     }
 
     /** What a manifest or index names: child manifests (an index's), and blobs (config, layers, an artifact's blobs). */
-    record Named(List<Digest> manifests, List<Digest> blobs) {}
+    public record Named(List<Digest> manifests, List<Digest> blobs) {}
 
     /** Parsed once; not the subject: a referrer does not keep its subject. */
-    static Named named(byte[] manifest) {
+    public static Named named(byte[] manifest) {
         List<Digest> manifests = new ArrayList<>();
         List<Digest> blobs = new ArrayList<>();
         JsonNode root;
@@ -297,7 +279,7 @@ public final class GarbageCollector {
             repositories.resolveTag(repo, t).ifPresent(d -> reachManifests(d, reached));
         }
         List<String> out = new ArrayList<>();
-        for (Digest m : revisions(repo)) {
+        for (Digest m : repositories.manifests(repo)) {
             if (reached.contains(m) || recent(Keys.revision(repo, m), cutoff)) continue;
             // A referrer is kept while its subject is.
             Optional<Repositories.ManifestLink> link = repositories.manifestLink(repo, m);

@@ -93,6 +93,11 @@ public final class Keys {
         return repository(name) + "_manifests/revisions/";
     }
 
+    /** When a pull-through cache last served the manifest (its eviction takes the least recent first). */
+    public static String pulled(RepositoryName name, Digest d) {
+        return repository(name) + "_proxy/pulled/" + d.algorithm().id() + "/" + d.encoded();
+    }
+
     public static String tag(RepositoryName name, Tag tag) {
         return tags(name) + tag.value() + "/current/link";
     }

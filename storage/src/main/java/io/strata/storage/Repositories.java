@@ -143,6 +143,7 @@ public final class Repositories {
                 if (resolveTag(repo, t).filter(digest::equals).isPresent()) driver.delete(Keys.tag(repo, t));
             }
             if (link.subject() != null) driver.delete(Keys.referrer(repo, link.subject(), digest));
+            driver.delete(Keys.pulled(repo, digest));
             return driver.delete(Keys.revision(repo, digest));
         });
     }
@@ -170,6 +171,50 @@ public final class Repositories {
                     .map(Tag::of)
                     .toList();
         }
+    }
+
+    /** Every manifest the repository holds (its revisions), in no particular order. */
+    public List<Digest> manifests(RepositoryName repo) {
+        String prefix = Keys.revisions(repo);
+        try (Stream<String> keys = io(() -> driver.list(prefix))) {
+            return keys.filter(k -> k.endsWith("/link")).map(k -> digestOfLink(prefix, k)).filter(Objects::nonNull).toList();
+        }
+    }
+
+    /** {@code PREFIX/sha256/HEX/link} → the digest. */
+    static Digest digestOfLink(String prefix, String key) {
+        String rest = key.substring(prefix.length(), key.length() - "/link".length());
+        int slash = rest.indexOf('/');
+        if (slash < 0) return null;
+        try {
+            return Digest.parse(rest.substring(0, slash) + ":" + rest.substring(slash + 1));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** When a pull-through cache last served this manifest to a client; empty when never recorded. */
+    public Optional<java.time.Instant> pulled(RepositoryName repo, Digest manifest) {
+        return io(() -> driver.get(Keys.pulled(repo, manifest))).map(raw -> {
+            try {
+                return java.time.Instant.ofEpochMilli(Long.parseLong(new String(raw, java.nio.charset.StandardCharsets.US_ASCII).trim()));
+            } catch (NumberFormatException e) {
+                return java.time.Instant.EPOCH; // unreadable: as if pulled long ago
+            }
+        });
+    }
+
+    /** Records that a pull-through cache served this manifest at {@code when}. */
+    public void recordPull(RepositoryName repo, Digest manifest, java.time.Instant when) {
+        io(() -> {
+            driver.put(Keys.pulled(repo, manifest), Long.toString(when.toEpochMilli()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return null;
+        });
+    }
+
+    /** When the manifest was put in the repository. */
+    public Optional<java.time.Instant> added(RepositoryName repo, Digest manifest) {
+        return io(() -> driver.modified(Keys.revision(repo, manifest)));
     }
 
     /** Whether the repository has ever held content. */
