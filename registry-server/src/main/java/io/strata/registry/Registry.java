@@ -73,7 +73,10 @@ public final class Registry implements Closeable {
                 options.setSsl(true).setUseAlpn(true).setKeyCertOptions(new PemKeyCertOptions()
                         .setCertPath(config.tls().cert()).setKeyPath(config.tls().key()));
             }
-            HttpServer server = vertx.createHttpServer(options).requestHandler(new RequestGuard(router))
+            // A WebSocket handshake handler (this registry speaks none) makes Vert.x pass requests of an HTTP
+            // version it does not know to the guard, which answers 505 in the spec's format, instead of a bare 501.
+            HttpServer server = vertx.createHttpServer(options).webSocketHandshakeHandler(handshake -> handshake.reject(404))
+                    .requestHandler(new RequestGuard(router))
                     .invalidRequestHandler(RequestGuard::invalid).listen()
                     .toCompletionStage().toCompletableFuture().join();
             Registry registry = new Registry(config, vertx, storage, blocking, server, metrics, proxy);

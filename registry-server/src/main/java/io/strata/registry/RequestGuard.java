@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * otherwise be resolved into another path ({@code /v2/../healthz} is {@code /healthz}), a bad
  * percent-escape throws in the router, and an HTTP/1.1 request without Host fails deep inside a
  * handler. Also answers what the HTTP decoder refused (too long a line or headers) in the same
- * format. (An unknown HTTP version, e.g. HTTP/9.9, is answered 501 by Vert.x before any handler.) Each refusal is one log line, at most a few a second.
+ * format, and an HTTP version it does not speak (e.g. HTTP/9.9) with 505. Each refusal is one log
+ * line, at most a few a second.
  */
 final class RequestGuard implements Handler<HttpServerRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(RequestGuard.class);
@@ -34,6 +35,13 @@ final class RequestGuard implements Handler<HttpServerRequest> {
 
     @Override
     public void handle(HttpServerRequest request) {
+        if (request.version() == null) {
+            log(request, "unsupported HTTP version");
+            Failures.send(request, new RegistryException(ErrorCode.UNSUPPORTED, 505,
+                    "HTTP version not supported: HTTP/1.0, HTTP/1.1 and HTTP/2 are", null, Map.of("Connection", "close")));
+            request.connection().close();
+            return;
+        }
         String refusal = refusal(request);
         if (refusal == null) {
             router.handle(request);

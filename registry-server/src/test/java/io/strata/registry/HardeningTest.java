@@ -97,8 +97,11 @@ class HardeningTest {
                 JsonNode errors = JSON.readTree(body).path("errors");
                 assertTrue(errors.isArray() && !errors.path(0).path("code").asText().isEmpty(), label + ": the error JSON\n" + response);
             }
-            // Vert.x answers an HTTP version it does not know before any handler runs: 501, no body.
-            assertTrue(raw(port, "GET /v2/ HTTP/9.9\r\nHost: x\r\n\r\n").startsWith("HTTP/9.9 501 "));
+            String unknownVersion = raw(port, "GET /v2/ HTTP/9.9\r\nHost: x\r\n\r\n");
+            assertTrue(unknownVersion.matches("(?s)HTTP/\\S+ 505 .*\"code\":\"UNSUPPORTED\".*"), unknownVersion);
+            String websocket = raw(port, "GET /v2/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+            assertTrue(websocket.startsWith("HTTP/1.1 404 "), "no WebSockets here: " + websocket);
         }
     }
 
