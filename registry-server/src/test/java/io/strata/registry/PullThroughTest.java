@@ -209,6 +209,26 @@ class PullThroughTest {
     }
 
     @Test
+    void manifestsThatDoNotMatchTheirDigestAreNeitherStoredNorServed() throws Exception {
+        Digest m = TestImages.image(upstreamHttp, "lib/app", "v1", 1, TestImages.random(1, 1_000));
+        try (Registry cache = cache("")) {
+            Http http = new Http(cache.port());
+            var repos = cache.storage().repositories();
+            front.corruptManifestOnce("v1"); // the body no longer hashes to the upstream's Docker-Content-Digest
+            Http.Response byTag = http.get("/v2/a/lib/app/manifests/v1");
+            assertEquals(502, byTag.status(), byTag.text());
+            assertTrue(byTag.text().contains("Docker-Content-Digest"), byTag.text());
+            front.corruptManifestOnce(m.toString()); // nor to the digest asked for
+            Http.Response byDigest = http.get("/v2/a/lib/app/manifests/" + m);
+            assertEquals(502, byDigest.status(), byDigest.text());
+            assertTrue(repos.manifestLink(io.strata.oci.RepositoryName.of("a/lib/app"), m).isEmpty(), "nothing stored");
+            assertTrue(repos.resolveTag(io.strata.oci.RepositoryName.of("a/lib/app"), io.strata.oci.Tag.of("v1")).isEmpty());
+
+            assertEquals(m.toString(), http.get("/v2/a/lib/app/manifests/v1").header("Docker-Content-Digest"), "then the real one");
+        }
+    }
+
+    @Test
     void rangesAndHeadsOfBlobsNotYetCached() throws Exception {
         byte[] layer = TestImages.random(6, 1_000_000);
         Digest d = TestImages.upload(upstreamHttp, "lib/app", layer);

@@ -67,6 +67,16 @@ public final class RegistryProxy implements AutoCloseable {
         corrupt.add(d);
     }
 
+    private final Set<String> corruptManifests = ConcurrentHashMap.newKeySet();
+
+    /**
+     * The next GET of the manifest under {@code reference} (a tag or digest) comes with one letter of
+     * its JSON changed: still a valid manifest, and still with the registry's Docker-Content-Digest.
+     */
+    public void corruptManifestOnce(String reference) {
+        corruptManifests.add(reference);
+    }
+
     /** Requests need a bearer token; the token service wants these credentials (null: anonymous). */
     public void requireBearer(String user, String password) {
         bearerUser = user == null ? "" : user;
@@ -129,6 +139,16 @@ public final class RegistryProxy implements AutoCloseable {
             // A HEAD answer says the size it would send (the server adds no Content-Length of its own then).
             if (ex.getRequestMethod().equals("HEAD") && length >= 0) ex.getResponseHeaders().set("Content-Length", Long.toString(length));
             ex.sendResponseHeaders(r.statusCode(), ex.getRequestMethod().equals("HEAD") || length == 0 ? -1 : Math.max(length, 0));
+            int manifests = path.indexOf("/manifests/");
+            if (manifests > 0 && ex.getRequestMethod().equals("GET") && r.statusCode() == 200
+                    && corruptManifests.remove(path.substring(manifests + "/manifests/".length()))) {
+                byte[] body = r.body().readAllBytes();
+                String text = new String(body, java.nio.charset.StandardCharsets.UTF_8);
+                try (OutputStream out = ex.getResponseBody()) {
+                    out.write(text.replaceFirst("application/", "bpplication/").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+                return;
+            }
             try (InputStream in = r.body(); OutputStream out = ex.getResponseBody()) {
                 byte[] buf = new byte[64 * 1024];
                 long sent = 0;
