@@ -39,3 +39,30 @@ stop_containerd() {
   { grep -o " $1[^ ]*" /proc/self/mountinfo || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$1"
 }
+
+# An OCI layout at $1 of one amd64 image named $2 whose one layer is the tar $3 (moved into the
+# layout; gzip'd first when $4 is gzip), with $5 as the config's "config" object (may be empty).
+one_layer_layout() {
+  local l=$1 name=$2 layer=$3 compress=$4 runconfig=${5:-} type=application/vnd.oci.image.layer.v1.tar diff b s c m config manifest
+  mkdir -p "$l/blobs/sha256"; echo '{"imageLayoutVersion":"1.0.0"}' > "$l/oci-layout"
+  diff=$(sha256sum "$layer" | cut -d' ' -f1)
+  if [ "$compress" = gzip ]; then gzip -c "$layer" > "$l/blob"; rm -f "$layer"; type=$type+gzip; else mv "$layer" "$l/blob"; fi
+  b=$(sha256sum "$l/blob" | cut -d' ' -f1); s=$(stat -c %s "$l/blob"); mv "$l/blob" "$l/blobs/sha256/$b"
+  config="{\"architecture\":\"amd64\",\"os\":\"linux\",${runconfig:+\"config\":$runconfig,}\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:$diff\"]}}"
+  c=$(printf '%s' "$config" | sha256sum | cut -d' ' -f1); printf '%s' "$config" > "$l/blobs/sha256/$c"
+  manifest="{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:$c\",\"size\":${#config}},\"layers\":[{\"mediaType\":\"$type\",\"digest\":\"sha256:$b\",\"size\":$s}]}"
+  m=$(printf '%s' "$manifest" | sha256sum | cut -d' ' -f1); printf '%s' "$manifest" > "$l/blobs/sha256/$m"
+  echo "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$m\",\"size\":${#manifest},\"annotations\":{\"org.opencontainers.image.ref.name\":\"$name\",\"io.containerd.image.name\":\"$name\"}}]}" > "$l/index.json"
+}
+
+# A busybox image named $2 under $1: its root filesystem ($1/rootfs, also in $r), an OCI layout
+# ($1/layout) and the same as an OCI archive every client loads ($1/image.tar).
+busybox_image() {
+  local work=$1 name=$2
+  r="$work/rootfs"; mkdir -p "$r/bin" "$r/etc" "$r/proc" "$r/sys" "$r/dev" "$r/tmp"
+  cp "$(command -v busybox)" "$r/bin/busybox"; for a in sh true; do ln -s busybox "$r/bin/$a"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$r/etc/passwd"; echo 'root:x:0:' > "$r/etc/group"
+  tar --numeric-owner -C "$r" -cf "$work/layer.tar" .
+  one_layer_layout "$work/layout" "$name" "$work/layer.tar" gzip '{"Env":["PATH=/bin"],"Cmd":["/bin/sh"]}'
+  tar -C "$work/layout" -cf "$work/image.tar" .
+}

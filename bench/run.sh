@@ -20,20 +20,9 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- the image: busybox, as an OCI archive every client loads
-r="$work/rootfs"; mkdir -p "$r/bin" "$r/etc" "$r/proc" "$r/sys" "$r/dev" "$r/tmp"
-cp "$(command -v busybox)" "$r/bin/busybox"; for a in sh true; do ln -s busybox "$r/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$r/etc/passwd"; echo 'root:x:0:' > "$r/etc/group"
-l="$work/layout"; mkdir -p "$l/blobs/sha256"; echo '{"imageLayoutVersion":"1.0.0"}' > "$l/oci-layout"
-tar --numeric-owner -C "$r" -cf "$work/layer.tar" .
-diff=$(sha256sum "$work/layer.tar" | cut -d' ' -f1); gzip -c "$work/layer.tar" > "$work/blob"
-b=$(sha256sum "$work/blob" | cut -d' ' -f1); s=$(stat -c %s "$work/blob"); mv "$work/blob" "$l/blobs/sha256/$b"
-config="{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin\"],\"Cmd\":[\"/bin/sh\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:$diff\"]}}"
-c=$(printf '%s' "$config" | sha256sum | cut -d' ' -f1); printf '%s' "$config" > "$l/blobs/sha256/$c"
-manifest="{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:$c\",\"size\":${#config}},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:$b\",\"size\":$s}]}"
-m=$(printf '%s' "$manifest" | sha256sum | cut -d' ' -f1); printf '%s' "$manifest" > "$l/blobs/sha256/$m"
 name=docker.io/bench/busybox:v1
-echo "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$m\",\"size\":${#manifest},\"annotations\":{\"org.opencontainers.image.ref.name\":\"$name\",\"io.containerd.image.name\":\"$name\"}}]}" > "$l/index.json"
-tar -C "$l" -cf "$work/image.tar" .
+busybox_image "$work" "$name"
+r="$work/rootfs"
 
 # ---- each client gets the image once, outside the timing
 STRATA_NO_BUILD=1 "$here/strata" load --root "$work/strata" -i "$work/image.tar" >/dev/null

@@ -6,6 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 size_mib=${1:-4096}
+. "$here/bench/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "run as root: unpacking needs it" >&2; exit 1; }
 for t in docker-registry skopeo /usr/bin/time; do command -v $t >/dev/null || { echo "$t is needed" >&2; exit 1; }; done
 work=$(mktemp -d /var/tmp/strata-rss.XXXXXX)
@@ -13,16 +14,11 @@ port=$((20000 + RANDOM % 10000))
 reg_pid=
 trap '[ -n "$reg_pid" ] && kill $reg_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
-l="$work/layout"; mkdir -p "$l/blobs/sha256" "$work/src"
-echo '{"imageLayoutVersion":"1.0.0"}' > "$l/oci-layout"
+mkdir -p "$work/src"
 head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/src/big"
 tar -C "$work/src" -cf "$work/layer.tar" big; rm -rf "$work/src"
-d=$(sha256sum "$work/layer.tar" | cut -d' ' -f1); s=$(stat -c %s "$work/layer.tar"); mv "$work/layer.tar" "$l/blobs/sha256/$d"
-config="{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:$d\"]}}"
-c=$(printf '%s' "$config" | sha256sum | cut -d' ' -f1); printf '%s' "$config" > "$l/blobs/sha256/$c"
-manifest="{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:$c\",\"size\":${#config}},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:$d\",\"size\":$s}]}"
-m=$(printf '%s' "$manifest" | sha256sum | cut -d' ' -f1); printf '%s' "$manifest" > "$l/blobs/sha256/$m"
-echo "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$m\",\"size\":${#manifest},\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}}]}" > "$l/index.json"
+l="$work/layout"
+one_layer_layout "$l" v1 "$work/layer.tar" none
 
 mkdir -p "$work/registry"
 printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' "$work/registry/data" "$port" > "$work/registry/config.yml"

@@ -113,6 +113,10 @@ final class ContainerOptions {
             local = LocalImage.find(store, reference);
         } catch (IllegalArgumentException notStored) {
             Reference ref = Reference.parse(reference);
+            if (QuickJit.active()) {
+                pullWithOptimisingCompiler(options, remote, store);
+                return Containers.image(store, LocalImage.find(store, reference));
+            }
             try (ProgressDisplay progress = ProgressDisplay.open(options.quiet())) {
                 new Puller(remote.client(ref.registry(), progress::retry), store, 4, progress,
                         Optional.of(new Puller.Unpack(UnpackOptions.snapshotter(store), unpackOptions.limits())))
@@ -127,6 +131,22 @@ final class ContainerOptions {
             }
         }
         return image;
+    }
+
+    /**
+     * {@code strata pull} of the image in a JVM of its own that has the optimising compiler (this one,
+     * started for a quick command, has not: hashing and inflating would be several times slower).
+     */
+    private void pullWithOptimisingCompiler(ClientOptions options, RemoteOptions remote, LayoutStore store) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--root", store.root().toString(), "pull",
+                "--max-layer-size", Long.toString(unpackOptions.maxLayerSize),
+                "--max-layer-entries", Long.toString(unpackOptions.maxLayerEntries),
+                "--tls-verify=" + remote.tlsVerify()));
+        if (remote.insecure()) args.add("--insecure");
+        if (options.quiet()) args.add("--quiet");
+        if (platform != null) args.addAll(List.of("--platform", platform));
+        args.add(reference);
+        QuickJit.runWithOptimisingCompiler(args);
     }
 
     /** 64m, 1g, 512k or plain bytes, as docker's --memory. */

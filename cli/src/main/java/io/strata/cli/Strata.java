@@ -2,7 +2,9 @@ package io.strata.cli;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 import picocli.CommandLine;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
@@ -13,17 +15,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         versionProvider = Strata.Version.class,
-        description = "Container image distribution: an OCI registry and a client.",
-        subcommands = {ServeCommand.class, PullCommand.class, PushCommand.class, ImagesCommand.class, InspectCommand.class,
-                TagCommand.class, RmiCommand.class, HistoryCommand.class, GcCommand.class,
-                UnpackCommand.class, MountCommand.class, MountCommand.Umount.class, SnapshotsCommand.class,
-                RunCommand.class, PsCommand.class, RmCommand.class, LifecycleCommands.Create.class,
-                LifecycleCommands.Start.class, LifecycleCommands.Stop.class, LifecycleCommands.Kill.class,
-                LifecycleCommands.Wait.class, LifecycleCommands.Logs.class, LifecycleCommands.Exec.class,
-                LifecycleCommands.Shim.class, CommitCommands.Diff.class, CommitCommands.Commit.class,
-                ArchiveCommands.Save.class, ArchiveCommands.Load.class, ArchiveCommands.Export.class, AotTrainCommand.class, LoginCommand.Login.class,
-                LoginCommand.Logout.class, ManCommand.class, RegistryCommands.class,
-                CommandLine.HelpCommand.class})
+        description = "Container image distribution: an OCI registry and a client.")
 public final class Strata {
     // Global options: accepted before the verb, as podman takes them; a verb's own option wins.
     @Option(names = "--root", paramLabel = "DIR", scope = CommandLine.ScopeType.LOCAL,
@@ -51,22 +43,77 @@ public final class Strata {
         return mixee != null && mixee.root().userObject() instanceof Strata s ? s : NONE;
     }
 
+    /**
+     * The verbs, in the order help lists them. Picocli builds a verb's model (reflection over its
+     * options, in an interpreter at start) when the verb is added; adding only the verb a command
+     * runs took about 100 ms off every client command.
+     */
+    private static final List<Class<?>> VERBS = List.of(ServeCommand.class, PullCommand.class, PushCommand.class,
+            ImagesCommand.class, InspectCommand.class, TagCommand.class, RmiCommand.class, HistoryCommand.class, GcCommand.class,
+            UnpackCommand.class, MountCommand.class, MountCommand.Umount.class, SnapshotsCommand.class,
+            RunCommand.class, PsCommand.class, RmCommand.class, LifecycleCommands.Create.class,
+            LifecycleCommands.Start.class, LifecycleCommands.Stop.class, LifecycleCommands.Kill.class,
+            LifecycleCommands.Wait.class, LifecycleCommands.Logs.class, LifecycleCommands.Exec.class,
+            LifecycleCommands.Shim.class, CommitCommands.Diff.class, CommitCommands.Commit.class,
+            ArchiveCommands.Save.class, ArchiveCommands.Load.class, ArchiveCommands.Export.class, AotTrainCommand.class,
+            LoginCommand.Login.class, LoginCommand.Logout.class, ManCommand.class, RegistryCommands.class);
+    /** Global options that take a value in the next argument (unless given as --opt=value). */
+    private static final Set<String> GLOBALS_WITH_VALUE = Set.of("--root", "--format");
+
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        int code = commandLine(args).execute(args);
+        io.strata.remote.Transport.closeAll();
+        System.exit(code);
     }
 
+    /** Every verb (help, completion, man pages, tests). */
     static CommandLine commandLine() {
+        return commandLine(null);
+    }
+
+    /** Only the verb {@code args} name, when they name one; every verb otherwise (help, a mistyped verb). */
+    static CommandLine commandLine(String[] args) {
         CommandLine cl = new CommandLine(new Strata());
+        Class<?> only = args == null ? null : verb(args);
+        boolean versionOnly = args != null && args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"));
+        if (versionOnly) {
+            // nothing to add: the version is the root command's
+        } else if (only != null) {
+            cl.addSubcommand(only.getAnnotation(Command.class).name(), only);
+        } else {
+            for (Class<?> verb : VERBS) cl.addSubcommand(verb.getAnnotation(Command.class).name(), verb);
+            CommandLine completion = new CommandLine(new picocli.AutoComplete.GenerateCompletion());
+            completion.getCommandSpec().usageMessage().description("Print a bash/zsh completion script: source <(strata completion)");
+            cl.addSubcommand("completion", completion);
+            cl.addSubcommand("help", CommandLine.HelpCommand.class);
+        }
         // Everything after the image is the container's command, its options included (as docker run).
-        for (String verb : java.util.List.of("run", "create", "exec")) cl.getSubcommands().get(verb).setStopAtPositional(true);
-        CommandLine completion = new CommandLine(new picocli.AutoComplete.GenerateCompletion());
-        completion.getCommandSpec().usageMessage().description("Print a bash/zsh completion script: source <(strata completion)");
-        cl.addSubcommand("completion", completion);
+        for (String verb : List.of("run", "create", "exec")) {
+            CommandLine sub = cl.getSubcommands().get(verb);
+            if (sub != null) sub.setStopAtPositional(true);
+        }
         return cl
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    if (e instanceof QuickJit.ChildFailed child) return child.exitCode; // it said why
                     cmd.getErr().println("strata: " + Errors.describe(e));
                     return 1;
                 });
+    }
+
+    /** The verb class the first argument that is not a global option names, or null. */
+    private static Class<?> verb(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--")) return null;
+            if (a.startsWith("-")) {
+                if (GLOBALS_WITH_VALUE.contains(a)) i++;
+                else if (a.equals("--tls-verify") && i + 1 < args.length && args[i + 1].matches("(?i)true|false")) i++;
+                continue;
+            }
+            for (Class<?> verb : VERBS) if (verb.getAnnotation(Command.class).name().equals(a)) return verb;
+            return null;
+        }
+        return null;
     }
 
     /** The version Maven wrote into the jar's resources. */

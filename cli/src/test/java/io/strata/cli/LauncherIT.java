@@ -52,6 +52,30 @@ class LauncherIT {
     }
 
     @Test
+    void picocliStartsFromTheCacheAndALibraryNewerThanTheCacheRemakesIt(@TempDir Path dir) throws Exception {
+        Path lib;
+        try (var libs = Files.list(Path.of("target", "lib"))) {
+            lib = libs.filter(f -> f.getFileName().toString().matches("picocli-\\d.*\\.jar")).findFirst().orElseThrow();
+        }
+        try (var jar = new java.util.jar.JarFile(lib.toFile())) {
+            byte[] head = jar.getInputStream(jar.getEntry("picocli/CommandLine.class")).readNBytes(8);
+            assertTrue(((head[6] & 0xff) << 8 | (head[7] & 0xff)) >= 52, "the build rewrote picocli's Java 5 classes");
+        }
+        Path aot = Path.of("target", "strata.aot").toAbsolutePath();
+        assertEquals(0, strata(dir, "images", "--root", dir.resolve("store").toString()).start().waitFor());
+        java.nio.file.attribute.FileTime made = Files.getLastModifiedTime(aot);
+        Files.setLastModifiedTime(lib, java.nio.file.attribute.FileTime.fromMillis(made.toMillis() + 2000));
+        Path loaded = dir.resolve("classes.log");
+        ProcessBuilder pb = strata(dir, "images", "--root", dir.resolve("store").toString());
+        pb.environment().put("STRATA_JAVA_OPTS", "-Xlog:class+load:file=" + loaded);
+        Process p = pb.start();
+        assertEquals(0, p.waitFor(), new String(p.getErrorStream().readAllBytes()));
+        assertTrue(Files.getLastModifiedTime(aot).compareTo(made) > 0, "a library newer than the cache made a new one");
+        String picocli = Files.readAllLines(loaded).stream().filter(l -> l.contains(" picocli.CommandLine ")).findFirst().orElseThrow();
+        assertTrue(picocli.contains("shared objects file"), "picocli comes from the AOT cache: " + picocli);
+    }
+
+    @Test
     void printsTheVersion(@TempDir Path dir) throws Exception {
         Process p = strata(dir, "--version").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes()).trim();

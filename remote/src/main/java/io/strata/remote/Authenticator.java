@@ -118,7 +118,8 @@ public final class Authenticator {
             HttpRequest.Builder tokenRequest = HttpRequest.newBuilder(URI.create(url.toString())).GET();
             credentials.ifPresent(c -> tokenRequest.header("Authorization", c.basicHeader()));
             try {
-                HttpResponse<byte[]> t = transport.http().send(tokenRequest.build(), HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<byte[]> t = transport.http(URI.create(url.toString())).send(tokenRequest.build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
                 if (t.statusCode() != 200) {
                     throw new RegistryException(401, "token service " + realm + " refused (" + t.statusCode() + ")"
                             + (credentials.isEmpty() ? ": log in with strata login " + host : ": check the credentials"));

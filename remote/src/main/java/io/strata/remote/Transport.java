@@ -71,31 +71,67 @@ public final class Transport {
 
     private final String host;
     private final Options options;
-    private volatile HttpClient http;
+    /** Made when first needed: a TLS context reads every trusted CA (tens of milliseconds), plain HTTP needs none. */
+    private volatile HttpClient tls;
+    private volatile HttpClient plain;
     private volatile String scheme;
     /** Once a connection succeeded, a refused one is a restart worth waiting for, not a wrong address. */
     private volatile boolean reached;
+    /** Every client this process made, closed before it exits (a selector thread left in native code delays the JVM's exit by 0.3 s). */
+    private static final java.util.Set<HttpClient> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public Transport(String host, Options options) {
         this.host = host;
         this.options = options;
-        this.http = client(options.tls());
         this.scheme = options.insecure() ? "http" : loopback(host) ? null : "https";
     }
 
-    private HttpClient client(TlsSettings tls) {
-        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+    private static HttpClient client(javax.net.ssl.SSLContext context) {
+        HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(15))
-                .sslContext(tls.context(host)).build();
+                .sslContext(context).build();
+        OPEN.add(c);
+        return c;
+    }
+
+    /** The client for a URI: with this host's TLS settings for https, one that never trusts anything otherwise. */
+    HttpClient http(URI uri) {
+        if ("https".equalsIgnoreCase(uri.getScheme())) {
+            HttpClient c = tls;
+            if (c == null) {
+                synchronized (this) {
+                    if (tls == null) tls = client(options.tls().context(host));
+                    c = tls;
+                }
+            }
+            return c;
+        }
+        HttpClient c = plain;
+        if (c == null) {
+            synchronized (this) {
+                if (plain == null) plain = client(TlsSettings.trustingNothing());
+                c = plain;
+            }
+        }
+        return c;
+    }
+
+    /** Stops every client this process made, so that it exits at once. */
+    public static void closeAll() {
+        for (HttpClient c : OPEN) c.shutdownNow();
+        for (HttpClient c : OPEN) {
+            try {
+                c.awaitTermination(Duration.ofMillis(200));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        OPEN.clear();
     }
 
     public String host() {
         return host;
-    }
-
-    /** The client, for requests to other hosts (token services) that share its TLS settings. */
-    HttpClient http() {
-        return http;
     }
 
     public int attempts() {
@@ -120,15 +156,16 @@ public final class Transport {
 
     private synchronized String probe() throws IOException {
         if (scheme != null) return scheme;
+        if (speaksPlainHttp()) return scheme = "http";
         try {
-            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("https://" + host + "/v2/"))
+            HttpResponse<Void> r = http(URI.create("https://" + host)).send(HttpRequest.newBuilder(URI.create("https://" + host + "/v2/"))
                     .timeout(Duration.ofSeconds(15)).GET().build(), HttpResponse.BodyHandlers.discarding());
             reached = r.statusCode() > 0;
             scheme = "https";
         } catch (SSLException e) {
             String why = explain(e).getMessage();
             if (why.contains("certificate")) {
-                http = client(new TlsSettings(false, options.tls().certsDirs()));
+                tls = client(new TlsSettings(false, options.tls().certsDirs()).context(host));
                 scheme = "https";
             } else {
                 scheme = "http";
@@ -140,6 +177,31 @@ public final class Transport {
             throw new IOException("interrupted", e);
         }
         return scheme;
+    }
+
+    /**
+     * Whether a loopback registry answers plain HTTP as a registry does (its API version header),
+     * asked over a bare socket: a TLS server answers such a request with a 400 and no such header, or
+     * not at all. Spares the TLS handshake (and making a TLS context) for the common local registry.
+     */
+    private boolean speaksPlainHttp() {
+        int colon = host.lastIndexOf(':');
+        boolean bracketed = host.startsWith("[");
+        String name = bracketed ? host.substring(1, host.indexOf(']')) : colon > 0 ? host.substring(0, colon) : host;
+        int port = colon > 0 && host.indexOf(']') < colon ? Integer.parseInt(host.substring(colon + 1)) : 80;
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.connect(new java.net.InetSocketAddress(name, port), 2000);
+            socket.setSoTimeout(2000);
+            socket.getOutputStream().write(("GET /v2/ HTTP/1.0\r\nHost: " + host + "\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            byte[] head = socket.getInputStream().readNBytes(4096);
+            String text = new String(head, java.nio.charset.StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
+            int end = text.indexOf("\r\n\r\n");
+            String headers = end < 0 ? text : text.substring(0, end);
+            return headers.startsWith("http/1.") && headers.contains("\ndocker-distribution-api-version:");
+        } catch (IOException | RuntimeException e) {
+            return false; // let the TLS probe decide
+        }
     }
 
     /**
@@ -156,7 +218,8 @@ public final class Transport {
             try {
                 HttpRequest.Builder b = request.build(base());
                 if (sent != null) b.header("Authorization", sent);
-                r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+                HttpRequest built = b.build();
+                r = http(built.uri()).send(built, HttpResponse.BodyHandlers.ofInputStream());
                 reached = true;
             } catch (java.io.UncheckedIOException e) {
                 throw e.getCause();

@@ -329,8 +329,11 @@ public final class LayoutStore {
         try (FileChannel ch = FileChannel.open(root.resolve("index.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock ignored = ch.lock()) {
             ObjectNode index = (ObjectNode) JSON.readTree(root.resolve("index.json").toFile());
+            ObjectNode before = index.deepCopy();
             ArrayNode manifests = index.withArray("manifests");
             edit.apply(manifests);
+            // A pull of what is already stored and named changes nothing: no write, no fsync.
+            if (index.equals(before)) return;
             writeAtomically(root.resolve("index.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
         }
     }

@@ -89,9 +89,10 @@ public final class Leases {
         private synchronized void write() throws IOException {
             // Rewritten in place: a rename would leave the lock on the old file.
             byte[] bytes = JSON.writeValueAsBytes(resources());
+            // No fsync: other processes read it from the page cache, and a lease does not outlive a crash
+            // of its holder (its lock is gone with it).
             channel.truncate(0);
             channel.write(ByteBuffer.wrap(bytes), 0);
-            channel.force(false);
         }
 
         @Override

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# What a user waits for before a client command has done anything: strata's start against skopeo's,
+# podman's and ctr's for the nearest command each has, RUNS rounds (default 20) in rotating order,
+# medians with min and max, and ratios against the peer. The pulls are of an image every client has
+# already (a small busybox image from a local Strata registry): what is timed is the start, the
+# manifest request and the check of the store. Run on demand, as root:  bench/start.sh [RUNS]
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+runs=${1:-20}
+work=$(mktemp -d)
+port=$((20000 + RANDOM % 10000))
+. "$here/bench/lib.sh"
+for t in skopeo podman containerd ctr busybox bc; do
+  command -v $t >/dev/null || { echo "$t is needed (apt-get install skopeo podman containerd busybox-static bc)" >&2; exit 1; }
+done
+[ "$(id -u)" = 0 ] || { echo "run as root (containerd, podman's storage and strata's unpacking)" >&2; exit 1; }
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  [ -n "$ctd_pid" ] && stop_containerd "$work/ctd" || true
+  { grep -o " $work[^ ]*" /proc/self/mountinfo || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+ctd_pid=
+trap cleanup EXIT
+strata() { STRATA_NO_BUILD=1 "$here/strata" "$@"; }
+
+# ---- a registry with the image, and every client holding it already
+name=docker.io/bench/busybox:v1
+busybox_image "$work" "$name"
+strata --version >/dev/null # builds the AOT cache outside the timing
+strata serve --listen "127.0.0.1:$port" --root "$work/registry" >"$work/registry.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.2; done
+ref="127.0.0.1:$port/bench/busybox:v1"
+skopeo copy --quiet --dest-tls-verify=false "oci:$work/layout:$name" "docker://$ref"
+strata --root "$work/strata" pull --quiet "$ref" >/dev/null
+skopeo copy --quiet --src-tls-verify=false "docker://$ref" "oci:$work/skopeo:v1"
+start_containerd "$work/ctd"
+ctr --address "$work/ctd/sock" images pull --plain-http "$ref" >/dev/null
+podman() { command podman --root "$work/podman/root" --runroot "$work/podman/run" --storage-driver vfs "$@"; }
+podman pull -q --tls-verify=false "$ref" >/dev/null
+
+# ---- the pairs: strata's command and the peer's nearest one
+declare -A cmd
+cmd[version_strata]="strata --version"
+cmd[version_skopeo]="skopeo --version"
+cmd[version_podman]="podman --version"
+cmd[images_strata]="strata --root $work/strata images"
+cmd[images_podman]="podman images"
+cmd[images_ctr]="ctr --address $work/ctd/sock images ls"
+cmd[pull_strata]="strata --root $work/strata pull --quiet $ref"
+cmd[pull_skopeo]="skopeo copy --quiet --src-tls-verify=false docker://$ref oci:$work/skopeo:v1"
+cmd[pull_ctr]="ctr --address $work/ctd/sock images pull --plain-http $ref"
+cmd[pull_podman]="podman pull -q --tls-verify=false $ref"
+keys=(version_strata version_skopeo version_podman images_strata images_podman images_ctr pull_strata pull_skopeo pull_ctr pull_podman)
+
+declare -A t
+for r in $(seq 1 "$runs"); do
+  for k in $(seq 0 $((${#keys[@]} - 1))); do
+    key=${keys[$(( (k + r) % ${#keys[@]} ))]}
+    t[$key]+=" $(eval secs ${cmd[$key]})"
+  done
+done
+ms() { local m; m=$(median "$@"); [ -z "$m" ] && { echo "FAILED"; return; }
+  printf '%.0f ms (min %.0f, max %.0f)' "$(echo "$m * 1000" | bc)" "$(echo "$(printf '%s\n' "$@" | grep -v FAILED | sort -g | head -1) * 1000" | bc)" \
+    "$(echo "$(printf '%s\n' "$@" | grep -v FAILED | sort -g | tail -1) * 1000" | bc)"; }
+printf '| what | command | time | strata / this |\n|---|---|---|---|\n'
+for key in "${keys[@]}"; do
+  what=${key%_*}
+  printf '| %s | `%s` | %s | %s |\n' "$what" "${cmd[$key]//$work/…}" "$(ms ${t[$key]})" \
+    "$(ratio "$(median ${t[${what}_strata]})" "$(median ${t[$key]})")"
+done
+echo "all runs:" >&2; for key in "${keys[@]}"; do echo "$key:${t[$key]}" >&2; done
