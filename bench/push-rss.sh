@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Memory under load: N concurrent pushes of a SIZE blob (chunked PATCH streamed by curl, then PUT),
 # sampling the registry's resident memory. Run on demand:  bench/push-rss.sh [N] [SIZE_MIB]
-# Prints the RSS at rest and at peak, and the aggregate throughput.
+# Prints the RSS at rest, at peak and a minute after the load, and the aggregate throughput.
+# STRATA_JAVA_OPTS reaches the server's JVM, to compare settings.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 n=${1:-4}
@@ -42,6 +43,9 @@ for i in $(seq 1 "$n"); do
   curl -fsI "http://127.0.0.1:$port/v2/bench/repo$i/blobs/$digest" | grep -qi "content-length: $((size_mib * 1024 * 1024))" \
     || { echo "push $i did not land" >&2; exit 1; }
 done
-awk -v n="$n" -v s="$size_mib" -v rest="$rest" -v peak="$peak" -v t0="$start" -v t1="$end" 'BEGIN {
-  printf "pushes=%d size=%dMiB rss_rest=%dMiB rss_peak=%dMiB elapsed=%.1fs throughput=%.0fMiB/s\n",
-    n, s, rest/1024, peak/1024, t1-t0, n*s/(t1-t0) }'
+sleep 60
+after=$(rss)
+[ -n "${STRATA_BENCH_NMT:-}" ] && jcmd "$pid" VM.native_memory summary > "$STRATA_BENCH_NMT" 2>&1
+awk -v n="$n" -v s="$size_mib" -v rest="$rest" -v peak="$peak" -v after="$after" -v t0="$start" -v t1="$end" 'BEGIN {
+  printf "pushes=%d size=%dMiB rss_rest=%dMiB rss_peak=%dMiB rss_after=%dMiB elapsed=%.1fs throughput=%.0fMiB/s\n",
+    n, s, rest/1024, peak/1024, after/1024, t1-t0, n*s/(t1-t0) }'
