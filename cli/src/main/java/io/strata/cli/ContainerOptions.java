@@ -138,15 +138,8 @@ final class ContainerOptions {
      * started for a quick command, has not: hashing and inflating would be several times slower).
      */
     private void pullWithOptimisingCompiler(ClientOptions options, RemoteOptions remote, LayoutStore store) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--root", store.root().toString(), "pull",
-                "--max-layer-size", Long.toString(unpackOptions.maxLayerSize),
-                "--max-layer-entries", Long.toString(unpackOptions.maxLayerEntries),
-                "--tls-verify=" + remote.tlsVerify()));
-        if (remote.insecure()) args.add("--insecure");
-        if (options.quiet()) args.add("--quiet");
-        if (platform != null) args.addAll(List.of("--platform", platform));
-        args.add(reference);
-        QuickJit.runWithOptimisingCompiler(args);
+        QuickJit.runWithOptimisingCompiler(PullCommand.args(store, remote, unpackOptions, options.quiet(), null, platform, 4, false,
+                reference), true);
     }
 
     /** 64m, 1g, 512k or plain bytes, as docker's --memory. */

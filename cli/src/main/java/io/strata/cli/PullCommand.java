@@ -4,6 +4,8 @@ import io.strata.client.Puller;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Platform;
 import io.strata.oci.Reference;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,6 +38,21 @@ final class PullCommand implements Callable<Integer> {
     @Option(names = "--no-unpack", description = "Only store the blobs; do not unpack layers into snapshots (no root needed).")
     boolean noUnpack;
 
+    /** The command line of this pull, for a JVM of its own. */
+    static List<String> args(LayoutStore store, RemoteOptions remote, UnpackOptions unpack, boolean quiet, String format,
+                             String platform, int concurrency, boolean noUnpack, String reference) {
+        List<String> args = new ArrayList<>(List.of("--root", store.root().toString(), "pull",
+                "--max-layer-size", Long.toString(unpack.maxLayerSize), "--max-layer-entries", Long.toString(unpack.maxLayerEntries),
+                "--concurrency", Integer.toString(concurrency), "--tls-verify=" + remote.tlsVerify()));
+        if (remote.insecure()) args.add("--insecure");
+        if (quiet) args.add("--quiet");
+        if (format != null) args.addAll(List.of("--format", format));
+        if (platform != null) args.addAll(List.of("--platform", platform));
+        if (noUnpack) args.add("--no-unpack");
+        args.add(reference);
+        return args;
+    }
+
     @Override
     public Integer call() throws Exception {
         String format = options.format();
@@ -54,8 +71,14 @@ final class PullCommand implements Callable<Integer> {
         Puller.Pulled pulled;
         try (ProgressDisplay progress = ProgressDisplay.open(options.quiet());
              Interrupted ignored = Interrupted.report(store)) {
-            pulled = new Puller(remote.client(ref.registry(), progress::retry), store, concurrency, progress, unpack)
-                    .pull(ref, wanted, platform != null);
+            Puller puller = new Puller(remote.client(ref.registry(), progress::retry), store, concurrency, progress, unpack);
+            // Started for a quick check (the launcher's quick compiler): a pull that finds work goes to a JVM made for it.
+            if (QuickJit.active()) puller.beforeWork(() -> { throw new QuickJit.HandOff(); });
+            pulled = puller.pull(ref, wanted, platform != null);
+        } catch (QuickJit.HandOff handOff) {
+            QuickJit.runWithOptimisingCompiler(args(store, remote, unpackOptions, options.quiet(), format, platform, concurrency,
+                    noUnpack, reference), false);
+            return 0;
         }
         if (!options.quiet() && format == null) System.err.println("Digest: " + pulled.manifest().digest());
         Output.one(format, Output.fields("reference", ref.toString(),

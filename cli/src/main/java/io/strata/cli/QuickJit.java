@@ -19,6 +19,13 @@ final class QuickJit {
         return Boolean.getBoolean("strata.quickJit");
     }
 
+    /** Thrown where work that needs the optimising compiler begins, to run it in a JVM that has it. */
+    static final class HandOff extends RuntimeException {
+        HandOff() {
+            super("handed to a JVM with the optimising compiler", null, false, false);
+        }
+    }
+
     /** The child failed and said why on the terminal: the command ends with its exit code and no second message. */
     static final class ChildFailed extends RuntimeException {
         final int exitCode;
@@ -30,11 +37,11 @@ final class QuickJit {
     }
 
     /**
-     * Runs {@code strata ARGS} with the optimising compiler; what it prints goes to this one's
-     * standard error (a verb's own output stays the container's or the result's). Throws
-     * {@link ChildFailed} when it fails.
+     * Runs {@code strata ARGS} with the optimising compiler, on this one's terminal; its standard
+     * output goes to this one's standard error when {@code outputToStderr} (when the verb's own
+     * output must stay the container's). Throws {@link ChildFailed} when it fails.
      */
-    static void runWithOptimisingCompiler(List<String> args) throws IOException, InterruptedException {
+    static void runWithOptimisingCompiler(List<String> args, boolean outputToStderr) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // This JVM's own options (heap, AOT cache, the user's STRATA_JAVA_OPTS), up to -jar, without the quick ones.
@@ -46,8 +53,20 @@ final class QuickJit {
         command.add(System.getProperty("java.class.path"));
         command.addAll(args);
         Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.INHERIT)
-                .redirectOutput(ProcessBuilder.Redirect.to(new java.io.File("/dev/stderr")))
+                .redirectOutput(outputToStderr ? ProcessBuilder.Redirect.to(new java.io.File("/dev/stderr"))
+                        : ProcessBuilder.Redirect.INHERIT)
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        // A signal that ends this JVM (SIGTERM, or SIGINT off a terminal) ends the child the same way,
+        // and this one waits for it to say what it kept.
+        Thread forward = new Thread(() -> {
+            p.destroy();
+            try {
+                p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(forward);
         int exit;
         try {
             exit = p.waitFor();
@@ -55,6 +74,7 @@ final class QuickJit {
             p.destroy();
             throw e;
         }
+        Runtime.getRuntime().removeShutdownHook(forward);
         if (exit != 0) throw new ChildFailed(exit);
     }
 }

@@ -76,6 +76,37 @@ class LauncherIT {
     }
 
     @Test
+    void aPullOfWhatIsStoredEndsInItsQuickJvmAndOneWithWorkHandsItToAnother(@TempDir Path dir) throws Exception {
+        io.strata.registry.ExternalTool.require("skopeo");
+        try (io.strata.registry.Registry registry = io.strata.registry.Registries.start(dir, "")) {
+            String ref = "127.0.0.1:" + registry.port() + "/lib/app:v1";
+            io.strata.oci.Digest manifest = io.strata.registry.OciLayouts.write(dir.resolve("layout"), "v1", 2, 100_000, 3).manifest();
+            io.strata.registry.ExternalTool.ok("skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+                    "oci:" + dir.resolve("layout") + ":v1", "docker://" + ref);
+            String store = dir.resolve("store").toString();
+            assertEquals(2, jvmsStarted(dir, "cold", manifest, "pull", "--no-unpack", "--root", store, ref),
+                    "a pull that downloads runs in a JVM with the optimising compiler");
+            assertEquals(1, jvmsStarted(dir, "warm", manifest, "pull", "--no-unpack", "--root", store, ref),
+                    "a pull of what is stored ends where it started");
+        }
+    }
+
+    /** Runs the launcher with a log file per JVM it starts, checks the pull's output, and counts the JVMs. */
+    private static long jvmsStarted(Path dir, String name, io.strata.oci.Digest expected, String... args) throws Exception {
+        Path logs = Files.createDirectories(dir.resolve(name));
+        ProcessBuilder pb = strata(dir, args);
+        pb.environment().put("STRATA_JAVA_OPTS", "-Xlog:startuptime:file=" + logs + "/jvm-%p.log");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        String err = new String(p.getErrorStream().readAllBytes());
+        assertEquals(0, p.waitFor(), "stdout: " + out + "\nstderr: " + err);
+        assertEquals(expected.toString(), out.strip(), err);
+        try (var files = Files.list(logs)) {
+            return files.count();
+        }
+    }
+
+    @Test
     void printsTheVersion(@TempDir Path dir) throws Exception {
         Process p = strata(dir, "--version").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes()).trim();

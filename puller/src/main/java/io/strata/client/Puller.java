@@ -44,6 +44,19 @@ public final class Puller {
     private final int concurrency;
     private final Events events;
     private final Optional<Unpack> unpack;
+    private BeforeWork beforeWork = () -> {};
+
+    /** Told once a pull knows it will download or unpack something; may stop the pull there by throwing. */
+    @FunctionalInterface
+    public interface BeforeWork {
+        void check() throws IOException;
+    }
+
+    /** Calls {@code hook} before the first byte of a blob is downloaded or a layer unpacked, never for a pull of what is stored. */
+    public Puller beforeWork(BeforeWork hook) {
+        this.beforeWork = hook;
+        return this;
+    }
 
     public Puller(RegistryClient client, LayoutStore store, int concurrency, Events events) {
         this(client, store, concurrency, events, Optional.empty());
@@ -95,6 +108,7 @@ public final class Puller {
                     events.warning("the image's platform (" + offered + ") does not match this host's (" + platform + ")");
                 }
             }
+            if (!stored(ref, manifest)) beforeWork.check();
             if (unpack.isPresent()) {
                 ImageConfig config = ImageConfig.parse(fetchSmall(ref, manifest.config()));
                 Unpacker unpacker = new Unpacker(unpack.get().snapshotter(), unpack.get().limits(), concurrency, events);
@@ -112,6 +126,19 @@ public final class Puller {
     }
 
     /** The config (small, read whole): from the store, else fetched, verified and stored. */
+    /** Whether every blob is in the store and, when unpacking, every layer's snapshot is committed. */
+    private boolean stored(Reference ref, Manifest manifest) throws IOException {
+        for (Descriptor d : manifest.blobs()) if (!store.has(d.digest())) return false;
+        if (unpack.isEmpty()) return true;
+        for (Digest chainId : Unpacker.chainIds(manifest, ImageConfig.parse(fetchSmall(ref, manifest.config())))) {
+            if (unpack.get().snapshotter().stat(chainId.toString())
+                    .filter(snap -> snap.kind() == io.strata.snapshots.Snapshotter.Kind.COMMITTED).isEmpty()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private byte[] fetchSmall(Reference ref, Descriptor d) throws IOException {
         if (store.has(d.digest())) return store.read(d.digest());
         byte[] content = client.blobBytes(ref.repository(), d);
