@@ -66,3 +66,25 @@ busybox_image() {
   one_layer_layout "$work/layout" "$name" "$work/layer.tar" gzip '{"Env":["PATH=/bin"],"Cmd":["/bin/sh"]}'
   tar -C "$work/layout" -cf "$work/image.tar" .
 }
+
+# An OCI layout at $1 of one image, tag v1, of about $2 MiB in $3 uncompressed layers of random bytes.
+random_layout() {
+  local layout=$1 size_mib=$2 layers=$3 per i d s config c manifest m tmp descs=() diffs=()
+  tmp=$(mktemp -d)
+  mkdir -p "$layout/blobs/sha256"; echo '{"imageLayoutVersion":"1.0.0"}' > "$layout/oci-layout"
+  per=$((size_mib / layers))
+  for i in $(seq 1 "$layers"); do
+    mkdir -p "$tmp/l$i"; head -c $((per * 1024 * 1024)) /dev/urandom > "$tmp/l$i/data$i"
+    tar -C "$tmp/l$i" -cf "$tmp/layer.tar" .
+    d=$(sha256sum "$tmp/layer.tar" | cut -d' ' -f1); s=$(stat -c %s "$tmp/layer.tar")
+    mv "$tmp/layer.tar" "$layout/blobs/sha256/$d"; rm -rf "$tmp/l$i"
+    descs+=("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:$d\",\"size\":$s}")
+    diffs+=("\"sha256:$d\"")
+  done
+  rm -rf "$tmp"
+  config="{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[$(IFS=,; echo "${diffs[*]}")]}}"
+  c=$(printf '%s' "$config" | sha256sum | cut -d' ' -f1); printf '%s' "$config" > "$layout/blobs/sha256/$c"
+  manifest="{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:$c\",\"size\":${#config}},\"layers\":[$(IFS=,; echo "${descs[*]}")]}"
+  m=$(printf '%s' "$manifest" | sha256sum | cut -d' ' -f1); printf '%s' "$manifest" > "$layout/blobs/sha256/$m"
+  echo "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$m\",\"size\":${#manifest},\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}}]}" > "$layout/index.json"
+}

@@ -14,6 +14,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -115,7 +116,9 @@ public final class FilesystemDriver implements StorageDriver {
     /**
      * Makes {@code dir} and writes into it. A delete elsewhere prunes directories it leaves empty
      * ({@link #pruneEmptyParents}), and may do so between our making a directory (or one of its
-     * parents) and writing into it: then the directory is made again.
+     * parents) and writing into it: then the directory is made again. Inside createDirectories too:
+     * when a directory it found existing is pruned before it checks that it is one, it says
+     * FileAlreadyExistsException for a path where nothing exists.
      */
     private static <T> T inDirectory(Path dir, DirectoryWrite<T> write) throws IOException {
         for (int attempt = 1; ; attempt++) {
@@ -124,13 +127,22 @@ public final class FilesystemDriver implements StorageDriver {
                 return write.run();
             } catch (NoSuchFileException e) {
                 if (attempt == 5) throw e;
+            } catch (FileAlreadyExistsException e) {
+                if (attempt == 5 || Files.exists(Path.of(e.getFile()), LinkOption.NOFOLLOW_LINKS)) throw e;
             }
         }
     }
 
+    /**
+     * Makes a rename into {@code dir} durable. A directory that is gone was pruned by a delete of what
+     * we just put there (the collector's, with no grace period): the delete came after our write, and
+     * there is nothing left to make durable.
+     */
     private static void syncDirectory(Path dir) throws IOException {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
+        } catch (NoSuchFileException e) {
+            // see above
         }
     }
 
