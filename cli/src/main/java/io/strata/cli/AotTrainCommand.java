@@ -47,8 +47,25 @@ final class AotTrainCommand implements Callable<Integer> {
             Reference.parse("127.0.0.1:5000/lib/app:v1").apiHost();
             LayoutStore store = new LayoutStore(dir.resolve("store"));
             store.put(c.digest(), configBytes);
-            store.put(m);
+            store.tag("127.0.0.1:5000/lib/app:v1", store.put(m));
             store.names();
+            // The read-only verbs people run most, end to end on this store (their output discarded), so
+            // that what they link at run time (lambdas, string concatenations) is in the cache too.
+            java.io.PrintStream stdout = System.out;
+            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            try {
+                for (List<String> verb : List.of(List.of("images"), List.of("ps", "-a"), List.of("history", "lib/app:v1"),
+                        List.of("inspect", "lib/app:v1"), List.of("images", "--format", "json"))) {
+                    List<String> args = new java.util.ArrayList<>(List.of("--root", store.root().toString()));
+                    args.addAll(verb);
+                    CommandLine line = Strata.commandLine(args.toArray(String[]::new));
+                    line.setOut(new PrintWriter(sink));
+                    line.setErr(new PrintWriter(sink));
+                    line.execute(args.toArray(String[]::new));
+                }
+            } finally {
+                System.setOut(stdout);
+            }
             UnpackOptions.snapshotter(store).list();
             Containers.store(store).list();
             java.net.http.HttpClient.newBuilder().build();
