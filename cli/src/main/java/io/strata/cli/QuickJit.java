@@ -74,7 +74,11 @@ final class QuickJit {
             p.destroy();
             throw e;
         }
-        Runtime.getRuntime().removeShutdownHook(forward);
+        try {
+            Runtime.getRuntime().removeShutdownHook(forward);
+        } catch (IllegalStateException shuttingDown) {
+            // A signal ended the child: the hook is running, and the JVM exits when it is done.
+        }
         if (exit != 0) throw new ChildFailed(exit);
     }
 }
