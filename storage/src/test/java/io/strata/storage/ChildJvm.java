@@ -13,7 +13,7 @@ public final class ChildJvm {
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("--add-opens", "java.base/java.security=ALL-UNNAMED",
-                "--add-opens", "java.base/sun.security.provider=ALL-UNNAMED",
+                "--add-opens", "java.base/sun.security.provider=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), main.getName()));
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();

@@ -311,17 +311,21 @@ public final class FilesystemDriver implements StorageDriver {
             @Override
             public void append(InputStream data) throws IOException {
                 Files.createDirectories(file.getParent());
-                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                     Writeback writeback = Writeback.of(file, held)) {
                     // Bytes past the offset come from an append that failed; they were never acknowledged.
                     if (ch.size() > held) ch.truncate(held);
                     if (ch.size() != held) throw new IOException("upload data is shorter than its recorded size: " + uploadDir);
                     ch.position(held);
                     byte[] buf = new byte[COPY_BUFFER];
                     ByteBuffer wrap = ByteBuffer.wrap(buf);
+                    // Whole buffers: a network stream hands over a few KiB per read, and a write per read
+                    // was most of a push's system calls.
                     int n;
-                    while ((n = data.read(buf)) != -1) {
+                    while ((n = data.readNBytes(buf, 0, buf.length)) > 0) {
                         wrap.clear().limit(n);
                         while (wrap.hasRemaining()) ch.write(wrap);
+                        writeback.written(ch.position());
                     }
                     // Acknowledged bytes survive a crash.
                     ch.force(false);
