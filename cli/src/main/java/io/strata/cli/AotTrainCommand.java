@@ -21,7 +21,8 @@ import picocli.CommandLine.Command;
 /**
  * The training run of the launcher's AOT cache (not for users): loads and links what client verbs
  * use on every start (the command line model, the image model and its JSON, the store, the HTTP
- * client, the native calls) without touching the network or the user's store.
+ * client, the native calls) and runs the verbs people run most, pulls included (from a
+ * {@link TrainingRegistry} on loopback), without touching the network or the user's store.
  */
 @Command(name = "aot-train", hidden = true)
 final class AotTrainCommand implements Callable<Integer> {
@@ -66,6 +67,7 @@ final class AotTrainCommand implements Callable<Integer> {
             } finally {
                 System.setOut(stdout);
             }
+            pulls(dir, sink);
             UnpackOptions.snapshotter(store).list();
             Containers.store(store).list();
             java.net.http.HttpClient.newBuilder().build();
@@ -84,5 +86,55 @@ final class AotTrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * Pulls of a one-layer image, as a user runs them: into an empty store, then again with
+     * everything stored; with unpacking too when this runs as root (unpacking needs it).
+     */
+    private static void pulls(Path dir, StringWriter sink) throws Exception {
+        byte[] content = "trained\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var tar = new java.io.ByteArrayOutputStream();
+        try (io.strata.snapshots.TarWriter w = new io.strata.snapshots.TarWriter(tar)) {
+            w.header(new io.strata.snapshots.TarEntry("hello", io.strata.snapshots.TarEntry.Type.FILE, 0644, 0, 0,
+                    content.length, content.length, 0, 0, "", 0, 0, java.util.Map.of(), null));
+            w.data(new java.io.ByteArrayInputStream(content), content.length);
+        }
+        var gz = new java.io.ByteArrayOutputStream();
+        try (var out = new java.util.zip.GZIPOutputStream(gz)) {
+            out.write(tar.toByteArray());
+        }
+        byte[] layer = gz.toByteArray();
+        byte[] config = new ImageConfig(null, null, Platform.host().architecture(), Platform.host().os(), null, null,
+                new ImageConfig.Config(null, null, List.of("PATH=/bin"), null, List.of("sh"), null, "/", null, null),
+                new ImageConfig.RootFs("layers", List.of(Digest.sha256(tar.toByteArray()))), List.of()).toJson();
+        Descriptor c = new Descriptor(MediaType.OCI_CONFIG, Digest.sha256(config), config.length);
+        Descriptor l = new Descriptor(MediaType.OCI_LAYER_GZIP, Digest.sha256(layer), layer.length);
+        byte[] manifest = new Manifest(2, MediaType.OCI_MANIFEST, null, c, List.of(l), null, null).toJson();
+        try (TrainingRegistry registry = new TrainingRegistry("lib/app", manifest, Digest.sha256(manifest).toString(),
+                MediaType.OCI_MANIFEST, java.util.Map.of(c.digest().toString(), config, l.digest().toString(), layer))) {
+            String ref = "127.0.0.1:" + registry.port() + "/lib/app:v1";
+            List<List<String>> pulls = new java.util.ArrayList<>();
+            pulls.add(List.of("--root", dir.resolve("pulled").toString(), "pull", "--quiet", "--no-unpack", ref));
+            if (io.strata.snapshots.Native.isRoot()) {
+                pulls.add(List.of("--root", dir.resolve("unpacked").toString(), "pull", "--quiet", ref));
+            }
+            java.io.PrintStream stdout = System.out;
+            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            try {
+                for (List<String> pull : pulls) {
+                    for (int twice = 0; twice < 2; twice++) {
+                        String[] args = pull.toArray(String[]::new);
+                        CommandLine line = Strata.commandLine(args);
+                        line.setOut(new PrintWriter(sink));
+                        line.setErr(new PrintWriter(sink));
+                        // A failed pull trains less, and must not cost the cache (LauncherIT checks what it holds).
+                        if (line.execute(args) != 0) return;
+                    }
+                }
+            } finally {
+                System.setOut(stdout);
+            }
+        }
     }
 }

@@ -113,14 +113,13 @@ final class ContainerOptions {
             local = LocalImage.find(store, reference);
         } catch (IllegalArgumentException notStored) {
             Reference ref = Reference.parse(reference);
-            if (QuickJit.active()) {
-                pullWithOptimisingCompiler(options, remote, store);
-                return Containers.image(store, LocalImage.find(store, reference));
-            }
             try (ProgressDisplay progress = ProgressDisplay.open(options.quiet())) {
-                new Puller(remote.client(ref.registry(), progress::retry), store, 4, progress,
-                        Optional.of(new Puller.Unpack(UnpackOptions.snapshotter(store), unpackOptions.limits())))
-                        .pull(ref, platform == null ? Platform.host() : Platform.parse(platform), platform != null);
+                Puller puller = new Puller(remote.client(ref.registry(), progress::retry), store, 4, progress,
+                        Optional.of(new Puller.Unpack(UnpackOptions.snapshotter(store), unpackOptions.limits())));
+                if (QuickJit.active()) puller.beforeWork(QuickJit.HandOff::ifLarge);
+                puller.pull(ref, platform == null ? Platform.host() : Platform.parse(platform), platform != null);
+            } catch (QuickJit.HandOff handOff) {
+                pullWithOptimisingCompiler(options, remote, store);
             }
             return Containers.image(store, LocalImage.find(store, reference));
         }

@@ -72,8 +72,8 @@ final class PullCommand implements Callable<Integer> {
         try (ProgressDisplay progress = ProgressDisplay.open(options.quiet());
              Interrupted ignored = Interrupted.report(store)) {
             Puller puller = new Puller(remote.client(ref.registry(), progress::retry), store, concurrency, progress, unpack);
-            // Started for a quick check (the launcher's quick compiler): a pull that finds work goes to a JVM made for it.
-            if (QuickJit.active()) puller.beforeWork(() -> { throw new QuickJit.HandOff(); });
+            // Started for a quick check (the launcher's quick compiler): a pull that finds much work goes to a JVM made for it.
+            if (QuickJit.active()) puller.beforeWork(QuickJit.HandOff::ifLarge);
             pulled = puller.pull(ref, wanted, platform != null);
         } catch (QuickJit.HandOff handOff) {
             QuickJit.runWithOptimisingCompiler(args(store, remote, unpackOptions, options.quiet(), format, platform, concurrency,

@@ -15,6 +15,12 @@ import java.util.List;
 final class QuickJit {
     private QuickJit() {}
 
+    /**
+     * Work under this many bytes stays in the quick JVM: a second JVM costs more to start than the
+     * quick compiler loses hashing and unpacking this much (measured in bench/pull-second.sh).
+     */
+    static final long HAND_OFF_BYTES = 32L << 20;
+
     static boolean active() {
         return Boolean.getBoolean("strata.quickJit");
     }
@@ -23,6 +29,11 @@ final class QuickJit {
     static final class HandOff extends RuntimeException {
         HandOff() {
             super("handed to a JVM with the optimising compiler", null, false, false);
+        }
+
+        /** Hands work of {@code bytes} off when it is worth a second JVM. */
+        static void ifLarge(long bytes) {
+            if (bytes >= HAND_OFF_BYTES) throw new HandOff();
         }
     }
 

@@ -76,18 +76,34 @@ class LauncherIT {
     }
 
     @Test
-    void aPullOfWhatIsStoredEndsInItsQuickJvmAndOneWithWorkHandsItToAnother(@TempDir Path dir) throws Exception {
+    void aPullOfWhatIsStoredOrOfLittleEndsInItsQuickJvmAndOneOfMuchHandsItToAnother(@TempDir Path dir) throws Exception {
         io.strata.registry.ExternalTool.require("skopeo");
         try (io.strata.registry.Registry registry = io.strata.registry.Registries.start(dir, "")) {
-            String ref = "127.0.0.1:" + registry.port() + "/lib/app:v1";
-            io.strata.oci.Digest manifest = io.strata.registry.OciLayouts.write(dir.resolve("layout"), "v1", 2, 100_000, 3).manifest();
-            io.strata.registry.ExternalTool.ok("skopeo", "copy", "--quiet", "--dest-tls-verify=false",
-                    "oci:" + dir.resolve("layout") + ":v1", "docker://" + ref);
+            String small = "127.0.0.1:" + registry.port() + "/lib/small:v1";
+            String large = "127.0.0.1:" + registry.port() + "/lib/large:v1";
+            io.strata.oci.Digest smallManifest = io.strata.registry.OciLayouts.write(dir.resolve("small-layout"), "v1", 2, 100_000, 3).manifest();
+            // Two layers of 20 MiB: more than QuickJit.HAND_OFF_BYTES.
+            io.strata.oci.Digest largeManifest = io.strata.registry.OciLayouts.write(dir.resolve("large-layout"), "v1", 2, 20 << 20, 4).manifest();
+            for (String[] image : new String[][] {{"small", small}, {"large", large}}) {
+                io.strata.registry.ExternalTool.ok("skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+                        "oci:" + dir.resolve(image[0] + "-layout") + ":v1", "docker://" + image[1]);
+            }
             String store = dir.resolve("store").toString();
-            assertEquals(2, jvmsStarted(dir, "cold", manifest, "pull", "--no-unpack", "--root", store, ref),
-                    "a pull that downloads runs in a JVM with the optimising compiler");
-            assertEquals(1, jvmsStarted(dir, "warm", manifest, "pull", "--no-unpack", "--root", store, ref),
+            assertEquals(1, jvmsStarted(dir, "small", smallManifest, "pull", "--no-unpack", "--root", store, small),
+                    "a pull of 200 kB is done where it started");
+            assertEquals(2, jvmsStarted(dir, "cold", largeManifest, "pull", "--no-unpack", "--root", store, large),
+                    "a pull of 40 MiB runs in a JVM with the optimising compiler");
+            assertEquals(1, jvmsStarted(dir, "warm", largeManifest, "pull", "--no-unpack", "--root", store, large),
                     "a pull of what is stored ends where it started");
+            // The cache's training pulls (from a registry of its own), so a pull's HTTP client is in it.
+            Path loaded = dir.resolve("pull-classes.log");
+            ProcessBuilder pb = strata(dir, "pull", "--quiet", "--no-unpack", "--root", store, large);
+            pb.environment().put("STRATA_JAVA_OPTS", "-Xlog:class+load:file=" + loaded);
+            Process p = pb.start();
+            assertEquals(0, p.waitFor(), new String(p.getErrorStream().readAllBytes()));
+            String http = Files.readAllLines(loaded).stream().filter(l -> l.contains(" jdk.internal.net.http.Http1Response "))
+                    .findFirst().orElseThrow();
+            assertTrue(http.contains("shared objects file"), "the HTTP exchange comes from the AOT cache: " + http);
         }
     }
 

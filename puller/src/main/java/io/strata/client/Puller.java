@@ -44,12 +44,15 @@ public final class Puller {
     private final int concurrency;
     private final Events events;
     private final Optional<Unpack> unpack;
-    private BeforeWork beforeWork = () -> {};
+    private BeforeWork beforeWork = bytes -> {};
 
-    /** Told once a pull knows it will download or unpack something; may stop the pull there by throwing. */
+    /**
+     * Told once a pull knows it will download or unpack something, with how many bytes (blobs the
+     * store lacks, and stored layers still to unpack); may stop the pull there by throwing.
+     */
     @FunctionalInterface
     public interface BeforeWork {
-        void check() throws IOException;
+        void check(long bytes) throws IOException;
     }
 
     /** Calls {@code hook} before the first byte of a blob is downloaded or a layer unpacked, never for a pull of what is stored. */
@@ -108,7 +111,8 @@ public final class Puller {
                     events.warning("the image's platform (" + offered + ") does not match this host's (" + platform + ")");
                 }
             }
-            if (!stored(ref, manifest)) beforeWork.check();
+            long work = work(ref, manifest);
+            if (work > 0) beforeWork.check(work);
             if (unpack.isPresent()) {
                 ImageConfig config = ImageConfig.parse(fetchSmall(ref, manifest.config()));
                 Unpacker unpacker = new Unpacker(unpack.get().snapshotter(), unpack.get().limits(), concurrency, events);
@@ -125,18 +129,34 @@ public final class Puller {
         }
     }
 
-    /** The config (small, read whole): from the store, else fetched, verified and stored. */
-    /** Whether every blob is in the store and, when unpacking, every layer's snapshot is committed. */
-    private boolean stored(Reference ref, Manifest manifest) throws IOException {
-        for (Descriptor d : manifest.blobs()) if (!store.has(d.digest())) return false;
-        if (unpack.isEmpty()) return true;
-        for (Digest chainId : Unpacker.chainIds(manifest, ImageConfig.parse(fetchSmall(ref, manifest.config())))) {
-            if (unpack.get().snapshotter().stat(chainId.toString())
-                    .filter(snap -> snap.kind() == io.strata.snapshots.Snapshotter.Kind.COMMITTED).isEmpty()) {
-                return false;
+    /**
+     * The bytes this pull will download or unpack: blobs the store lacks, and stored layers whose
+     * snapshot is not committed (at least 1 when there is any such); 0 when everything is stored.
+     */
+    private long work(Reference ref, Manifest manifest) throws IOException {
+        long bytes = 0;
+        boolean any = false;
+        for (Descriptor d : manifest.blobs()) {
+            if (!store.has(d.digest())) {
+                bytes += Math.max(0, d.size());
+                any = true;
             }
         }
-        return true;
+        if (unpack.isPresent()) {
+            List<Digest> chainIds = Unpacker.chainIds(manifest, ImageConfig.parse(fetchSmall(ref, manifest.config())));
+            for (int i = 0; i < chainIds.size(); i++) {
+                boolean committed = unpack.get().snapshotter().stat(chainIds.get(i).toString())
+                        .filter(snap -> snap.kind() == io.strata.snapshots.Snapshotter.Kind.COMMITTED).isPresent();
+                Descriptor layer = manifest.layers().get(i);
+                if (!committed && store.has(layer.digest())) {
+                    bytes += Math.max(0, layer.size());
+                    any = true;
+                } else if (!committed) {
+                    any = true; // counted above with the blobs
+                }
+            }
+        }
+        return any ? Math.max(1, bytes) : 0;
     }
 
     private byte[] fetchSmall(Reference ref, Descriptor d) throws IOException {
