@@ -82,8 +82,8 @@ class LauncherIT {
             String small = "127.0.0.1:" + registry.port() + "/lib/small:v1";
             String large = "127.0.0.1:" + registry.port() + "/lib/large:v1";
             io.strata.oci.Digest smallManifest = io.strata.registry.OciLayouts.write(dir.resolve("small-layout"), "v1", 2, 100_000, 3).manifest();
-            // Two layers of 20 MiB: more than QuickJit.HAND_OFF_BYTES.
-            io.strata.oci.Digest largeManifest = io.strata.registry.OciLayouts.write(dir.resolve("large-layout"), "v1", 2, 20 << 20, 4).manifest();
+            // Two layers of 40 MiB: more than QuickJit.HAND_OFF_BYTES.
+            io.strata.oci.Digest largeManifest = io.strata.registry.OciLayouts.write(dir.resolve("large-layout"), "v1", 2, 40 << 20, 4).manifest();
             for (String[] image : new String[][] {{"small", small}, {"large", large}}) {
                 io.strata.registry.ExternalTool.ok("skopeo", "copy", "--quiet", "--dest-tls-verify=false",
                         "oci:" + dir.resolve(image[0] + "-layout") + ":v1", "docker://" + image[1]);
@@ -92,7 +92,7 @@ class LauncherIT {
             assertEquals(1, jvmsStarted(dir, "small", smallManifest, "pull", "--no-unpack", "--root", store, small),
                     "a pull of 200 kB is done where it started");
             assertEquals(2, jvmsStarted(dir, "cold", largeManifest, "pull", "--no-unpack", "--root", store, large),
-                    "a pull of 40 MiB runs in a JVM with the optimising compiler");
+                    "a pull of 80 MiB runs in a JVM with the optimising compiler");
             assertEquals(1, jvmsStarted(dir, "warm", largeManifest, "pull", "--no-unpack", "--root", store, large),
                     "a pull of what is stored ends where it started");
             // The cache's training pulls (from a registry of its own), so a pull's HTTP client is in it.
