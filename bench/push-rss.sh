@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory under load: N concurrent pushes of a SIZE blob (chunked PATCH streamed by curl, then PUT),
 # sampling the registry's resident memory. Run on demand:  bench/push-rss.sh [N] [SIZE_MIB]
-# Prints the RSS at rest, at peak and a minute after the load, and the aggregate throughput.
+# Prints the RSS at rest (20 s after start), at peak and a minute after the load, and the aggregate throughput.
 # STRATA_JAVA_OPTS reaches the server's JVM, to compare settings.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,6 +19,8 @@ pid=$!
 for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.5; done
 # The launcher execs java, so $pid is the JVM.
 rss() { ps -o rss= -p "$pid" | tr -d ' '; }
+# At rest: idle for 20 s after start, as a registry mostly is (what the JVM gives back periodically is back).
+sleep 20
 rest=$(rss)
 
 push() {

@@ -23,8 +23,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * Memory per request stays bounded whatever the body's size.
  */
 final class RequestBody extends InputStream {
-    static final int WAKE_BYTES = 256 * 1024;
-    static final int LIMIT_BYTES = 1024 * 1024;
+    static final int WAKE_BYTES = 128 * 1024;
+    static final int LIMIT_BYTES = 512 * 1024;
     /** A client that sends nothing for this long has gone away. */
     private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(120);
 
