@@ -8,11 +8,11 @@ import org.slf4j.LoggerFactory;
 final class Logging {
     private Logging() {}
 
-    /** json: one JSON object a line (logback's JsonEncoder), for log collectors; text is the pattern of logback.xml. */
+    /** json: one JSON object a line (logback's JsonEncoder), for log collectors; text is the pattern of {@link LogSetup}. */
     static void setFormat(String format) {
         if (!format.equals("json")) return;
         Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
-        var appender = (ch.qos.logback.core.ConsoleAppender<ch.qos.logback.classic.spi.ILoggingEvent>) root.getAppender("STDERR");
+        var appender = (ch.qos.logback.core.ConsoleAppender<ch.qos.logback.classic.spi.ILoggingEvent>) root.getAppender(LogSetup.APPENDER);
         var encoder = new ch.qos.logback.classic.encoder.JsonEncoder();
         encoder.setContext(root.getLoggerContext());
         // What a collector needs: time, level, logger, thread, the message as printed, and any throwable.

@@ -148,6 +148,29 @@ class LauncherIT {
             assertEquals(143, p.exitValue(), "the JVM's status after SIGTERM and its shutdown hooks");
             Thread.sleep(200);
             assertTrue(log.toString().contains("registry stopped"), "shutdown ran to its end:\n" + log);
+            // Logging is set up in code (LogSetup): time, level, logger, message, on stderr.
+            assertTrue(log.toString().lines().anyMatch(l -> l.matches(
+                    "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) INFO  Registry registry stopped")), log.toString());
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    @Test
+    void serveLogsOneJsonObjectALineWhenAsked(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("config.yml"), "log:\n  format: json\n");
+        Process p = strata(dir, "serve", "--config", config.toString(), "--listen", "127.0.0.1:0").start();
+        try {
+            StringBuffer log = new StringBuffer();
+            waitForPort(p, log);
+            p.toHandle().destroy();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "stops on SIGTERM");
+            Thread.sleep(200);
+            var json = new com.fasterxml.jackson.databind.ObjectMapper();
+            var stopped = log.toString().lines().filter(l -> l.contains("registry stopped")).findFirst().orElseThrow(() -> new AssertionError(log));
+            var event = json.readTree(stopped);
+            assertEquals("INFO", event.path("level").asText(), stopped);
+            assertEquals("registry stopped", event.path("formattedMessage").asText(), stopped);
         } finally {
             p.destroyForcibly();
         }
