@@ -76,7 +76,7 @@ class LauncherIT {
     }
 
     @Test
-    void aPullOfWhatIsStoredOrOfLittleEndsInItsQuickJvmAndOneOfMuchHandsItToAnother(@TempDir Path dir) throws Exception {
+    void aPullEndsInItsQuickJvmUnlessItHashesMuchWithTheJdk(@TempDir Path dir) throws Exception {
         io.strata.registry.ExternalTool.require("skopeo");
         try (io.strata.registry.Registry registry = io.strata.registry.Registries.start(dir, "")) {
             String small = "127.0.0.1:" + registry.port() + "/lib/small:v1";
@@ -89,11 +89,15 @@ class LauncherIT {
                         "oci:" + dir.resolve(image[0] + "-layout") + ":v1", "docker://" + image[1]);
             }
             String store = dir.resolve("store").toString();
-            assertEquals(1, jvmsStarted(dir, "small", smallManifest, "pull", "--no-unpack", "--root", store, small),
+            assertEquals(1, jvmsStarted(dir, "small", smallManifest, "", "pull", "--no-unpack", "--root", store, small),
                     "a pull of 200 kB is done where it started");
-            assertEquals(2, jvmsStarted(dir, "cold", largeManifest, "pull", "--no-unpack", "--root", store, large),
-                    "a pull of 80 MiB runs in a JVM with the optimising compiler");
-            assertEquals(1, jvmsStarted(dir, "warm", largeManifest, "pull", "--no-unpack", "--root", store, large),
+            // Without libcrypto's SHA-256 (as on a machine that has none), 80 MiB go to a JVM with the optimising compiler.
+            assertEquals(2, jvmsStarted(dir, "jdk-digests", largeManifest, "-Dstrata.jdkDigests=true",
+                    "pull", "--no-unpack", "--root", dir.resolve("store-jdk").toString(), large),
+                    "a pull of 80 MiB hashed by the JDK runs in a JVM with the optimising compiler");
+            assertEquals(1, jvmsStarted(dir, "cold", largeManifest, "", "pull", "--no-unpack", "--root", store, large),
+                    "a pull of 80 MiB hashed by libcrypto is done where it started");
+            assertEquals(1, jvmsStarted(dir, "warm", largeManifest, "", "pull", "--no-unpack", "--root", store, large),
                     "a pull of what is stored ends where it started");
             // The cache's training pulls (from a registry of its own), so a pull's HTTP client is in it.
             Path loaded = dir.resolve("pull-classes.log");
@@ -108,10 +112,11 @@ class LauncherIT {
     }
 
     /** Runs the launcher with a log file per JVM it starts, checks the pull's output, and counts the JVMs. */
-    private static long jvmsStarted(Path dir, String name, io.strata.oci.Digest expected, String... args) throws Exception {
+    private static long jvmsStarted(Path dir, String name, io.strata.oci.Digest expected, String javaOpts, String... args)
+            throws Exception {
         Path logs = Files.createDirectories(dir.resolve(name));
         ProcessBuilder pb = strata(dir, args);
-        pb.environment().put("STRATA_JAVA_OPTS", "-Xlog:startuptime:file=" + logs + "/jvm-%p.log");
+        pb.environment().put("STRATA_JAVA_OPTS", javaOpts + " -Xlog:startuptime:file=" + logs + "/jvm-%p.log");
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes());
         String err = new String(p.getErrorStream().readAllBytes());

@@ -65,8 +65,8 @@ public final class Committer {
 
         // The layer: tar → DiffID hash → compression → blob hash → scratch file.
         Path scratch = store.scratch();
-        MessageDigest blobHash = DigestAlgorithm.SHA256.newMessageDigest();
-        MessageDigest diffHash = DigestAlgorithm.SHA256.newMessageDigest();
+        MessageDigest blobHash = DigestAlgorithm.SHA256.newStreamingDigest();
+        MessageDigest diffHash = DigestAlgorithm.SHA256.newStreamingDigest();
         try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(scratch), 1 << 16);
              OutputStream blob = new DigestOutputStream(file, blobHash);
              OutputStream compressed = compression == Compression.GZIP ? new GZIPOutputStream(blob, 1 << 16) : new ZstdOutputStream(blob);

@@ -135,7 +135,7 @@ public final class ImageArchive {
     /** Stores one file of the archive, verified: a blob by its name, anything else by the digest computed. */
     private static Digest store(LayoutStore store, InputStream data, String name) throws IOException {
         Path scratch = store.scratch();
-        MessageDigest sha = DigestAlgorithm.SHA256.newMessageDigest();
+        MessageDigest sha = DigestAlgorithm.SHA256.newStreamingDigest();
         try (OutputStream out = new DigestOutputStream(Files.newOutputStream(scratch), sha)) {
             data.transferTo(out);
         }

@@ -375,7 +375,7 @@ public final class Applier {
 
     /** Hashes and counts the uncompressed tar as it streams, and stops a decompression bomb. */
     private static final class DiffIdStream extends FilterInputStream {
-        private final MessageDigest sha = DigestAlgorithm.SHA256.newMessageDigest();
+        private final MessageDigest sha = DigestAlgorithm.SHA256.newStreamingDigest();
         private final long max;
         private long count;
 

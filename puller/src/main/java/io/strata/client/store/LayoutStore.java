@@ -163,7 +163,7 @@ public final class LayoutStore {
                 throw new IOException("interrupted", e);
             }
             this.lock = l;
-            this.hash = expected.algorithm().newMessageDigest();
+            this.hash = expected.algorithm().newStreamingDigest();
             if (has(expected)) { // stored by whoever held the lock: nothing to download, nothing to write
                 this.stored = true;
                 return;
