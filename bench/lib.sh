@@ -88,3 +88,15 @@ random_layout() {
   m=$(printf '%s' "$manifest" | sha256sum | cut -d' ' -f1); printf '%s' "$manifest" > "$layout/blobs/sha256/$m"
   echo "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$m\",\"size\":${#manifest},\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}}]}" > "$layout/index.json"
 }
+
+# Starts distribution (Debian's docker-registry) with its storage under $1 on 127.0.0.1:$2, and
+# waits until it answers; sets dist_pid.
+start_distribution() {
+  mkdir -p "$1"
+  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$1/data" "$2" > "$1/config.yml"
+  docker-registry serve "$1/config.yml" >"$1/log" 2>&1 &
+  dist_pid=$!
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$2/v2/" >/dev/null && return; sleep 0.1; done
+  echo "distribution did not start on $2" >&2; cat "$1/log" >&2
+}
