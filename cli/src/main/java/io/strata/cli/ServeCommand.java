@@ -31,10 +31,25 @@ final class ServeCommand implements Callable<Integer> {
         Logging.setLevel(cfg.log().level());
         Logging.setFormat(cfg.log().format());
         System.err.println(new Strata.Version().getVersion()[0]);
-        Registry registry;
+        // The hook is in place before the registry starts: a SIGTERM that comes while it starts (or
+        // just after it says it listens) still stops it cleanly, where adding the hook then would fail.
+        java.util.concurrent.CompletableFuture<Registry> started = new java.util.concurrent.CompletableFuture<>();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                started.get(60, java.util.concurrent.TimeUnit.SECONDS).close();
+            } catch (java.util.concurrent.ExecutionException neverStarted) {
+                // nothing to stop
+            } catch (Exception e) {
+                System.err.println("strata: shutdown: " + e);
+            } finally {
+                stopped.countDown();
+            }
+        }, "strata-shutdown"));
         try {
-            registry = Registry.start(cfg);
+            started.complete(Registry.start(cfg));
         } catch (RuntimeException e) {
+            started.completeExceptionally(e);
             for (Throwable t = e; t != null; t = t.getCause()) {
                 if (t instanceof java.net.BindException) {
                     throw new IllegalStateException("cannot listen on " + cfg.listen() + ": "
@@ -44,16 +59,6 @@ final class ServeCommand implements Callable<Integer> {
             }
             throw e;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                registry.close();
-            } catch (Exception e) {
-                System.err.println("strata: shutdown: " + e);
-            } finally {
-                stopped.countDown();
-            }
-        }, "strata-shutdown"));
         stopped.await();
         return 0;
     }
