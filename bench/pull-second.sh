@@ -54,12 +54,7 @@ m=$(printf '%s' "$manifest" | sha256sum | cut -d' ' -f1); printf '%s' "$manifest
 echo "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$m\",\"size\":${#manifest},\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}}]}" > "$l/index.json"
 
 # ---- the registry
-mkdir -p "$work/registry"
-printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
-  "$work/registry/data" "$port" > "$work/registry/config.yml"
-docker-registry serve "$work/registry/config.yml" >"$work/registry/log" 2>&1 &
-reg_pid=$!
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+start_distribution "$work/registry" "$port"; reg_pid=$dist_pid
 for i in base second; do skopeo copy --quiet --dest-tls-verify=false "oci:$work/$i:v1" "docker://127.0.0.1:$port/bench/$i:v1"; done
 rm -rf "$work/base" "$work/second"
 base="127.0.0.1:$port/bench/base:v1"
