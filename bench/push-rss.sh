@@ -1,53 +1,75 @@
 #!/usr/bin/env bash
 # Memory under load: N concurrent pushes of a SIZE blob (chunked PATCH streamed by curl, then PUT),
-# sampling the registry's resident memory. Run on demand:  bench/push-rss.sh [N] [SIZE_MIB]
-# Prints the RSS at rest (20 s after start), at peak and a minute after the load, and the aggregate throughput.
-# STRATA_JAVA_OPTS reaches the server's JVM, to compare settings.
+# sampling the registry's resident memory, for Strata and then for distribution (Debian's
+# docker-registry), each started empty on the filesystem. Run on demand:
+#   [REGISTRIES="strata distribution"] [REST_SECONDS=20] [AFTER_SECONDS=60] bench/push-rss.sh [N] [SIZE_MIB]
+# Prints, per registry, the RSS at rest (20 s after start), at peak and a minute after the load, and
+# the aggregate throughput. STRATA_JAVA_OPTS reaches Strata's JVM, to compare settings.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
+. "$here/bench/lib.sh"
 n=${1:-4}
 size_mib=${2:-1024}
+registries=${REGISTRIES:-strata distribution}
 work=$(mktemp -d)
-port=$((20000 + RANDOM % 10000))
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+pid=
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/blob"
 digest="sha256:$(sha256sum "$work/blob" | cut -d' ' -f1)"
 
-STRATA_LOG_LEVEL=warn "$here/strata" serve --listen 127.0.0.1:$port --root "$work/data" 2>"$work/server.log" &
-pid=$!
-for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.5; done
-# The launcher execs java, so $pid is the JVM.
-rss() { ps -o rss= -p "$pid" | tr -d ' '; }
-# At rest: idle for 20 s after start, as a registry mostly is (what the JVM gives back periodically is back).
-sleep 20
-rest=$(rss)
-
+# The Location a response gives, as an absolute URL (distribution's are, Strata's are paths).
+location() {
+  local loc
+  loc=$(tr -d '\r' | awk 'tolower($1)=="location:"{print $2}')
+  case "$loc" in http*) echo "$loc" ;; *) echo "http://127.0.0.1:$port$loc" ;; esac
+}
 push() {
-  local repo=$1 loc
-  loc=$(curl -fs -D - -o /dev/null -X POST "http://127.0.0.1:$port/v2/$repo/blobs/uploads/" | tr -d '\r' | awk 'tolower($1)=="location:"{print $2}')
-  loc=$(curl -fs -D - -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' -T "$work/blob" \
-        "http://127.0.0.1:$port$loc" | tr -d '\r' | awk 'tolower($1)=="location:"{print $2}')
-  curl -fs -o /dev/null -X PUT "http://127.0.0.1:$port$loc?digest=$digest"
+  local repo=$1 loc sep
+  loc=$(curl -fs -D - -o /dev/null -X POST "http://127.0.0.1:$port/v2/$repo/blobs/uploads/" | location)
+  loc=$(curl -fs -D - -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' -T "$work/blob" "$loc" | location)
+  case "$loc" in *\?*) sep='&' ;; *) sep='?' ;; esac
+  curl -fs -o /dev/null -X PUT "$loc${sep}digest=$digest" || { echo "push to $repo failed" >&2; return 1; }
 }
 
-peak=$rest
-start=$(date +%s.%N)
-for i in $(seq 1 "$n"); do push "bench/repo$i" & done
-pushes=$(jobs -p | grep -v "^$pid$" || true)
-while kill -0 $pushes 2>/dev/null; do
-  r=$(rss); [ "$r" -gt "$peak" ] && peak=$r
-  sleep 0.2
-done
-wait $pushes
-end=$(date +%s.%N)
-for i in $(seq 1 "$n"); do
-  curl -fsI "http://127.0.0.1:$port/v2/bench/repo$i/blobs/$digest" | grep -qi "content-length: $((size_mib * 1024 * 1024))" \
-    || { echo "push $i did not land" >&2; exit 1; }
-done
-sleep 60
-after=$(rss)
-[ -n "${STRATA_BENCH_NMT:-}" ] && jcmd "$pid" VM.native_memory summary > "$STRATA_BENCH_NMT" 2>&1
-awk -v n="$n" -v s="$size_mib" -v rest="$rest" -v peak="$peak" -v after="$after" -v t0="$start" -v t1="$end" 'BEGIN {
-  printf "pushes=%d size=%dMiB rss_rest=%dMiB rss_peak=%dMiB rss_after=%dMiB elapsed=%.1fs throughput=%.0fMiB/s\n",
-    n, s, rest/1024, peak/1024, after/1024, t1-t0, n*s/(t1-t0) }'
+rss() { ps -o rss= -p "$pid" | tr -d ' '; }
+
+# One registry of kind $1: start it empty, rest, load, rest again; prints one line.
+measure() {
+  port=$((20000 + RANDOM % 10000))
+  rm -rf "$work/data"
+  if [ "$1" = strata ]; then
+    STRATA_LOG_LEVEL=warn "$here/strata" serve --listen 127.0.0.1:$port --root "$work/data" 2>"$work/server.log" &
+    pid=$! # the launcher execs java, so this is the JVM
+    for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.5; done
+  else
+    start_distribution "$work/data" "$port"; pid=$dist_pid
+  fi
+  # At rest: idle for 20 s after start, as a registry mostly is (what the JVM gives back periodically is back).
+  sleep ${REST_SECONDS:-20}
+  local rest peak start end after r pushes
+  rest=$(rss)
+  peak=$rest
+  start=$(date +%s.%N)
+  for i in $(seq 1 "$n"); do push "bench/repo$i" & done
+  pushes=$(jobs -p | grep -v "^$pid$" || true)
+  while kill -0 $pushes 2>/dev/null; do
+    r=$(rss); [ "$r" -gt "$peak" ] && peak=$r
+    sleep 0.2
+  done
+  wait $pushes || { echo "$1: a push failed" >&2; exit 1; }
+  end=$(date +%s.%N)
+  for i in $(seq 1 "$n"); do
+    curl -fsI "http://127.0.0.1:$port/v2/bench/repo$i/blobs/$digest" | grep -qi "content-length: $((size_mib * 1024 * 1024))" \
+      || { echo "$1: push $i did not land" >&2; exit 1; }
+  done
+  sleep ${AFTER_SECONDS:-60}
+  after=$(rss)
+  [ "$1" = strata ] && [ -n "${STRATA_BENCH_NMT:-}" ] && jcmd "$pid" VM.native_memory summary > "$STRATA_BENCH_NMT" 2>&1
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+  awk -v k="$1" -v n="$n" -v s="$size_mib" -v rest="$rest" -v peak="$peak" -v after="$after" -v t0="$start" -v t1="$end" 'BEGIN {
+    printf "%-12s pushes=%d size=%dMiB rss_rest=%dMiB rss_peak=%dMiB rss_after=%dMiB elapsed=%.1fs throughput=%.0fMiB/s\n",
+      k, n, s, rest/1024, peak/1024, after/1024, t1-t0, n*s/(t1-t0) }'
+}
+
+for r in $registries; do measure "$r"; done
