@@ -59,15 +59,12 @@ final class AotTrainCommand implements Callable<Integer> {
                         List.of("inspect", "lib/app:v1"), List.of("images", "--format", "json"))) {
                     List<String> args = new java.util.ArrayList<>(List.of("--root", store.root().toString()));
                     args.addAll(verb);
-                    CommandLine line = Strata.commandLine(args.toArray(String[]::new));
-                    line.setOut(new PrintWriter(sink));
-                    line.setErr(new PrintWriter(sink));
-                    line.execute(args.toArray(String[]::new));
+                    execute(args, sink);
                 }
+                pulls(dir, sink);
             } finally {
                 System.setOut(stdout);
             }
-            pulls(dir, sink);
             UnpackOptions.snapshotter(store).list();
             Containers.store(store).list();
             java.net.http.HttpClient.newBuilder().build();
@@ -90,7 +87,8 @@ final class AotTrainCommand implements Callable<Integer> {
 
     /**
      * Pulls of a one-layer image, as a user runs them: into an empty store, then again with
-     * everything stored; with unpacking too when this runs as root (unpacking needs it).
+     * everything stored; with unpacking too when this runs as root (unpacking needs it). Standard
+     * output is already discarded by the caller.
      */
     private static void pulls(Path dir, StringWriter sink) throws Exception {
         byte[] content = "trained\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -119,22 +117,21 @@ final class AotTrainCommand implements Callable<Integer> {
             if (io.strata.snapshots.Native.isRoot()) {
                 pulls.add(List.of("--root", dir.resolve("unpacked").toString(), "pull", "--quiet", ref));
             }
-            java.io.PrintStream stdout = System.out;
-            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
-            try {
-                for (List<String> pull : pulls) {
-                    for (int twice = 0; twice < 2; twice++) {
-                        String[] args = pull.toArray(String[]::new);
-                        CommandLine line = Strata.commandLine(args);
-                        line.setOut(new PrintWriter(sink));
-                        line.setErr(new PrintWriter(sink));
-                        // A failed pull trains less, and must not cost the cache (LauncherIT checks what it holds).
-                        if (line.execute(args) != 0) return;
-                    }
+            for (List<String> pull : pulls) {
+                for (int twice = 0; twice < 2; twice++) {
+                    // A failed pull trains less, and must not cost the cache (LauncherIT checks what it holds).
+                    if (execute(pull, sink) != 0) return;
                 }
-            } finally {
-                System.setOut(stdout);
             }
         }
+    }
+
+    /** Runs {@code strata ARGS} in this JVM, what it writes to picocli's streams going to {@code sink}. */
+    private static int execute(List<String> args, StringWriter sink) {
+        String[] argv = args.toArray(String[]::new);
+        CommandLine line = Strata.commandLine(argv);
+        line.setOut(new PrintWriter(sink));
+        line.setErr(new PrintWriter(sink));
+        return line.execute(argv);
     }
 }

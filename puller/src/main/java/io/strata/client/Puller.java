@@ -111,10 +111,10 @@ public final class Puller {
                     events.warning("the image's platform (" + offered + ") does not match this host's (" + platform + ")");
                 }
             }
-            long work = work(ref, manifest);
+            ImageConfig config = unpack.isPresent() ? ImageConfig.parse(fetchSmall(ref, manifest.config())) : null;
+            long work = work(manifest, config);
             if (work > 0) beforeWork.check(work);
             if (unpack.isPresent()) {
-                ImageConfig config = ImageConfig.parse(fetchSmall(ref, manifest.config()));
                 Unpacker unpacker = new Unpacker(unpack.get().snapshotter(), unpack.get().limits(), concurrency, events);
                 unpacked = unpacker.unpack(manifest, config, layer -> open(ref, layer), lease).unpacked();
                 // Layers whose snapshot existed may still lack their blob in the store (the store keeps every blob).
@@ -132,8 +132,9 @@ public final class Puller {
     /**
      * The bytes this pull will download or unpack: blobs the store lacks, and stored layers whose
      * snapshot is not committed (at least 1 when there is any such); 0 when everything is stored.
+     * {@code config} is the image's, when unpacking.
      */
-    private long work(Reference ref, Manifest manifest) throws IOException {
+    private long work(Manifest manifest, ImageConfig config) throws IOException {
         long bytes = 0;
         boolean any = false;
         for (Descriptor d : manifest.blobs()) {
@@ -143,22 +144,20 @@ public final class Puller {
             }
         }
         if (unpack.isPresent()) {
-            List<Digest> chainIds = Unpacker.chainIds(manifest, ImageConfig.parse(fetchSmall(ref, manifest.config())));
+            List<Digest> chainIds = Unpacker.chainIds(manifest, config);
             for (int i = 0; i < chainIds.size(); i++) {
                 boolean committed = unpack.get().snapshotter().stat(chainIds.get(i).toString())
                         .filter(snap -> snap.kind() == io.strata.snapshots.Snapshotter.Kind.COMMITTED).isPresent();
+                if (committed) continue;
+                any = true;
                 Descriptor layer = manifest.layers().get(i);
-                if (!committed && store.has(layer.digest())) {
-                    bytes += Math.max(0, layer.size());
-                    any = true;
-                } else if (!committed) {
-                    any = true; // counted above with the blobs
-                }
+                if (store.has(layer.digest())) bytes += Math.max(0, layer.size()); // a missing blob is counted above
             }
         }
         return any ? Math.max(1, bytes) : 0;
     }
 
+    /** The config (small, read whole): from the store, else fetched, verified and stored. */
     private byte[] fetchSmall(Reference ref, Descriptor d) throws IOException {
         if (store.has(d.digest())) return store.read(d.digest());
         byte[] content = client.blobBytes(ref.repository(), d);
