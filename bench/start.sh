@@ -3,15 +3,17 @@
 # podman's and ctr's for the nearest command each has, RUNS rounds (default 20) in rotating order,
 # medians with min and max, and ratios against the peer. The pulls are of an image every client has
 # already (a small busybox image from a local Strata registry): what is timed is the start, the
-# manifest request and the check of the store. Run on demand, as root:  bench/start.sh [RUNS]
+# manifest request and the check of the store. Then the registry's start, until GET /v2/ answers,
+# against distribution's (Debian's docker-registry), SERVE_RUNS rounds (default 5), Strata with its
+# AOT cache and without (STRATA_NO_AOT=1). Run on demand, as root:  bench/start.sh [RUNS]
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 runs=${1:-20}
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 10000))
 . "$here/bench/lib.sh"
-for t in skopeo podman containerd ctr busybox bc; do
-  command -v $t >/dev/null || { echo "$t is needed (apt-get install skopeo podman containerd busybox-static bc)" >&2; exit 1; }
+for t in skopeo podman containerd ctr busybox bc docker-registry; do
+  command -v $t >/dev/null || { echo "$t is needed (apt-get install skopeo podman containerd busybox-static bc docker-registry)" >&2; exit 1; }
 done
 [ "$(id -u)" = 0 ] || { echo "run as root (containerd, podman's storage and strata's unpacking)" >&2; exit 1; }
 pid=
@@ -72,3 +74,35 @@ for key in "${keys[@]}"; do
     "$(ratio "$(median ${t[${what}_strata]})" "$(median ${t[$key]})")"
 done
 echo "all runs:" >&2; for key in "${keys[@]}"; do echo "$key:${t[$key]}" >&2; done
+
+# ---- the registry's start: from the command to the first answer of GET /v2/ on an empty store
+serve_secs() { # kind
+  local p=$((20000 + RANDOM % 10000)) s e reg
+  rm -rf "$work/serve"; mkdir -p "$work/serve"
+  s=$(date +%s.%N)
+  case $1 in
+    strata) STRATA_LOG_LEVEL=warn strata serve --listen "127.0.0.1:$p" --root "$work/serve/data" >"$work/serve/log" 2>&1 & ;;
+    strata-no-aot) STRATA_NO_AOT=1 STRATA_LOG_LEVEL=warn strata serve --listen "127.0.0.1:$p" --root "$work/serve/data" \
+      >"$work/serve/log" 2>&1 & ;;
+    distribution)
+      printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+        "$work/serve/data" "$p" > "$work/serve/config.yml"
+      docker-registry serve "$work/serve/config.yml" >"$work/serve/log" 2>&1 & ;;
+  esac
+  reg=$!
+  for _ in $(seq 1 3000); do curl -fs -o /dev/null "http://127.0.0.1:$p/v2/" && break; sleep 0.01; done
+  e=$(date +%s.%N)
+  if curl -fs -o /dev/null "http://127.0.0.1:$p/v2/"; then echo "$e - $s" | bc; else echo FAILED; fi
+  kill "$reg"; wait "$reg" 2>/dev/null || true
+}
+serve_secs strata >/dev/null # not counted: it trains the registry's AOT cache
+declare -A st
+serve_kinds=(strata strata-no-aot distribution)
+for r in $(seq 1 "${SERVE_RUNS:-5}"); do
+  for k in $(seq 0 2); do key=${serve_kinds[$(( (k + r) % 3 ))]}; st[$key]+=" $(serve_secs "$key")"; done
+done
+printf '\n| registry | start until GET /v2/ answers | strata / this |\n|---|---|---|\n'
+for key in "${serve_kinds[@]}"; do
+  printf '| %s | %s | %s |\n' "$key" "$(ms ${st[$key]})" "$(ratio "$(median ${st[strata]})" "$(median ${st[$key]})")"
+done
+for key in "${serve_kinds[@]}"; do echo "serve $key:${st[$key]}" >&2; done

@@ -1,6 +1,7 @@
 package io.strata.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -12,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -49,6 +51,42 @@ class LauncherIT {
         assertEquals("", err, "nothing about the cache reaches the user");
         assertTrue(out.startsWith("REPOSITORY"), out);
         assertEquals(made, Files.getLastModifiedTime(aot), "made once, then used");
+    }
+
+    @Test
+    void serveStartsFromAnAotCacheOfItsOwnTrainedOnAPush(@TempDir Path dir) throws Exception {
+        Path jar = Path.of("target", "strata.jar").toAbsolutePath();
+        Path aot = jar.resolveSibling("strata-serve.aot");
+        Files.deleteIfExists(aot);
+        for (int start = 0; start < 2; start++) {
+            Path loaded = dir.resolve("classes-" + start + ".log");
+            ProcessBuilder pb = strata(dir, "serve", "--listen", "127.0.0.1:0", "--root", dir.resolve("data").toString());
+            pb.environment().put("STRATA_JAVA_OPTS", "-Xlog:class+load:file=" + loaded);
+            Process p = pb.start();
+            try {
+                StringBuffer log = new StringBuffer();
+                StringBuilder before = new StringBuilder();
+                waitForPort(p, log, before);
+                if (start == 0) {
+                    assertTrue(before.toString().contains("strata: training the registry's start-up cache (once per build)..."),
+                            "the first start says why it takes longer:\n" + before);
+                } else {
+                    assertFalse(before.toString().contains("training"), "made once, then used:\n" + before);
+                }
+                assertTrue(Files.size(aot) > 0, "serve made its cache");
+                assertTrue(Files.getLastModifiedTime(aot).compareTo(Files.getLastModifiedTime(jar)) >= 0, "newer than the jar");
+                // The upload path was trained on, and comes from the cache with the rest of the registry.
+                for (String cls : List.of("io.strata.registry.UploadHandler", "io.strata.registry.RequestBody", "io.vertx.core.Vertx")) {
+                    String line = Files.readAllLines(loaded).stream().filter(l -> l.contains(" " + cls + " ")).findFirst()
+                            .orElseThrow(() -> new AssertionError(cls + " was not loaded"));
+                    assertTrue(line.contains("shared objects file"), cls + " comes from the AOT cache: " + line);
+                }
+            } finally {
+                p.toHandle().destroy();
+                p.waitFor(60, TimeUnit.SECONDS);
+                p.destroyForcibly();
+            }
+        }
     }
 
     @Test
@@ -182,9 +220,13 @@ class LauncherIT {
     }
 
     private static int waitForPort(Process p, StringBuffer rest) throws IOException {
+        return waitForPort(p, rest, new StringBuilder());
+    }
+
+    /** Reads the server's stderr until it says where it listens; what came before goes to {@code seen}. */
+    private static int waitForPort(Process p, StringBuffer rest, StringBuilder seen) throws IOException {
         Pattern listening = Pattern.compile("listening on [^ ]+:(\\d+)");
         BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream()));
-        StringBuilder seen = new StringBuilder();
         String line;
         while ((line = err.readLine()) != null) {
             seen.append(line).append('\n');
