@@ -36,17 +36,12 @@ curl -fs -o /dev/null "http://127.0.0.1:${port[strata]}/v2/" || { echo "strata d
 start_distribution "$work/distribution" "${port[distribution]}"
 pid[strata]=$strata_pid pid[distribution]=$dist_pid
 
-# A blob in two requests (POST, then PUT with the body and the digest), as both registries take it.
-upload() { # base, file, digest
-  local loc sep
-  loc=$(curl -fs -D - -o /dev/null -X POST "$1/blobs/uploads/" | tr -d '\r' | awk 'tolower($1)=="location:"{print $2}')
-  case "$loc" in http*) ;; *) loc="${1%%/v2/*}$loc" ;; esac
-  case "$loc" in *\?*) sep='&' ;; *) sep='?' ;; esac
-  curl -fs -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary @"$2" "$loc${sep}digest=$3"
-}
 for name in strata distribution; do
   base="http://127.0.0.1:${port[$name]}/v2/bench/app"
-  upload "$base" "$work/small" "$small"; upload "$base" "$work/large" "$large"; upload "$base" "$work/config" "$config"
+  for blob in "small $small" "large $large" "config $config"; do
+    read -r file digest <<<"$blob"
+    upload_blob "$base" "$work/$file" "$digest" || { echo "$name: the $file blob did not upload" >&2; exit 1; }
+  done
   printf %s "$manifest" | curl -fs -o /dev/null -X PUT -H "Content-Type: $mtype" --data-binary @- "$base/manifests/v1"
   curl -fs -o /dev/null -H "Accept: $mtype" "$base/manifests/v1" || { echo "$name: the image did not land" >&2; exit 1; }
 done

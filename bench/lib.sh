@@ -89,14 +89,37 @@ random_layout() {
   echo "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$m\",\"size\":${#manifest},\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}}]}" > "$layout/index.json"
 }
 
-# Starts distribution (Debian's docker-registry) with its storage under $1 on 127.0.0.1:$2, and
-# waits until it answers; sets dist_pid.
-start_distribution() {
+# Writes $1/config.yml: distribution (Debian's docker-registry) with its storage under $1/data on
+# 127.0.0.1:$2.
+distribution_config() {
   mkdir -p "$1"
   printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
     "$1/data" "$2" > "$1/config.yml"
+}
+
+# Starts distribution with distribution_config's settings and waits until it answers; sets dist_pid.
+start_distribution() {
+  distribution_config "$1" "$2"
   docker-registry serve "$1/config.yml" >"$1/log" 2>&1 &
   dist_pid=$!
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$2/v2/" >/dev/null && return; sleep 0.1; done
   echo "distribution did not start on $2" >&2; cat "$1/log" >&2
+}
+
+# The Location header of the response headers on stdin, as an absolute URL against the origin $1
+# (distribution's Locations are absolute, Strata's are paths).
+location() {
+  local loc
+  loc=$(tr -d '\r' | awk 'tolower($1)=="location:"{print $2}')
+  case "$loc" in http*) echo "$loc" ;; *) echo "$1$loc" ;; esac
+}
+
+# Uploads the file $2, whose digest is $3, into the repository at $1 (http://HOST:PORT/v2/NAME) as
+# clients push: POST a session, PATCH the bytes streamed by curl, PUT with the digest.
+upload_blob() {
+  local origin=${1%%/v2/*} loc sep
+  loc=$(curl -fs -D - -o /dev/null -X POST "$1/blobs/uploads/" | location "$origin")
+  loc=$(curl -fs -D - -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' -T "$2" "$loc" | location "$origin")
+  case "$loc" in *\?*) sep='&' ;; *) sep='?' ;; esac
+  curl -fs -o /dev/null -X PUT "$loc${sep}digest=$3"
 }

@@ -22,18 +22,8 @@ digest="sha256:$(sha256sum "$work/blob" | cut -d' ' -f1)"
 head -c $((64 * 1024 * 1024)) /dev/urandom > "$work/read"
 read_digest="sha256:$(sha256sum "$work/read" | cut -d' ' -f1)"
 
-# The Location a response gives, as an absolute URL (distribution's are, Strata's are paths).
-location() {
-  local loc
-  loc=$(tr -d '\r' | awk 'tolower($1)=="location:"{print $2}')
-  case "$loc" in http*) echo "$loc" ;; *) echo "http://127.0.0.1:$port$loc" ;; esac
-}
 push() { # repo, file, digest
-  local repo=$1 loc sep
-  loc=$(curl -fs -D - -o /dev/null -X POST "http://127.0.0.1:$port/v2/$repo/blobs/uploads/" | location)
-  loc=$(curl -fs -D - -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' -T "$2" "$loc" | location)
-  case "$loc" in *\?*) sep='&' ;; *) sep='?' ;; esac
-  curl -fs -o /dev/null -X PUT "$loc${sep}digest=$3" || { echo "push to $repo failed" >&2; return 1; }
+  upload_blob "http://127.0.0.1:$port/v2/$1" "$2" "$3" || { echo "push to $1 failed" >&2; return 1; }
 }
 # Reads the 64 MiB blob until $work/stop exists; a failed read is written to $work/read-failed.
 reader() {

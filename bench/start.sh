@@ -84,10 +84,7 @@ serve_secs() { # kind
     strata) STRATA_LOG_LEVEL=warn strata serve --listen "127.0.0.1:$p" --root "$work/serve/data" >"$work/serve/log" 2>&1 & ;;
     strata-no-aot) STRATA_NO_AOT=1 STRATA_LOG_LEVEL=warn strata serve --listen "127.0.0.1:$p" --root "$work/serve/data" \
       >"$work/serve/log" 2>&1 & ;;
-    distribution)
-      printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
-        "$work/serve/data" "$p" > "$work/serve/config.yml"
-      docker-registry serve "$work/serve/config.yml" >"$work/serve/log" 2>&1 & ;;
+    distribution) distribution_config "$work/serve" "$p"; docker-registry serve "$work/serve/config.yml" >"$work/serve/log" 2>&1 & ;;
   esac
   reg=$!
   for _ in $(seq 1 3000); do curl -fs -o /dev/null "http://127.0.0.1:$p/v2/" && break; sleep 0.01; done

@@ -78,11 +78,16 @@ final class AotTrainCommand implements Callable<Integer> {
             }
             io.strata.snapshots.Native.isRoot();
         } finally {
-            try (var walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            deleteTree(dir);
         }
         return 0;
+    }
+
+    /** Removes a training run's temporary directory and all it holds. */
+    static void deleteTree(Path dir) throws java.io.IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 
     /**

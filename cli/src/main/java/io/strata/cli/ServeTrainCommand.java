@@ -58,9 +58,7 @@ final class ServeTrainCommand implements Callable<Integer> {
                 for (Future<?> f : work) f.get();
             }
         } finally {
-            try (var walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            AotTrainCommand.deleteTree(dir);
         }
         return 0;
     }
