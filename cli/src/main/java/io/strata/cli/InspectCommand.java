@@ -1,9 +1,9 @@
 package io.strata.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
+import io.strata.oci.ImageJson;
 import io.strata.oci.Manifest;
 import io.strata.oci.MediaType;
 import java.util.LinkedHashMap;
@@ -17,7 +17,6 @@ import picocli.CommandLine.Parameters;
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Show a stored image's manifest and config (JSON, or --format '{{.Config.architecture}}').")
 final class InspectCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Mixin
     ClientOptions options;
@@ -36,10 +35,10 @@ final class InspectCommand implements Callable<Integer> {
         out.put("id", image.id());
         out.put("digest", manifest.digest().toString());
         out.put("mediaType", manifest.mediaType());
-        out.put("manifest", JSON.readValue(store.read(manifest.digest()), Object.class));
+        out.put("manifest", ImageJson.plain().readValue(store.read(manifest.digest()), Object.class));
         if (!MediaType.INDEXES.contains(manifest.mediaType())) {
             Digest config = Manifest.parse(store.read(manifest.digest())).config().digest();
-            if (store.has(config)) out.put("config", JSON.readValue(store.read(config), Object.class));
+            if (store.has(config)) out.put("config", ImageJson.plain().readValue(store.read(config), Object.class));
         }
         Output.one(format, out, null);
         return 0;

@@ -1,9 +1,9 @@
 package io.strata.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.strata.remote.Credentials;
+import io.strata.oci.ImageJson;
 import io.strata.oci.Reference;
+import io.strata.remote.Credentials;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -26,7 +26,6 @@ import picocli.CommandLine.Parameters;
  * it names one), else into strata's own file ($XDG_CONFIG_HOME/strata/config.json, mode 600).
  */
 final class LoginCommand {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private LoginCommand() {}
 
@@ -43,7 +42,7 @@ final class LoginCommand {
 
     /** Stores (or with null, forgets) a host's credentials in a config file or its helper; says where. */
     static String save(Path file, String host, Credentials c) throws IOException {
-        ObjectNode root = Files.isRegularFile(file) ? (ObjectNode) JSON.readTree(file.toFile()) : JSON.createObjectNode();
+        ObjectNode root = Files.isRegularFile(file) ? (ObjectNode) ImageJson.plain().readTree(file.toFile()) : ImageJson.plain().createObjectNode();
         Optional<String> helper = Credentials.helper(root, host);
         if (helper.isPresent()) {
             if (c == null) Credentials.eraseWithHelper(helper.get(), host);
@@ -61,7 +60,7 @@ final class LoginCommand {
         Path temp = file.resolveSibling("." + file.getFileName() + ".tmp");
         Files.deleteIfExists(temp);
         Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.write(temp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+        Files.write(temp, ImageJson.plain().writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         return file.toString();
     }

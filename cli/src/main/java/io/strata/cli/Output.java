@@ -1,7 +1,7 @@
 package io.strata.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strata.oci.ImageJson;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,7 +19,6 @@ import java.util.regex.Pattern;
  * as Go does ({@code .CreatedBy} for {@code created_by}). Anything else is an error.
  */
 final class Output {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern ACTION = Pattern.compile("\\{\\{-?\\s*(.*?)\\s*-?}}");
 
     /** A column of the default table: its header, and the text of a row's cell. */
@@ -93,12 +92,12 @@ final class Output {
     /** Java beans and records as the maps templates walk. */
     @SuppressWarnings("unchecked")
     static Map<String, Object> map(Object value) {
-        return JSON.convertValue(value, LinkedHashMap.class);
+        return ImageJson.plain().convertValue(value, LinkedHashMap.class);
     }
 
     static String json(Object value) {
         try {
-            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(value);
+            return ImageJson.plain().writerWithDefaultPrettyPrinter().writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
@@ -144,7 +143,7 @@ final class Output {
 
     private static String compact(Object value) {
         try {
-            return JSON.writeValueAsString(value);
+            return ImageJson.plain().writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -32,7 +32,29 @@ public record ImageConfig(
     }
 
     public static ImageConfig parse(byte[] content) throws IOException {
-        return ImageJson.read(content, ImageConfig.class, "image config");
+        return ImageJson.read(content, "image config", in -> {
+            var f = new Object() {
+                String created, author, architecture, os, osVersion, variant;
+                Config config;
+                RootFs rootfs;
+                List<History> history;
+            };
+            in.object((name, v) -> {
+                switch (name) {
+                    case "created" -> f.created = v.string();
+                    case "author" -> f.author = v.string();
+                    case "architecture" -> f.architecture = v.string();
+                    case "os" -> f.os = v.string();
+                    case "os.version" -> f.osVersion = v.string();
+                    case "variant" -> f.variant = v.string();
+                    case "config" -> f.config = Config.read(v);
+                    case "rootfs" -> f.rootfs = RootFs.read(v);
+                    case "history" -> f.history = v.list(History::read);
+                    default -> v.skip();
+                }
+            });
+            return new ImageConfig(f.created, f.author, f.architecture, f.os, f.osVersion, f.variant, f.config, f.rootfs, f.history);
+        });
     }
 
     public byte[] toJson() {
@@ -56,7 +78,32 @@ public record ImageConfig(
             @JsonProperty("Volumes") Map<String, Object> volumes,
             @JsonProperty("WorkingDir") String workingDir,
             @JsonProperty("Labels") Map<String, String> labels,
-            @JsonProperty("StopSignal") String stopSignal) {}
+            @JsonProperty("StopSignal") String stopSignal) {
+
+        static Config read(JsonIn in) throws IOException {
+            var f = new Object() {
+                String user, workingDir, stopSignal;
+                Map<String, Object> exposedPorts, volumes;
+                List<String> env, entrypoint, cmd;
+                Map<String, String> labels;
+            };
+            boolean present = in.object((name, v) -> {
+                switch (name) {
+                    case "User" -> f.user = v.string();
+                    case "ExposedPorts" -> f.exposedPorts = v.anyMap();
+                    case "Env" -> f.env = v.strings();
+                    case "Entrypoint" -> f.entrypoint = v.strings();
+                    case "Cmd" -> f.cmd = v.strings();
+                    case "Volumes" -> f.volumes = v.anyMap();
+                    case "WorkingDir" -> f.workingDir = v.string();
+                    case "Labels" -> f.labels = v.stringMap();
+                    case "StopSignal" -> f.stopSignal = v.string();
+                    default -> v.skip();
+                }
+            });
+            return present ? new Config(f.user, f.exposedPorts, f.env, f.entrypoint, f.cmd, f.volumes, f.workingDir, f.labels, f.stopSignal) : null;
+        }
+    }
 
     /** The layers' DiffIDs, base first. */
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -64,6 +111,21 @@ public record ImageConfig(
         public RootFs {
             if (!"layers".equals(type)) throw new IllegalArgumentException("rootfs.type must be \"layers\", was " + type);
             diffIds = diffIds == null ? List.of() : List.copyOf(diffIds);
+        }
+
+        static RootFs read(JsonIn in) throws IOException {
+            var f = new Object() {
+                String type;
+                List<Digest> diffIds;
+            };
+            boolean present = in.object((name, v) -> {
+                switch (name) {
+                    case "type" -> f.type = v.string();
+                    case "diff_ids" -> f.diffIds = v.list(JsonIn::digest);
+                    default -> v.skip();
+                }
+            });
+            return present ? new RootFs(f.type, f.diffIds) : null;
         }
 
         /**
@@ -89,5 +151,24 @@ public record ImageConfig(
             String author,
             @JsonProperty("created_by") String createdBy,
             String comment,
-            @JsonProperty("empty_layer") boolean emptyLayer) {}
+            @JsonProperty("empty_layer") boolean emptyLayer) {
+
+        static History read(JsonIn in) throws IOException {
+            var f = new Object() {
+                String created, author, createdBy, comment;
+                boolean emptyLayer;
+            };
+            boolean present = in.object((name, v) -> {
+                switch (name) {
+                    case "created" -> f.created = v.string();
+                    case "author" -> f.author = v.string();
+                    case "created_by" -> f.createdBy = v.string();
+                    case "comment" -> f.comment = v.string();
+                    case "empty_layer" -> f.emptyLayer = v.bool();
+                    default -> v.skip();
+                }
+            });
+            return present ? new History(f.created, f.author, f.createdBy, f.comment, f.emptyLayer) : null;
+        }
+    }
 }

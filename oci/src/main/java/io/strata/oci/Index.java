@@ -27,7 +27,38 @@ public record Index(
     }
 
     public static Index parse(byte[] content) throws IOException {
-        return ImageJson.read(content, Index.class, "index");
+        return ImageJson.read(content, "index", Index::read);
+    }
+
+    /** Reads an index object. */
+    public static Index read(JsonIn in) throws IOException {
+        var f = new Object() {
+            int schemaVersion;
+            String mediaType, artifactType;
+            List<Descriptor> manifests;
+            Descriptor subject;
+            Map<String, String> annotations;
+        };
+        in.object((name, v) -> {
+            switch (name) {
+                case "schemaVersion" -> f.schemaVersion = v.int32();
+                case "mediaType" -> f.mediaType = v.string();
+                case "artifactType" -> f.artifactType = v.string();
+                case "manifests" -> f.manifests = v.list(Descriptor::read);
+                case "subject" -> f.subject = Descriptor.read(v);
+                case "annotations" -> f.annotations = v.stringMap();
+                default -> v.skip();
+            }
+        });
+        return new Index(f.schemaVersion, f.mediaType, f.artifactType, f.manifests, f.subject, f.annotations);
+    }
+
+    /** This index as JSON, indented when {@code pretty}; the same members databind writes. */
+    public byte[] toJson(boolean pretty) {
+        return JsonOut.object(pretty, out -> out.number("schemaVersion", schemaVersion).string("mediaType", mediaType)
+                .string("artifactType", artifactType).objects("manifests", manifests, Descriptor::write)
+                .object("subject", subject != null, subject == null ? null : subject::write)
+                .stringMap("annotations", annotations));
     }
 
     /** The first entry built for {@code wanted}. */

@@ -30,7 +30,28 @@ public record Manifest(
     }
 
     public static Manifest parse(byte[] content) throws IOException {
-        return ImageJson.read(content, Manifest.class, "manifest");
+        return ImageJson.read(content, "manifest", in -> {
+            var f = new Object() {
+                int schemaVersion;
+                String mediaType, artifactType;
+                Descriptor config, subject;
+                List<Descriptor> layers;
+                Map<String, String> annotations;
+            };
+            in.object((name, v) -> {
+                switch (name) {
+                    case "schemaVersion" -> f.schemaVersion = v.int32();
+                    case "mediaType" -> f.mediaType = v.string();
+                    case "artifactType" -> f.artifactType = v.string();
+                    case "config" -> f.config = Descriptor.read(v);
+                    case "layers" -> f.layers = v.list(Descriptor::read);
+                    case "subject" -> f.subject = Descriptor.read(v);
+                    case "annotations" -> f.annotations = v.stringMap();
+                    default -> v.skip();
+                }
+            });
+            return new Manifest(f.schemaVersion, f.mediaType, f.artifactType, f.config, f.layers, f.subject, f.annotations);
+        });
     }
 
     /** The config, then the layers: every blob the manifest needs. */

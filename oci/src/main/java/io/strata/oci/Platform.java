@@ -3,6 +3,7 @@ package io.strata.oci;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 
@@ -25,6 +26,30 @@ public record Platform(
 
     public Platform(String os, String architecture, String variant) {
         this(architecture, os, null, null, variant);
+    }
+
+    /** Reads a platform object (null for null). */
+    static Platform read(JsonIn in) throws IOException {
+        var f = new Object() {
+            String architecture, os, osVersion, variant;
+            List<String> osFeatures;
+        };
+        boolean present = in.object((name, v) -> {
+            switch (name) {
+                case "architecture" -> f.architecture = v.string();
+                case "os" -> f.os = v.string();
+                case "os.version" -> f.osVersion = v.string();
+                case "os.features" -> f.osFeatures = v.strings();
+                case "variant" -> f.variant = v.string();
+                default -> v.skip();
+            }
+        });
+        return present ? new Platform(f.architecture, f.os, f.osVersion, f.osFeatures, f.variant) : null;
+    }
+
+    void write(JsonOut out) throws IOException {
+        out.string("architecture", architecture).string("os", os).string("os.version", osVersion)
+                .strings("os.features", osFeatures).string("variant", variant);
     }
 
     /** {@code os/arch[/variant]}, as {@code --platform} takes it. */

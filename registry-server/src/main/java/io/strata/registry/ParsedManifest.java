@@ -27,7 +27,7 @@ record ParsedManifest(
         Map<String, String> annotations) {
 
     /** Strict: exactly one JSON value, duplicate keys refused (what clients parse back must be what was stored). */
-    private static final ObjectMapper JSON = io.strata.oci.ImageJson.MAPPER;
+    private static final ObjectMapper JSON = io.strata.oci.ImageJson.mapper();
 
     /** The artifactType the referrers API reports (spec: the manifest's own, else its config's media type). */
     String referrerArtifactType() {

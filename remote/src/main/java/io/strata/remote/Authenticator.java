@@ -1,7 +1,7 @@
 package io.strata.remote;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strata.oci.ImageJson;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -26,7 +26,6 @@ import java.util.stream.Collectors;
  * at a time.
  */
 public final class Authenticator {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern CHALLENGE_PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
 
     private final String host;
@@ -124,7 +123,7 @@ public final class Authenticator {
                     throw new RegistryException(401, "token service " + realm + " refused (" + t.statusCode() + ")"
                             + (credentials.isEmpty() ? ": log in with strata login " + host : ": check the credentials"));
                 }
-                JsonNode body = JSON.readTree(t.body());
+                JsonNode body = ImageJson.plain().readTree(t.body());
                 String value = body.path("token").asText(body.path("access_token").asText(""));
                 if (value.isEmpty()) throw new RegistryException(401, "token service " + realm + " sent no token");
                 // Docker's token spec: 60 s when the service does not say; renew at 90% of the lifetime.

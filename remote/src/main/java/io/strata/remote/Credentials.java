@@ -1,7 +1,7 @@
 package io.strata.remote;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strata.oci.ImageJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,7 +17,6 @@ import java.util.concurrent.TimeUnit;
  * run as {@code docker-credential-NAME get}; else {@code auths.<host>.auth}.
  */
 public record Credentials(String username, String password) {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     String basicHeader() {
         return "Basic " + Base64.getEncoder().encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8));
@@ -33,7 +32,7 @@ public record Credentials(String username, String password) {
         for (Path config : configs) {
             if (!Files.isRegularFile(config)) continue;
             try {
-                JsonNode root = JSON.readTree(config.toFile());
+                JsonNode root = ImageJson.plain().readTree(config.toFile());
                 Optional<String> helper = helper(root, host);
                 if (helper.isPresent()) {
                     Optional<Credentials> c = fromHelper(helper.get(), host);
@@ -67,7 +66,7 @@ public record Credentials(String username, String password) {
     static Optional<Credentials> fromHelper(String name, String host) throws IOException {
         String out = runHelper(name, "get", serverKey(host));
         if (out == null) return Optional.empty();
-        JsonNode j = JSON.readTree(out);
+        JsonNode j = ImageJson.plain().readTree(out);
         String user = j.path("Username").asText("");
         String secret = j.path("Secret").asText("");
         return user.isEmpty() || secret.isEmpty() ? Optional.empty() : Optional.of(new Credentials(user, secret));
@@ -75,7 +74,7 @@ public record Credentials(String username, String password) {
 
     /** {@code docker-credential-NAME store}, as docker login does with a helper. */
     public static void storeWithHelper(String name, String host, Credentials c) throws IOException {
-        String input = JSON.writeValueAsString(java.util.Map.of("ServerURL", serverKey(host), "Username", c.username(),
+        String input = ImageJson.plain().writeValueAsString(java.util.Map.of("ServerURL", serverKey(host), "Username", c.username(),
                 "Secret", c.password()));
         if (runHelper(name, "store", input) == null) throw new IOException("docker-credential-" + name + " could not store the credentials");
     }

@@ -1,9 +1,8 @@
 package io.strata.remote;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
+import io.strata.oci.ImageJson;
 import io.strata.oci.MediaType;
 import io.strata.oci.RepositoryName;
 import java.io.IOException;
@@ -11,6 +10,7 @@ import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -22,7 +22,6 @@ public final class RegistryClient {
     /** What we accept for manifests, most specific first. */
     public static final String ACCEPT = String.join(", ", MediaType.OCI_INDEX, MediaType.OCI_MANIFEST,
             MediaType.DOCKER_MANIFEST_LIST, MediaType.DOCKER_MANIFEST);
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_MANIFEST = 4 * 1024 * 1024;
 
     private final String host;
@@ -66,8 +65,7 @@ public final class RegistryClient {
         }
         if (content.length > MAX_MANIFEST) throw new IOException("manifest " + reference + " is larger than 4 MiB");
         String type = r.headers().firstValue("Content-Type").map(t -> t.split(";")[0].trim()).orElse("");
-        JsonNode body = JSON.readTree(content);
-        if (!MediaType.MANIFESTS.contains(type)) type = body.path("mediaType").asText(type);
+        if (!MediaType.MANIFESTS.contains(type)) type = Objects.requireNonNullElse(ImageJson.mediaType(content), type);
         if (!MediaType.MANIFESTS.contains(type)) throw new IOException("unsupported manifest media type " + type);
         Digest digest = Digest.sha256(content);
         if (reference.contains(":")) {
@@ -118,7 +116,7 @@ public final class RegistryClient {
         }
         if (content.length > MAX_MANIFEST) throw new IOException("tag list of " + repo + " is larger than 4 MiB");
         java.util.List<String> tags = new java.util.ArrayList<>();
-        JSON.readTree(content).path("tags").forEach(t -> tags.add(t.asText()));
+        ImageJson.plain().readTree(content).path("tags").forEach(t -> tags.add(t.asText()));
         boolean more = r.headers().allValues("Link").stream().anyMatch(l -> l.contains("rel=\"next\""));
         return new TagPage(tags, more);
     }

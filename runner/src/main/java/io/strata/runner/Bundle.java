@@ -1,8 +1,8 @@
 package io.strata.runner;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.strata.oci.ImageJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,7 +15,6 @@ import java.util.List;
  * and the container's own {@code /etc/hosts}, {@code /etc/hostname} and {@code /etc/resolv.conf}.
  */
 public final class Bundle {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Docker's default capabilities (moby's oci/caps/defaults.go). */
     static final List<String> CAPABILITIES = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
@@ -37,7 +36,7 @@ public final class Bundle {
         ObjectNode config = config(dir, spec);
         // One cgroup per container under strata/, which the runtime removes with the container.
         ((ObjectNode) config.get("linux")).put("cgroupsPath", "/strata/" + id);
-        Files.write(dir.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
+        Files.write(dir.resolve("config.json"), ImageJson.plain().writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
     }
 
     /** The host's resolvers for host networking; none reachable from a network namespace of its own. */
@@ -48,7 +47,7 @@ public final class Bundle {
     }
 
     static ObjectNode config(Path dir, RunSpec spec) throws IOException {
-        ObjectNode c = JSON.createObjectNode();
+        ObjectNode c = ImageJson.plain().createObjectNode();
         c.put("ociVersion", "1.0.2");
         ObjectNode process = c.putObject("process");
         process.put("terminal", spec.terminal());

@@ -167,7 +167,7 @@ public final class Committer {
     private static List<String> commandForm(String arg) {
         if (arg.startsWith("[")) {
             try {
-                return List.of(new com.fasterxml.jackson.databind.ObjectMapper().readValue(arg.getBytes(StandardCharsets.UTF_8), String[].class));
+                return List.of(io.strata.oci.ImageJson.plain().readValue(arg.getBytes(StandardCharsets.UTF_8), String[].class));
             } catch (IOException e) {
                 throw new IllegalArgumentException("invalid JSON array " + arg);
             }

@@ -1,6 +1,6 @@
 package io.strata.runner;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strata.oci.ImageJson;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -17,7 +17,6 @@ import java.util.stream.Stream;
 
 /** Containers under {@code containers/<id>/}: {@code container.json}, the bundle, the logs. */
 public final class ContainerStore {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
 
     private final Path root;
@@ -50,7 +49,7 @@ public final class ContainerStore {
 
     public void write(Container c) throws IOException {
         Path temp = dir(c.id()).resolve("container.json.tmp");
-        Files.write(temp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(c));
+        Files.write(temp, ImageJson.plain().writerWithDefaultPrettyPrinter().writeValueAsBytes(c));
         Files.move(temp, dir(c.id()).resolve("container.json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
@@ -60,7 +59,7 @@ public final class ContainerStore {
         try (Stream<Path> dirs = Files.list(root)) {
             for (Path d : (Iterable<Path>) dirs::iterator) {
                 try {
-                    out.add(JSON.readValue(d.resolve("container.json").toFile(), Container.class));
+                    out.add(ImageJson.plain().readValue(d.resolve("container.json").toFile(), Container.class));
                 } catch (NoSuchFileException | java.io.FileNotFoundException e) {
                     // being created or removed
                 }
@@ -81,6 +80,6 @@ public final class ContainerStore {
 
     public Optional<Container> get(String id) throws IOException {
         Path f = dir(id).resolve("container.json");
-        return Files.exists(f) ? Optional.of(JSON.readValue(f.toFile(), Container.class)) : Optional.empty();
+        return Files.exists(f) ? Optional.of(ImageJson.plain().readValue(f.toFile(), Container.class)) : Optional.empty();
     }
 }

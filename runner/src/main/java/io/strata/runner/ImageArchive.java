@@ -1,7 +1,6 @@
 package io.strata.runner;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strata.client.store.LayoutStore;
@@ -9,6 +8,7 @@ import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
 import io.strata.oci.DigestAlgorithm;
 import io.strata.oci.ImageConfig;
+import io.strata.oci.ImageJson;
 import io.strata.oci.Index;
 import io.strata.oci.Manifest;
 import io.strata.oci.MediaType;
@@ -37,7 +37,6 @@ import java.util.Set;
  * {@code docker save} archives. Every blob is verified against its digest before it is stored.
  */
 public final class ImageArchive {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_METADATA = 4 << 20;
 
     private ImageArchive() {}
@@ -47,8 +46,8 @@ public final class ImageArchive {
 
     public static void save(LayoutStore store, List<Named> images, OutputStream out) throws IOException {
         Set<Digest> written = new LinkedHashSet<>();
-        ArrayNode dockerManifest = JSON.createArrayNode();
-        ObjectNode index = JSON.createObjectNode();
+        ArrayNode dockerManifest = ImageJson.plain().createArrayNode();
+        ObjectNode index = ImageJson.plain().createObjectNode();
         index.put("schemaVersion", 2);
         index.put("mediaType", MediaType.OCI_INDEX);
         ArrayNode manifests = index.putArray("manifests");
@@ -74,8 +73,8 @@ public final class ImageArchive {
                 ArrayNode layers = d.putArray("Layers");
                 for (Descriptor l : m.layers()) layers.add(path(l.digest()));
             }
-            file(tar, "index.json", JSON.writeValueAsBytes(index));
-            file(tar, "manifest.json", JSON.writeValueAsBytes(dockerManifest));
+            file(tar, "index.json", ImageJson.plain().writeValueAsBytes(index));
+            file(tar, "manifest.json", ImageJson.plain().writeValueAsBytes(dockerManifest));
         }
     }
 
@@ -180,7 +179,7 @@ public final class ImageArchive {
     /** docker save: manifest.json lists each image's config file and uncompressed layer files. */
     private static List<String> loadDocker(LayoutStore store, Map<String, byte[]> metadata, Map<String, Digest> files) throws IOException {
         List<String> names = new ArrayList<>();
-        for (JsonNode image : JSON.readTree(metadata.get("manifest.json"))) {
+        for (JsonNode image : ImageJson.plain().readTree(metadata.get("manifest.json"))) {
             String configPath = image.path("Config").asText();
             Digest configDigest = files.get(configPath);
             if (configDigest == null) throw new IOException("the archive lacks " + configPath);

@@ -447,10 +447,9 @@ public final class Runner {
 
     /** The container's config.json, as its bundle holds it. */
     private com.fasterxml.jackson.databind.JsonNode bundleConfig(Container c) throws IOException {
-        return BUNDLE_JSON.readTree(containers.bundle(c.id()).resolve("config.json").toFile());
+        return io.strata.oci.ImageJson.plain().readTree(containers.bundle(c.id()).resolve("config.json").toFile());
     }
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper BUNDLE_JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** The container paths its runtime mounts on (config.json's mount destinations). */
     public List<String> mountpoints(Container c) throws IOException {

@@ -2,6 +2,7 @@ package io.strata.snapshots;
 
 import io.strata.oci.Digest;
 import io.strata.oci.ImageJson;
+import io.strata.oci.JsonOut;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -331,12 +332,42 @@ public final class OverlaySnapshotter implements Snapshotter {
     }
 
     private static Stored readInfo(Path dir) throws IOException {
-        return ImageJson.MAPPER.readValue(dir.resolve(INFO).toFile(), Stored.class);
+        return ImageJson.read(Files.readAllBytes(dir.resolve(INFO)), "snapshot record " + dir.resolve(INFO), in -> {
+            var f = new Object() {
+                String name, kind, parent, created;
+                Usage usage;
+            };
+            in.object((member, v) -> {
+                switch (member) {
+                    case "name" -> f.name = v.string();
+                    case "kind" -> f.kind = v.string();
+                    case "parent" -> f.parent = v.string();
+                    case "created" -> f.created = v.string();
+                    case "usage" -> {
+                        long[] u = new long[2];
+                        boolean present = v.object((n, w) -> {
+                            switch (n) {
+                                case "bytes" -> u[0] = w.number();
+                                case "inodes" -> u[1] = w.number();
+                                default -> w.skip();
+                            }
+                        });
+                        f.usage = present ? new Usage(u[0], u[1]) : null;
+                    }
+                    default -> v.skip();
+                }
+            });
+            if (f.kind == null) throw new IllegalArgumentException("it has no kind");
+            return new Stored(f.name, Kind.valueOf(f.kind), f.parent, f.created, f.usage);
+        });
     }
 
     private static void writeInfo(Path dir, Stored info) throws IOException {
         Path temp = dir.resolve(INFO + ".tmp");
-        Files.write(temp, ImageJson.write(info));
+        Usage usage = info.usage();
+        Files.write(temp, JsonOut.object(false, out -> out.nullable("name", info.name()).nullable("kind", info.kind().name())
+                .nullable("parent", info.parent()).nullable("created", info.created())
+                .object("usage", usage != null, u -> u.number("bytes", usage.bytes()).number("inodes", usage.inodes()))));
         Files.move(temp, dir.resolve(INFO), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 

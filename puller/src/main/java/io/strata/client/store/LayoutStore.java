@@ -1,12 +1,9 @@
 package io.strata.client.store;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
 import io.strata.oci.DigestMismatchException;
+import io.strata.oci.Index;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -31,7 +28,6 @@ import java.util.UUID;
 public final class LayoutStore {
     /** The annotation that names an image in index.json (image-layout.md). */
     public static final String REF_NAME = "org.opencontainers.image.ref.name";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path root;
 
@@ -277,9 +273,9 @@ public final class LayoutStore {
     public List<Named> names() throws IOException {
         List<Named> out = new ArrayList<>();
         if (!Files.exists(root.resolve("index.json"))) return out;
-        for (JsonNode m : JSON.readTree(root.resolve("index.json").toFile()).path("manifests")) {
-            String name = m.path("annotations").path(REF_NAME).asText(null);
-            if (name != null) out.add(new Named(name, JSON.treeToValue(m, Descriptor.class)));
+        for (Descriptor m : readIndex().manifests()) {
+            String name = m.annotations().get(REF_NAME);
+            if (name != null) out.add(new Named(name, m));
         }
         return out;
     }
@@ -296,7 +292,7 @@ public final class LayoutStore {
         Descriptor named = manifest.withAnnotations(annotations);
         updateIndex(manifests -> {
             removeName(manifests, name);
-            manifests.add(JSON.valueToTree(named));
+            manifests.add(named);
         });
     }
 
@@ -308,19 +304,16 @@ public final class LayoutStore {
         return removed[0];
     }
 
-    private static boolean removeName(ArrayNode manifests, String name) {
-        boolean removed = false;
-        for (int i = manifests.size() - 1; i >= 0; i--) {
-            if (name.equals(manifests.get(i).path("annotations").path(REF_NAME).asText(null))) {
-                manifests.remove(i);
-                removed = true;
-            }
-        }
-        return removed;
+    private static boolean removeName(List<Descriptor> manifests, String name) {
+        return manifests.removeIf(m -> name.equals(m.annotations().get(REF_NAME)));
     }
 
     private interface IndexEdit {
-        void apply(ArrayNode manifests) throws IOException;
+        void apply(List<Descriptor> manifests) throws IOException;
+    }
+
+    private Index readIndex() throws IOException {
+        return Index.parse(Files.readAllBytes(root.resolve("index.json")));
     }
 
     /** Read-modify-write of index.json under a lock file, written atomically. */
@@ -328,13 +321,14 @@ public final class LayoutStore {
         create();
         try (FileChannel ch = FileChannel.open(root.resolve("index.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock ignored = ch.lock()) {
-            ObjectNode index = (ObjectNode) JSON.readTree(root.resolve("index.json").toFile());
-            ObjectNode before = index.deepCopy();
-            ArrayNode manifests = index.withArray("manifests");
+            Index index = readIndex();
+            List<Descriptor> manifests = new ArrayList<>(index.manifests());
             edit.apply(manifests);
             // A pull of what is already stored and named changes nothing: no write, no fsync.
-            if (index.equals(before)) return;
-            writeAtomically(root.resolve("index.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
+            if (manifests.equals(index.manifests())) return;
+            Index edited = new Index(index.schemaVersion(), index.mediaType(), index.artifactType(), manifests,
+                    index.subject(), index.annotations());
+            writeAtomically(root.resolve("index.json"), edited.toJson(true));
         }
     }
 

@@ -1,7 +1,9 @@
 package io.strata.client.store;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strata.oci.Digest;
+import io.strata.oci.ImageJson;
+import io.strata.oci.JsonIn;
+import io.strata.oci.JsonOut;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -26,8 +28,6 @@ import java.util.stream.Stream;
  * for, under the store lock that gc holds while it runs, so nothing a pull has found can vanish.
  */
 public final class Leases {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /** Lease files this process holds: never opened again here, since closing another descriptor would drop the lock. */
     private static final java.util.Map<Path, Lease> HELD = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -46,6 +46,32 @@ public final class Leases {
         public Resources {
             blobs = blobs == null ? Set.of() : Set.copyOf(blobs);
             snapshots = snapshots == null ? Set.of() : Set.copyOf(snapshots);
+        }
+
+        byte[] toJson() {
+            return JsonOut.object(false, out -> out.nullable("purpose", purpose).nullable("created", created)
+                    .strings("blobs", blobs).strings("snapshots", snapshots));
+        }
+
+        static Resources parse(byte[] json) throws IOException {
+            return ImageJson.read(json, "lease", in -> {
+                var f = new Object() {
+                    String purpose, created;
+                    List<Digest> blobs;
+                    List<String> snapshots;
+                };
+                in.object((name, v) -> {
+                    switch (name) {
+                        case "purpose" -> f.purpose = v.string();
+                        case "created" -> f.created = v.string();
+                        case "blobs" -> f.blobs = v.list(JsonIn::digest);
+                        case "snapshots" -> f.snapshots = v.strings();
+                        default -> v.skip();
+                    }
+                });
+                return new Resources(f.purpose, f.created, f.blobs == null ? null : Set.copyOf(f.blobs),
+                        f.snapshots == null ? null : Set.copyOf(f.snapshots));
+            });
         }
     }
 
@@ -88,7 +114,7 @@ public final class Leases {
 
         private synchronized void write() throws IOException {
             // Rewritten in place: a rename would leave the lock on the old file.
-            byte[] bytes = JSON.writeValueAsBytes(resources());
+            byte[] bytes = resources().toJson();
             // No fsync: other processes read it from the page cache, and a lease does not outlive a crash
             // of its holder (its lock is gone with it).
             channel.truncate(0);
@@ -150,7 +176,7 @@ public final class Leases {
                         probe.release();
                         continue;
                     }
-                    out.add(JSON.readValue(Files.readAllBytes(f), Resources.class));
+                    out.add(Resources.parse(Files.readAllBytes(f)));
                 } catch (NoSuchFileException e) {
                     // released while we looked
                 }

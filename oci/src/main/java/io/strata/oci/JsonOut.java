@@ -1,0 +1,102 @@
+package io.strata.oci;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Collection;
+import java.util.Map;
+
+/**
+ * A JSON document written member by member with jackson-core's generator: the counterpart of
+ * {@link JsonIn} for the files a client command writes on its hot path (its store's index, leases,
+ * snapshot records), so that it builds no ObjectMapper. Absent values (null, empty) are left out,
+ * as the model's {@code @JsonInclude(NON_EMPTY)} does for databind.
+ */
+public final class JsonOut {
+    /** Writes the members of one object. */
+    @FunctionalInterface
+    public interface Members {
+        void write(JsonOut out) throws IOException;
+    }
+
+    private final JsonGenerator generator;
+
+    private JsonOut(JsonGenerator generator) {
+        this.generator = generator;
+    }
+
+    /** One object, compact or indented (as databind's default pretty printer). */
+    public static byte[] object(boolean pretty, Members members) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
+        try (JsonGenerator g = ImageJson.FACTORY.createGenerator(bytes)) {
+            if (pretty) g.useDefaultPrettyPrinter();
+            new JsonOut(g).object(members);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write JSON to memory", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private void object(Members members) throws IOException {
+        generator.writeStartObject();
+        members.write(this);
+        generator.writeEndObject();
+    }
+
+    public JsonOut string(String name, String value) throws IOException {
+        if (value != null && !value.isEmpty()) generator.writeStringField(name, value);
+        return this;
+    }
+
+    /** A string member written even when null (records whose readers expect every member). */
+    public JsonOut nullable(String name, String value) throws IOException {
+        if (value == null) generator.writeNullField(name);
+        else generator.writeStringField(name, value);
+        return this;
+    }
+
+    public JsonOut number(String name, long value) throws IOException {
+        generator.writeNumberField(name, value);
+        return this;
+    }
+
+    public JsonOut strings(String name, Collection<?> values) throws IOException {
+        if (values == null || values.isEmpty()) return this;
+        generator.writeArrayFieldStart(name);
+        for (Object v : values) generator.writeString(v.toString());
+        generator.writeEndArray();
+        return this;
+    }
+
+    public JsonOut stringMap(String name, Map<String, String> values) throws IOException {
+        if (values == null || values.isEmpty()) return this;
+        generator.writeObjectFieldStart(name);
+        for (Map.Entry<String, String> e : values.entrySet()) generator.writeStringField(e.getKey(), e.getValue());
+        generator.writeEndObject();
+        return this;
+    }
+
+    /** A nested object, left out when {@code present} is false. */
+    public JsonOut object(String name, boolean present, Members members) throws IOException {
+        if (!present) return this;
+        generator.writeFieldName(name);
+        object(members);
+        return this;
+    }
+
+    /** An array of objects (empty ones too), left out when null. */
+    public <T> JsonOut objects(String name, Collection<T> values, Item<T> item) throws IOException {
+        if (values == null) return this;
+        generator.writeArrayFieldStart(name);
+        for (T v : values) object(out -> item.write(v, out));
+        generator.writeEndArray();
+        return this;
+    }
+
+    /** Writes the members of one array element. */
+    @FunctionalInterface
+    public interface Item<T> {
+        void write(T value, JsonOut out) throws IOException;
+    }
+}
