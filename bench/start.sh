@@ -5,7 +5,9 @@
 # already (a small busybox image from a local Strata registry): what is timed is the start, the
 # manifest request and the check of the store. Then the registry's start, until GET /v2/ answers,
 # against distribution's (Debian's docker-registry), SERVE_RUNS rounds (default 5), Strata with its
-# AOT cache and without (STRATA_NO_AOT=1). Run on demand, as root:  bench/start.sh [RUNS]
+# AOT cache and without (STRATA_NO_AOT=1). BEFORE=DIR adds another checkout of strata, built, to
+# the client rows (a change's before and after, side by side). Run on demand, as root:
+#   [BEFORE=DIR] bench/start.sh [RUNS]
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 runs=${1:-20}
@@ -26,6 +28,7 @@ cleanup() {
 ctd_pid=
 trap cleanup EXIT
 strata() { STRATA_NO_BUILD=1 "$here/strata" "$@"; }
+before() { STRATA_NO_BUILD=1 "$BEFORE/strata" "$@"; }
 
 # ---- a registry with the image, and every client holding it already
 name=docker.io/bench/busybox:v1
@@ -42,6 +45,7 @@ start_containerd "$work/ctd"
 ctr --address "$work/ctd/sock" images pull --plain-http "$ref" >/dev/null
 podman() { command podman --root "$work/podman/root" --runroot "$work/podman/run" --storage-driver vfs "$@"; }
 podman pull -q --tls-verify=false "$ref" >/dev/null
+if [ -n "${BEFORE:-}" ]; then before --version >/dev/null; before --root "$work/before" pull --quiet "$ref" >/dev/null; fi
 
 # ---- the pairs: strata's command and the peer's nearest one
 declare -A cmd
@@ -56,6 +60,12 @@ cmd[pull_skopeo]="skopeo copy --quiet --src-tls-verify=false docker://$ref oci:$
 cmd[pull_ctr]="ctr --address $work/ctd/sock images pull --plain-http $ref"
 cmd[pull_podman]="podman pull -q --tls-verify=false $ref"
 keys=(version_strata version_skopeo version_podman images_strata images_podman images_ctr pull_strata pull_skopeo pull_ctr pull_podman)
+if [ -n "${BEFORE:-}" ]; then
+  cmd[version_before]="before --version"
+  cmd[images_before]="before --root $work/before images"
+  cmd[pull_before]="before --root $work/before pull --quiet $ref"
+  keys+=(version_before images_before pull_before)
+fi
 
 declare -A t
 for r in $(seq 1 "$runs"); do

@@ -54,6 +54,30 @@ class LauncherIT {
     }
 
     @Test
+    void clientVerbsRunOnTheClientsLibrariesAndTheRegistrysVerbsOnAll(@TempDir Path dir) throws Exception {
+        Path target = Path.of("target").toAbsolutePath();
+        String classPath;
+        try (var jar = new java.util.jar.JarFile(target.resolve("strata.jar").toFile())) {
+            classPath = jar.getManifest().getMainAttributes().getValue("Class-Path");
+        }
+        List<String> client = List.of(classPath.split(" "));
+        List<String> server = List.of(Files.readString(target.resolve("server.classpath")).strip().split(":"));
+        for (String entry : client) {
+            assertTrue(Files.isRegularFile(target.resolve(entry)), entry);
+            assertFalse(entry.matches("lib/(vertx|netty|s3-|aws-|micrometer|prometheus|caffeine|snakeyaml).*"), "a registry library: " + entry);
+        }
+        assertTrue(client.stream().anyMatch(e -> e.startsWith("lib/strata-puller-")), classPath);
+        assertTrue(server.containsAll(client), "the registry's class path holds the client's");
+        assertTrue(server.stream().anyMatch(e -> e.startsWith("lib/vertx-core-")), server.toString());
+        assertTrue(server.size() > client.size() + 20, server.size() + " against " + client.size());
+        // Every verb's model is built from the client's class path (help reflects on all of them).
+        Process help = strata(dir, "--help").start();
+        String out = new String(help.getInputStream().readAllBytes());
+        assertEquals(0, help.waitFor(), new String(help.getErrorStream().readAllBytes()));
+        assertTrue(out.contains("serve") && out.contains("registry") && out.contains("pull"), out);
+    }
+
+    @Test
     void serveStartsFromAnAotCacheOfItsOwnTrainedOnAPush(@TempDir Path dir) throws Exception {
         Path jar = Path.of("target", "strata.jar").toAbsolutePath();
         Path aot = jar.resolveSibling("strata-serve.aot");
