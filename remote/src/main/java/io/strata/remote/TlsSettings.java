@@ -10,6 +10,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
@@ -19,9 +20,15 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.stream.Stream;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLContextSpi;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLServerSocketFactory;
+import javax.net.ssl.SSLSessionContext;
+import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -42,9 +49,68 @@ public record TlsSettings(boolean verify, List<Path> certsDirs) {
 
     /**
      * A context for a client that speaks plain HTTP only: it trusts no certificate, and making it
-     * reads no CA (the default context reads them all, tens of milliseconds of every start).
+     * reads no CA (the default context reads them all, tens of milliseconds of every start). It
+     * is made when a connection first needs TLS (a redirect to https), not with the client: setting
+     * up the JDK's TLS provider costs a command about 30 ms on two cores, and plain HTTP never uses it.
+     * (The client is then given its SSL parameters, so that it does not ask the context for them.)
      */
-    static SSLContext trustingNothing() {
+    static SSLContext trustingNothingWhenUsed() {
+        return new SSLContext(new SSLContextSpi() {
+            private SSLContext real;
+
+            private synchronized SSLContext real() {
+                if (real == null) real = trustingNothing();
+                return real;
+            }
+
+            @Override
+            protected void engineInit(KeyManager[] km, TrustManager[] tm, SecureRandom random) {
+                throw new UnsupportedOperationException("initialised when first used");
+            }
+
+            @Override
+            protected SSLSocketFactory engineGetSocketFactory() {
+                return real().getSocketFactory();
+            }
+
+            @Override
+            protected SSLServerSocketFactory engineGetServerSocketFactory() {
+                return real().getServerSocketFactory();
+            }
+
+            @Override
+            protected SSLEngine engineCreateSSLEngine() {
+                return real().createSSLEngine();
+            }
+
+            @Override
+            protected SSLEngine engineCreateSSLEngine(String host, int port) {
+                return real().createSSLEngine(host, port);
+            }
+
+            @Override
+            protected SSLSessionContext engineGetServerSessionContext() {
+                return real().getServerSessionContext();
+            }
+
+            @Override
+            protected SSLSessionContext engineGetClientSessionContext() {
+                return real().getClientSessionContext();
+            }
+
+            @Override
+            protected SSLParameters engineGetDefaultSSLParameters() {
+                return real().getDefaultSSLParameters();
+            }
+
+            @Override
+            protected SSLParameters engineGetSupportedSSLParameters() {
+                return real().getSupportedSSLParameters();
+            }
+        }, null, "TLS") {};
+    }
+
+    private static SSLContext trustingNothing() {
         try {
             SSLContext c = SSLContext.getInstance("TLS");
             c.init(new javax.net.ssl.KeyManager[0], new TrustManager[] {new javax.net.ssl.X509TrustManager() {

@@ -87,9 +87,12 @@ public final class Transport {
     }
 
     private static HttpClient client(javax.net.ssl.SSLContext context) {
-        HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(15))
-                .sslContext(context).build();
+        return client(HttpClient.newBuilder().sslContext(context));
+    }
+
+    private static HttpClient client(HttpClient.Builder builder) {
+        HttpClient c = builder.version(HttpClient.Version.HTTP_1_1)
+                .followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(15)).build();
         OPEN.add(c);
         return c;
     }
@@ -109,7 +112,10 @@ public final class Transport {
         HttpClient c = plain;
         if (c == null) {
             synchronized (this) {
-                if (plain == null) plain = client(TlsSettings.trustingNothing());
+                if (plain == null) {
+                    plain = client(HttpClient.newBuilder().sslContext(TlsSettings.trustingNothingWhenUsed())
+                            .sslParameters(new javax.net.ssl.SSLParameters()));
+                }
                 c = plain;
             }
         }
