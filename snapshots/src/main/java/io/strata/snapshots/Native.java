@@ -61,10 +61,14 @@ public final class Native {
     // Handles are made on first use, a holder class per group: linking a downcall generates code, and
     // a command that only mounts should not pay for the calls only unpacking makes.
     private static final class Files_ {
-        static final MethodHandle MKNOD = fn("mknod", INT, PTR, INT, LONG);
         static final MethodHandle LCHOWN = fn("lchown", INT, PTR, INT, INT);
         static final MethodHandle FCHMODAT = fn("fchmodat", INT, INT, PTR, INT, INT);
         static final MethodHandle UTIMENSAT = fn("utimensat", INT, INT, PTR, PTR, INT);
+    }
+
+    /** Apart from the calls every unpacked file makes: only whiteouts, devices and fifos need it. */
+    private static final class Nodes {
+        static final MethodHandle MKNOD = fn("mknod", INT, PTR, INT, LONG);
     }
 
     private static final class Xattrs {
@@ -185,7 +189,7 @@ public final class Native {
     public static void mknod(Path p, int mode, long dev) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int r = (int) Files_.MKNOD.invokeExact(st, path(a, p), mode, dev);
+            int r = (int) Nodes.MKNOD.invokeExact(st, path(a, p), mode, dev);
             if (r != 0) throw new NativeException("mknod", p.toString(), errno(st));
         } catch (NativeException e) {
             throw e;
