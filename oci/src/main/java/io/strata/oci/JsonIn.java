@@ -73,6 +73,11 @@ public final class JsonIn {
         };
     }
 
+    /** An integral number, or null for null. */
+    public Long optionalNumber() throws IOException {
+        return parser.currentToken() == JsonToken.VALUE_NULL ? null : number();
+    }
+
     public int int32() throws IOException {
         long v = number();
         if (v != (int) v) throw new JsonParseException(parser, "\"" + member + "\" is out of range: " + v);

@@ -61,8 +61,33 @@ public final class JsonOut {
         return this;
     }
 
+    /** A number member written even when null. */
+    public JsonOut nullableNumber(String name, Long value) throws IOException {
+        if (value == null) generator.writeNullField(name);
+        else generator.writeNumberField(name, value);
+        return this;
+    }
+
+    public JsonOut bool(String name, boolean value) throws IOException {
+        generator.writeBooleanField(name, value);
+        return this;
+    }
+
+    public JsonOut numbers(String name, Collection<? extends Number> values) throws IOException {
+        if (values == null || values.isEmpty()) return this;
+        generator.writeArrayFieldStart(name);
+        for (Number v : values) generator.writeNumber(v.longValue());
+        generator.writeEndArray();
+        return this;
+    }
+
     public JsonOut strings(String name, Collection<?> values) throws IOException {
         if (values == null || values.isEmpty()) return this;
+        return stringArray(name, values);
+    }
+
+    /** An array of strings written even when empty. */
+    public JsonOut stringArray(String name, Collection<?> values) throws IOException {
         generator.writeArrayFieldStart(name);
         for (Object v : values) generator.writeString(v.toString());
         generator.writeEndArray();

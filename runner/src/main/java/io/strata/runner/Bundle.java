@@ -1,12 +1,11 @@
 package io.strata.runner;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.strata.oci.ImageJson;
+import io.strata.oci.JsonOut;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -33,10 +32,8 @@ public final class Bundle {
         Files.writeString(etc.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t"
                 + spec.hostname() + "\n");
         Files.writeString(etc.resolve("resolv.conf"), resolvConf(spec.network()));
-        ObjectNode config = config(dir, spec);
         // One cgroup per container under strata/, which the runtime removes with the container.
-        ((ObjectNode) config.get("linux")).put("cgroupsPath", "/strata/" + id);
-        Files.write(dir.resolve("config.json"), ImageJson.plain().writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
+        Files.write(dir.resolve("config.json"), config(dir, spec, "/strata/" + id));
     }
 
     /** The host's resolvers for host networking; none reachable from a network namespace of its own. */
@@ -46,85 +43,63 @@ public final class Bundle {
         return "";
     }
 
-    static ObjectNode config(Path dir, RunSpec spec) throws IOException {
-        ObjectNode c = ImageJson.plain().createObjectNode();
-        c.put("ociVersion", "1.0.2");
-        ObjectNode process = c.putObject("process");
-        process.put("terminal", spec.terminal());
-        if (spec.terminal() && spec.consoleSize() != null) {
-            // The caller's size from the start: the runtime would set it only after the process began.
-            ObjectNode size = process.putObject("consoleSize");
-            size.put("height", spec.consoleSize()[0]);
-            size.put("width", spec.consoleSize()[1]);
-        }
-        ObjectNode user = process.putObject("user");
-        user.put("uid", spec.user().uid());
-        user.put("gid", spec.user().gid());
-        if (!spec.user().additionalGids().isEmpty()) {
-            ArrayNode gids = user.putArray("additionalGids");
-            spec.user().additionalGids().forEach(gids::add);
-        }
-        spec.args().forEach(process.putArray("args")::add);
-        spec.env().forEach(process.putArray("env")::add);
-        process.put("cwd", spec.cwd());
-        ObjectNode caps = process.putObject("capabilities");
-        for (String set : List.of("bounding", "effective", "permitted")) CAPABILITIES.forEach(caps.putArray(set)::add);
-        ObjectNode nofile = process.putArray("rlimits").addObject();
+    /**
+     * The runtime spec's config.json, written with jackson-core's generator (a container's start
+     * should not build an ObjectMapper for one document).
+     */
+    static byte[] config(Path dir, RunSpec spec, String cgroupsPath) throws IOException {
         long files = Math.min(1_048_576, hostOpenFilesLimit());
-        nofile.put("type", "RLIMIT_NOFILE");
-        nofile.put("hard", files);
-        nofile.put("soft", files);
-        process.put("noNewPrivileges", true);
-
-        ObjectNode root = c.putObject("root");
-        root.put("path", "rootfs");
-        root.put("readonly", spec.readOnly());
-        c.put("hostname", spec.hostname());
-
-        ArrayNode mounts = c.putArray("mounts");
-        mount(mounts, "/proc", "proc", "proc", "nosuid", "noexec", "nodev");
-        mount(mounts, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
-        mount(mounts, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5");
-        mount(mounts, "/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777", "size=65536k");
-        mount(mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev");
-        mount(mounts, "/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro");
-        mount(mounts, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev", "relatime", "ro");
+        List<Mount> mounts = new ArrayList<>(List.of(
+                new Mount("/proc", "proc", "proc", "nosuid", "noexec", "nodev"),
+                new Mount("/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k"),
+                new Mount("/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"),
+                new Mount("/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777", "size=65536k"),
+                new Mount("/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev"),
+                new Mount("/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro"),
+                new Mount("/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev", "relatime", "ro")));
         for (String f : List.of("hostname", "hosts", "resolv.conf")) {
-            mount(mounts, "/etc/" + f, "bind", dir.resolve("etc").resolve(f).toString(), "rbind", spec.readOnly() ? "ro" : "rw");
+            mounts.add(new Mount("/etc/" + f, "bind", dir.resolve("etc").resolve(f).toString(), "rbind", spec.readOnly() ? "ro" : "rw"));
         }
-        for (RunSpec.Bind b : spec.binds()) mount(mounts, b.container(), "bind", b.host(), "rbind", b.readOnly() ? "ro" : "rw");
+        for (RunSpec.Bind b : spec.binds()) mounts.add(new Mount(b.container(), "bind", b.host(), "rbind", b.readOnly() ? "ro" : "rw"));
+        List<String> namespaces = new ArrayList<>(List.of("pid", "ipc", "uts", "mount"));
+        if (spec.network() != RunSpec.Network.HOST) namespaces.add("network");
+        int[] consoleSize = spec.terminal() ? spec.consoleSize() : null;
 
-        ObjectNode linux = c.putObject("linux");
-        ArrayNode namespaces = linux.putArray("namespaces");
-        for (String ns : List.of("pid", "ipc", "uts", "mount")) namespaces.addObject().put("type", ns);
-        if (spec.network() != RunSpec.Network.HOST) namespaces.addObject().put("type", "network");
-        MASKED.forEach(linux.putArray("maskedPaths")::add);
-        READ_ONLY.forEach(linux.putArray("readonlyPaths")::add);
-        ObjectNode resources = linux.putObject("resources");
-        ObjectNode deny = resources.putArray("devices").addObject();
-        deny.put("allow", false);
-        deny.put("access", "rwm");
-        if (spec.memoryBytes() != null) {
-            ObjectNode memory = resources.putObject("memory");
-            memory.put("limit", spec.memoryBytes());
-            memory.put("swap", spec.memoryBytes()); // no swap beyond the limit, as docker's --memory alone
-        }
-        if (spec.cpus() != null) {
-            ObjectNode cpu = resources.putObject("cpu");
-            cpu.put("period", 100_000);
-            cpu.put("quota", Math.round(spec.cpus() * 100_000));
-        }
-        if (spec.pidsLimit() != null) resources.putObject("pids").put("limit", spec.pidsLimit());
-        return c;
+        return JsonOut.object(true, c -> c.string("ociVersion", "1.0.2")
+                .object("process", true, process -> process.bool("terminal", spec.terminal())
+                        // The caller's size from the start: the runtime would set it only after the process began.
+                        .object("consoleSize", consoleSize != null, size -> size.number("height", consoleSize[0]).number("width", consoleSize[1]))
+                        .object("user", true, user -> user.number("uid", spec.user().uid()).number("gid", spec.user().gid())
+                                .numbers("additionalGids", spec.user().additionalGids()))
+                        .strings("args", spec.args()).strings("env", spec.env()).string("cwd", spec.cwd())
+                        .object("capabilities", true, caps -> caps.strings("bounding", CAPABILITIES)
+                                .strings("effective", CAPABILITIES).strings("permitted", CAPABILITIES))
+                        .objects("rlimits", List.of("RLIMIT_NOFILE"), (type, limit) -> limit.string("type", type)
+                                .number("hard", files).number("soft", files))
+                        .bool("noNewPrivileges", true))
+                .object("root", true, root -> root.string("path", "rootfs").bool("readonly", spec.readOnly()))
+                .string("hostname", spec.hostname())
+                .objects("mounts", mounts, Mount::write)
+                .object("linux", true, linux -> linux
+                        .objects("namespaces", namespaces, (type, ns) -> ns.string("type", type))
+                        .strings("maskedPaths", MASKED).strings("readonlyPaths", READ_ONLY)
+                        .object("resources", true, resources -> resources
+                                .objects("devices", List.of("rwm"), (access, deny) -> deny.bool("allow", false).string("access", access))
+                                // no swap beyond the limit, as docker's --memory alone
+                                .object("memory", spec.memoryBytes() != null, memory -> memory.number("limit", spec.memoryBytes())
+                                        .number("swap", spec.memoryBytes()))
+                                .object("cpu", spec.cpus() != null, cpu -> cpu.number("period", 100_000)
+                                        .number("quota", Math.round(spec.cpus() * 100_000)))
+                                .object("pids", spec.pidsLimit() != null, pids -> pids.number("limit", spec.pidsLimit())))
+                        .string("cgroupsPath", cgroupsPath)));
     }
 
-    private static void mount(ArrayNode mounts, String destination, String type, String source, String... options) {
-        ObjectNode m = mounts.addObject();
-        m.put("destination", destination);
-        m.put("type", type);
-        m.put("source", source);
-        ArrayNode o = m.putArray("options");
-        for (String opt : options) o.add(opt);
+    /** One of config.json's mounts. */
+    private record Mount(String destination, String type, String source, String... options) {
+        void write(JsonOut out) throws IOException {
+            out.string("destination", destination).string("type", type).string("source", source)
+                    .strings("options", List.of(options));
+        }
     }
 
     /** This process's hard limit on open files: a container cannot be given more. */

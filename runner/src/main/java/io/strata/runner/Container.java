@@ -1,5 +1,8 @@
 package io.strata.runner;
 
+import io.strata.oci.ImageJson;
+import io.strata.oci.JsonOut;
+import java.io.IOException;
 import java.util.List;
 
 /** A container: an image plus its own active snapshot, run by an OCI runtime. Its state survives the CLI. */
@@ -22,6 +25,48 @@ public record Container(
 
     public Container {
         command = command == null ? List.of() : List.copyOf(command);
+    }
+
+    /** container.json: every member, nulls too, indented (as databind wrote it before). */
+    byte[] toJson() {
+        return JsonOut.object(true, out -> out.nullable("id", id).nullable("name", name).nullable("image", image)
+                .nullable("imageDigest", imageDigest).stringArray("command", command).nullable("created", created)
+                .nullable("status", status == null ? null : status.name())
+                .nullableNumber("exitCode", exitCode == null ? null : exitCode.longValue())
+                .nullable("finished", finished).nullable("snapshot", snapshot).nullable("runtime", runtime)
+                .nullableNumber("pid", pid).bool("autoRemove", autoRemove));
+    }
+
+    static Container parse(byte[] json, String what) throws IOException {
+        return ImageJson.read(json, what, in -> {
+            var f = new Object() {
+                String id, name, image, imageDigest, created, status, finished, snapshot, runtime;
+                List<String> command;
+                Long exitCode, pid;
+                boolean autoRemove;
+            };
+            in.object((member, v) -> {
+                switch (member) {
+                    case "id" -> f.id = v.string();
+                    case "name" -> f.name = v.string();
+                    case "image" -> f.image = v.string();
+                    case "imageDigest" -> f.imageDigest = v.string();
+                    case "command" -> f.command = v.strings();
+                    case "created" -> f.created = v.string();
+                    case "status" -> f.status = v.string();
+                    case "exitCode" -> f.exitCode = v.optionalNumber();
+                    case "finished" -> f.finished = v.string();
+                    case "snapshot" -> f.snapshot = v.string();
+                    case "runtime" -> f.runtime = v.string();
+                    case "pid" -> f.pid = v.optionalNumber();
+                    case "autoRemove" -> f.autoRemove = v.bool();
+                    default -> v.skip();
+                }
+            });
+            return new Container(f.id, f.name, f.image, f.imageDigest, f.command, f.created,
+                    f.status == null ? null : Status.valueOf(f.status), f.exitCode == null ? null : Math.toIntExact(f.exitCode),
+                    f.finished, f.snapshot, f.runtime, f.pid, f.autoRemove);
+        });
     }
 
     Container with(Status newStatus, Integer newExitCode, String newFinished) {

@@ -1,6 +1,5 @@
 package io.strata.runner;
 
-import io.strata.oci.ImageJson;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -49,7 +48,7 @@ public final class ContainerStore {
 
     public void write(Container c) throws IOException {
         Path temp = dir(c.id()).resolve("container.json.tmp");
-        Files.write(temp, ImageJson.plain().writerWithDefaultPrettyPrinter().writeValueAsBytes(c));
+        Files.write(temp, c.toJson());
         Files.move(temp, dir(c.id()).resolve("container.json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
@@ -58,9 +57,11 @@ public final class ContainerStore {
         if (!Files.isDirectory(root)) return out;
         try (Stream<Path> dirs = Files.list(root)) {
             for (Path d : (Iterable<Path>) dirs::iterator) {
+                if (!Files.isDirectory(d)) continue; // the store's .lock
                 try {
-                    out.add(ImageJson.plain().readValue(d.resolve("container.json").toFile(), Container.class));
-                } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+                    Path f = d.resolve("container.json");
+                    out.add(Container.parse(Files.readAllBytes(f), f.toString()));
+                } catch (NoSuchFileException e) {
                     // being created or removed
                 }
             }
@@ -80,6 +81,6 @@ public final class ContainerStore {
 
     public Optional<Container> get(String id) throws IOException {
         Path f = dir(id).resolve("container.json");
-        return Files.exists(f) ? Optional.of(ImageJson.plain().readValue(f.toFile(), Container.class)) : Optional.empty();
+        return Files.exists(f) ? Optional.of(Container.parse(Files.readAllBytes(f), f.toString())) : Optional.empty();
     }
 }

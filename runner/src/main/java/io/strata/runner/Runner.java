@@ -416,8 +416,8 @@ public final class Runner {
             candidates.add(cmd.startsWith("/") ? cmd : "/" + cmd);
         } else {
             String path = DEFAULT_PATH.substring(5);
-            for (var e : bundleConfig(c).path("process").path("env")) {
-                if (e.asText().startsWith("PATH=")) path = e.asText().substring(5);
+            for (String e : bundleEnv(c)) {
+                if (e.startsWith("PATH=")) path = e.substring(5);
             }
             for (String dir : path.split(":")) if (!dir.isEmpty()) candidates.add(dir + "/" + cmd);
         }
@@ -451,10 +451,49 @@ public final class Runner {
     }
 
 
+    /** The container's environment, as its bundle's config.json gives it (read without building an ObjectMapper). */
+    private List<String> bundleEnv(Container c) throws IOException {
+        Path config = containers.bundle(c.id()).resolve("config.json");
+        return io.strata.oci.ImageJson.read(Files.readAllBytes(config), config.toString(), in -> {
+            List<String> env = new ArrayList<>();
+            in.object((member, v) -> {
+                if (!member.equals("process")) {
+                    v.skip();
+                    return;
+                }
+                v.object((name, p) -> {
+                    if (!name.equals("env")) {
+                        p.skip();
+                        return;
+                    }
+                    List<String> values = p.strings();
+                    if (values != null) env.addAll(values);
+                });
+            });
+            return env;
+        });
+    }
+
     /** The container paths its runtime mounts on (config.json's mount destinations). */
     public List<String> mountpoints(Container c) throws IOException {
-        List<String> out = new ArrayList<>();
-        for (var m : bundleConfig(c).path("mounts")) out.add(m.path("destination").asText());
+        Path config = containers.bundle(c.id()).resolve("config.json");
+        List<String> out = new ArrayList<>(io.strata.oci.ImageJson.read(Files.readAllBytes(config), config.toString(), in -> {
+            List<String> destinations = new ArrayList<>();
+            in.object((member, v) -> {
+                if (!member.equals("mounts")) {
+                    v.skip();
+                    return;
+                }
+                v.list(mount -> {
+                    mount.object((name, m) -> {
+                        if (name.equals("destination")) destinations.add(m.string());
+                        else m.skip();
+                    });
+                    return Boolean.TRUE;
+                });
+            });
+            return destinations;
+        }));
         // Deepest first, so a parent made only to hold a mount point empties before it is looked at.
         out.sort(java.util.Comparator.comparingInt(String::length).reversed());
         return out;
