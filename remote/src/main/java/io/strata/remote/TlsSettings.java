@@ -12,7 +12,6 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -48,24 +47,26 @@ public record TlsSettings(boolean verify, List<Path> certsDirs) {
     }
 
     /**
-     * A context for a client that speaks plain HTTP only: it trusts no certificate, and making it
-     * reads no CA (the default context reads them all, tens of milliseconds of every start). It
-     * is made when a connection first needs TLS (a redirect to https), not with the client: setting
-     * up the JDK's TLS provider costs a command about 30 ms on two cores, and plain HTTP never uses it.
-     * (The client is then given its SSL parameters, so that it does not ask the context for them.)
+     * The context of the client that speaks plain HTTP to a registry (loopback, --insecure). It needs
+     * TLS only when the registry sends a download elsewhere over https (distribution with S3 and
+     * redirects does), and then trusts what the system trusts, as docker and skopeo do. It is made
+     * when a connection first needs it: the system's context reads every CA and sets up the JDK's TLS
+     * provider, about 30 ms of a command on two cores that plain HTTP never uses. (The client is given
+     * its SSL parameters, so that it does not ask the context for them when it is built.)
      */
-    static SSLContext trustingNothingWhenUsed() {
+    static SSLContext systemTrustWhenUsed() {
         return new SSLContext(new SSLContextSpi() {
-            private SSLContext real;
-
-            private synchronized SSLContext real() {
-                if (real == null) real = trustingNothing();
-                return real;
+            private SSLContext real() {
+                try {
+                    return SSLContext.getDefault();
+                } catch (GeneralSecurityException e) {
+                    throw new IllegalStateException("no TLS in this JDK", e);
+                }
             }
 
             @Override
             protected void engineInit(KeyManager[] km, TrustManager[] tm, SecureRandom random) {
-                throw new UnsupportedOperationException("initialised when first used");
+                throw new UnsupportedOperationException("the system's context is used as it is");
             }
 
             @Override
@@ -108,31 +109,6 @@ public record TlsSettings(boolean verify, List<Path> certsDirs) {
                 return real().getSupportedSSLParameters();
             }
         }, null, "TLS") {};
-    }
-
-    private static SSLContext trustingNothing() {
-        try {
-            SSLContext c = SSLContext.getInstance("TLS");
-            c.init(new javax.net.ssl.KeyManager[0], new TrustManager[] {new javax.net.ssl.X509TrustManager() {
-                @Override
-                public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-                    throw new CertificateException("this client speaks plain HTTP only");
-                }
-
-                @Override
-                public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-                    throw new CertificateException("this client speaks plain HTTP only");
-                }
-
-                @Override
-                public X509Certificate[] getAcceptedIssuers() {
-                    return new X509Certificate[0];
-                }
-            }}, null);
-            return c;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("no TLS in this JDK", e);
-        }
     }
 
     /** The TLS context for one registry host. */

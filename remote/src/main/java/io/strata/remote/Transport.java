@@ -113,7 +113,7 @@ public final class Transport {
         if (c == null) {
             synchronized (this) {
                 if (plain == null) {
-                    plain = client(HttpClient.newBuilder().sslContext(TlsSettings.trustingNothingWhenUsed())
+                    plain = client(HttpClient.newBuilder().sslContext(TlsSettings.systemTrustWhenUsed())
                             .sslParameters(new javax.net.ssl.SSLParameters()));
                 }
                 c = plain;
