@@ -350,4 +350,19 @@ class UnpackTest {
         assertTrue(snapshots.list().isEmpty());
     }
 
+    @Test
+    void gcReadsALeaseItsProcessHasTakenButNotYetWritten() throws Exception {
+        LayoutStore store = new LayoutStore(tmp.resolve("store"));
+        store.create();
+        // Another process's lease, the instant after it was created and locked: an empty file.
+        Path leases = Files.createDirectories(store.root().resolve("leases"));
+        try (var ch = java.nio.channels.FileChannel.open(leases.resolve("other.json"), java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE); var lock = ch.lock()) {
+            List<io.strata.client.store.Leases.Resources> live = store.leases().exclusively(l -> l);
+            assertEquals(1, live.size(), live.toString());
+            assertTrue(live.getFirst().blobs().isEmpty() && live.getFirst().snapshots().isEmpty(), live.toString());
+            assertEquals(0, GarbageCollector.collect(store, snapshotter(store), java.time.Duration.ZERO, java.util.Set::of).snapshotsRemoved());
+        }
+    }
+
 }

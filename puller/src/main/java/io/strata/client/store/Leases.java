@@ -176,7 +176,10 @@ public final class Leases {
                         probe.release();
                         continue;
                     }
-                    out.add(Resources.parse(Files.readAllBytes(f)));
+                    byte[] json = Files.readAllBytes(f);
+                    // Empty: its process has just taken it and not yet written it, so it holds nothing yet
+                    // (what it will hold is recorded under the store lock, which this caller holds).
+                    out.add(json.length == 0 ? new Resources(null, null, null, null) : Resources.parse(json));
                 } catch (NoSuchFileException e) {
                     // released while we looked
                 }
