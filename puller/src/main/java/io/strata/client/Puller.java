@@ -86,6 +86,7 @@ public final class Puller {
      *     refused; else (this host's default) it is pulled with a warning, as podman does
      */
     public Pulled pull(Reference ref, Platform platform, boolean platformAsked) throws IOException {
+        if (unpack.isPresent()) Thread.ofVirtual().name("link-unpack-calls").start(io.strata.snapshots.Native::linkUnpackCalls);
         RegistryClient.Fetched fetched = client.manifest(ref.repository(), ref.manifestReference());
         boolean single = !MediaType.INDEXES.contains(fetched.mediaType());
         if (!single) {

@@ -66,6 +66,19 @@ public final class Native {
         static final MethodHandle UTIMENSAT = fn("utimensat", INT, INT, PTR, PTR, INT);
     }
 
+    /**
+     * Links the calls every unpacked file makes, ahead of the first one: linking a downcall generates
+     * code (tens of milliseconds on two cores), which a pull does on another thread while it fetches
+     * the manifest and config. A failure is left for the first call to report.
+     */
+    public static void linkUnpackCalls() {
+        try {
+            java.lang.invoke.MethodHandles.lookup().ensureInitialized(Files_.class);
+        } catch (Throwable e) {
+            // the first call fails the same way, where it can say so
+        }
+    }
+
     /** Apart from the calls every unpacked file makes: only whiteouts, devices and fifos need it. */
     private static final class Nodes {
         static final MethodHandle MKNOD = fn("mknod", INT, PTR, INT, LONG);
