@@ -28,13 +28,17 @@ cleanup() {
 ctd_pid=
 trap cleanup EXIT
 strata() { STRATA_NO_BUILD=1 "$here/strata" "$@"; }
+# A registry started in the background is the launcher itself (it execs java), so that $! is the
+# JVM's pid and kill stops it: a shell function in the background would be a subshell, and killing
+# that left the registry running.
+serve_bg() { STRATA_NO_BUILD=1 exec "$here/strata" serve "$@"; }
 before() { STRATA_NO_BUILD=1 "$BEFORE/strata" "$@"; }
 
 # ---- a registry with the image, and every client holding it already
 name=docker.io/bench/busybox:v1
 busybox_image "$work" "$name"
 strata --version >/dev/null # builds the AOT cache outside the timing
-strata serve --listen "127.0.0.1:$port" --root "$work/registry" >"$work/registry.log" 2>&1 &
+serve_bg --listen "127.0.0.1:$port" --root "$work/registry" >"$work/registry.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.2; done
 ref="127.0.0.1:$port/bench/busybox:v1"
@@ -91,8 +95,8 @@ serve_secs() { # kind
   rm -rf "$work/serve"; mkdir -p "$work/serve"
   s=$(date +%s.%N)
   case $1 in
-    strata) STRATA_LOG_LEVEL=warn strata serve --listen "127.0.0.1:$p" --root "$work/serve/data" >"$work/serve/log" 2>&1 & ;;
-    strata-no-aot) STRATA_NO_AOT=1 STRATA_LOG_LEVEL=warn strata serve --listen "127.0.0.1:$p" --root "$work/serve/data" \
+    strata) STRATA_LOG_LEVEL=warn serve_bg --listen "127.0.0.1:$p" --root "$work/serve/data" >"$work/serve/log" 2>&1 & ;;
+    strata-no-aot) STRATA_NO_AOT=1 STRATA_LOG_LEVEL=warn serve_bg --listen "127.0.0.1:$p" --root "$work/serve/data" \
       >"$work/serve/log" 2>&1 & ;;
     distribution) distribution_config "$work/serve" "$p"; docker-registry serve "$work/serve/config.yml" >"$work/serve/log" 2>&1 & ;;
   esac
