@@ -1,5 +1,7 @@
 package io.strata.runner;
 
+import io.strata.oci.ImageJson;
+import io.strata.oci.JsonIn;
 import io.strata.oci.JsonOut;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -7,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A runtime-spec bundle: {@code config.json} beside the mounted {@code rootfs}, with the
@@ -92,6 +95,51 @@ public final class Bundle {
                                         .number("quota", Math.round(spec.cpus() * 100_000)))
                                 .object("pids", spec.pidsLimit() != null, pids -> pids.number("limit", spec.pidsLimit())))
                         .string("cgroupsPath", cgroupsPath)));
+    }
+
+    /** What exec, the command check and unmounting need back from a written config.json. */
+    record Written(List<String> env, String cwd, Users.Ids user, List<String> mountpoints) {}
+
+    /** Reads back the config.json {@link #write} put in {@code dir} (the streaming parser: no ObjectMapper). */
+    static Written read(Path dir) throws IOException {
+        Path config = dir.resolve("config.json");
+        return ImageJson.read(Files.readAllBytes(config), config.toString(), in -> {
+            var f = new Object() {
+                List<String> env = List.of(), mountpoints = List.of();
+                String cwd = "/";
+                int uid, gid;
+                List<Integer> gids = List.of();
+            };
+            in.object((member, v) -> {
+                switch (member) {
+                    case "process" -> v.object((name, p) -> {
+                        switch (name) {
+                            case "env" -> f.env = Objects.requireNonNullElse(p.strings(), List.of());
+                            case "cwd" -> f.cwd = Objects.requireNonNullElse(p.string(), "/");
+                            case "user" -> p.object((id, u) -> {
+                                switch (id) {
+                                    case "uid" -> f.uid = u.int32();
+                                    case "gid" -> f.gid = u.int32();
+                                    case "additionalGids" -> f.gids = Objects.requireNonNullElse(u.list(JsonIn::int32), List.of());
+                                    default -> u.skip();
+                                }
+                            });
+                            default -> p.skip();
+                        }
+                    });
+                    case "mounts" -> f.mountpoints = Objects.requireNonNullElse(v.list(mount -> {
+                        String[] destination = {null};
+                        mount.object((name, m) -> {
+                            if (name.equals("destination")) destination[0] = m.string();
+                            else m.skip();
+                        });
+                        return destination[0];
+                    }), List.of());
+                    default -> v.skip();
+                }
+            });
+            return new Written(f.env, f.cwd, new Users.Ids(f.uid, f.gid, f.gids, null), f.mountpoints);
+        });
     }
 
     /** One of config.json's mounts. */

@@ -346,13 +346,8 @@ public final class Runner {
     /** Runs another command in a running container, as its main process runs (env, user, cwd); answers its exit code. */
     public int exec(Container c, List<String> args, boolean tty) throws IOException {
         if (refresh(c).status() != Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is not running");
-        var config = bundleConfig(c).path("process");
-        List<String> env = new ArrayList<>();
-        config.path("env").forEach(e -> env.add(e.asText()));
-        List<Integer> gids = new ArrayList<>();
-        config.path("user").path("additionalGids").forEach(g -> gids.add(g.asInt()));
-        Users.Ids user = new Users.Ids(config.path("user").path("uid").asInt(), config.path("user").path("gid").asInt(), gids, null);
-        Process p = runtime(c).exec(c.id(), args, env, config.path("cwd").asText("/"), user, tty);
+        Bundle.Written config = Bundle.read(containers.bundle(c.id()));
+        Process p = runtime(c).exec(c.id(), args, config.env(), config.cwd(), config.user(), tty);
         try {
             return p.waitFor();
         } catch (InterruptedException e) {
@@ -416,7 +411,7 @@ public final class Runner {
             candidates.add(cmd.startsWith("/") ? cmd : "/" + cmd);
         } else {
             String path = DEFAULT_PATH.substring(5);
-            for (String e : bundleEnv(c)) {
+            for (String e : Bundle.read(containers.bundle(c.id())).env()) {
                 if (e.startsWith("PATH=")) path = e.substring(5);
             }
             for (String dir : path.split(":")) if (!dir.isEmpty()) candidates.add(dir + "/" + cmd);
@@ -445,55 +440,9 @@ public final class Runner {
         }
     }
 
-    /** The container's config.json, as its bundle holds it. */
-    private com.fasterxml.jackson.databind.JsonNode bundleConfig(Container c) throws IOException {
-        return io.strata.oci.ImageJson.plain().readTree(containers.bundle(c.id()).resolve("config.json").toFile());
-    }
-
-
-    /** The container's environment, as its bundle's config.json gives it (read without building an ObjectMapper). */
-    private List<String> bundleEnv(Container c) throws IOException {
-        Path config = containers.bundle(c.id()).resolve("config.json");
-        return io.strata.oci.ImageJson.read(Files.readAllBytes(config), config.toString(), in -> {
-            List<String> env = new ArrayList<>();
-            in.object((member, v) -> {
-                if (!member.equals("process")) {
-                    v.skip();
-                    return;
-                }
-                v.object((name, p) -> {
-                    if (!name.equals("env")) {
-                        p.skip();
-                        return;
-                    }
-                    List<String> values = p.strings();
-                    if (values != null) env.addAll(values);
-                });
-            });
-            return env;
-        });
-    }
-
     /** The container paths its runtime mounts on (config.json's mount destinations). */
     public List<String> mountpoints(Container c) throws IOException {
-        Path config = containers.bundle(c.id()).resolve("config.json");
-        List<String> out = new ArrayList<>(io.strata.oci.ImageJson.read(Files.readAllBytes(config), config.toString(), in -> {
-            List<String> destinations = new ArrayList<>();
-            in.object((member, v) -> {
-                if (!member.equals("mounts")) {
-                    v.skip();
-                    return;
-                }
-                v.list(mount -> {
-                    mount.object((name, m) -> {
-                        if (name.equals("destination")) destinations.add(m.string());
-                        else m.skip();
-                    });
-                    return Boolean.TRUE;
-                });
-            });
-            return destinations;
-        }));
+        List<String> out = new ArrayList<>(Bundle.read(containers.bundle(c.id())).mountpoints());
         // Deepest first, so a parent made only to hold a mount point empties before it is looked at.
         out.sort(java.util.Comparator.comparingInt(String::length).reversed());
         return out;

@@ -53,6 +53,14 @@ class BundleJsonTest {
         assertFalse(resources.has("memory") || resources.has("cpu") || resources.has("pids"), resources.toString());
         assertFalse(resources.path("devices").get(0).path("allow").asBoolean(true));
 
+        // What exec, the command check and unmounting read back.
+        java.nio.file.Files.write(dir.resolve("config.json"), Bundle.config(dir, plain, "/strata/x"));
+        Bundle.Written back = Bundle.read(dir);
+        assertEquals(List.of("PATH=/bin"), back.env());
+        assertEquals("/", back.cwd());
+        assertEquals(new Users.Ids(1000, 100, List.of(5, 27), null), back.user());
+        assertEquals(destinations, back.mountpoints());
+
         RunSpec limited = new RunSpec(List.of("top"), List.of(), "/", user, true, new int[] {40, 120}, "box",
                 RunSpec.Network.HOST, List.of(), true, 64L << 20, 1.5, 100L);
         JsonNode l = ImageJson.plain().readTree(new String(Bundle.config(dir, limited, "/strata/y"), StandardCharsets.UTF_8));
