@@ -80,11 +80,17 @@ class RunCliIT {
         ExternalTool.ok("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "oci:" + layout + ":v1", "docker://" + image);
     }
 
-    private Run strata(String... args) throws Exception {
+    /** ./strata ARGS against the jar this build packaged (never a build of its own, whatever the files' times). */
+    private ProcessBuilder launcher(String... args) {
         List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile());
         pb.environment().put("STRATA_NO_BUILD", "1");
+        return pb;
+    }
+
+    private Run strata(String... args) throws Exception {
+        ProcessBuilder pb = launcher(args);
         Path out = Files.createTempFile(tmp, "out", ".txt");
         Path err = Files.createTempFile(tmp, "err", ".txt");
         Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
@@ -339,7 +345,7 @@ class RunCliIT {
     @Test
     void aRunKilledMidWayLeavesAContainerThatRmCleansUp() throws Exception {
         assertEquals(0, run("--rm", image, "true").exit());
-        Process cli = new ProcessBuilder(LAUNCHER.toString(), "run", "--root", store, "--name", "killed", image, "sleep", "600")
+        Process cli = launcher("run", "--root", store, "--name", "killed", image, "sleep", "600")
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline && !strata("ps", "--root", store).out().contains("killed")) Thread.sleep(100);
@@ -356,7 +362,7 @@ class RunCliIT {
         assertEquals("", ExternalTool.ok("runc", "--root", store + "/runtime/runc", "list", "--quiet"), "no runtime state left");
 
         // With --rm, a run whose command was killed is removed once its container ended, at the next look.
-        Process rmCli = new ProcessBuilder(LAUNCHER.toString(), "run", "--root", store, "--rm", "--name", "gone", image, "sleep", "2")
+        Process rmCli = launcher("run", "--root", store, "--rm", "--name", "gone", image, "sleep", "2")
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline && !strata("ps", "--root", store).out().contains("gone")) Thread.sleep(100);
