@@ -37,20 +37,32 @@ class LauncherIT {
     @Test
     void clientVerbsStartFromAnAotCacheMadeOncePerJar(@TempDir Path dir) throws Exception {
         Path jar = Path.of("target", "strata.jar").toAbsolutePath();
-        Path aot = jar.resolveSibling("strata.aot");
+        Path aot = jar.resolveSibling("strata-local.aot");
         Files.deleteIfExists(aot);
         Process p = strata(dir, "images", "--root", dir.resolve("store").toString()).start();
         assertEquals(0, p.waitFor(), new String(p.getErrorStream().readAllBytes()));
         assertTrue(Files.size(aot) > 0, "the first client verb made the cache");
         assertTrue(Files.getLastModifiedTime(aot).compareTo(Files.getLastModifiedTime(jar)) >= 0, "newer than the jar");
         java.nio.file.attribute.FileTime made = Files.getLastModifiedTime(aot);
-        Process again = strata(dir, "images", "--root", dir.resolve("store").toString()).start();
+        Path loaded = dir.resolve("classes.log");
+        ProcessBuilder pb = strata(dir, "images", "--root", dir.resolve("store").toString());
+        pb.environment().put("STRATA_JAVA_OPTS", "-Xlog:class+load:file=" + loaded);
+        Process again = pb.start();
         String out = new String(again.getInputStream().readAllBytes());
         String err = new String(again.getErrorStream().readAllBytes());
         assertEquals(0, again.waitFor(), err);
         assertEquals("", err, "nothing about the cache reaches the user");
         assertTrue(out.startsWith("REPOSITORY"), out);
         assertEquals(made, Files.getLastModifiedTime(aot), "made once, then used");
+        // The JVM loads all a cache holds before main: images and --version have a cache of their own,
+        // which holds what they use and not what other verbs do (the HTTP client, databind, the registry's).
+        List<String> classes = Files.readAllLines(loaded);
+        String images = classes.stream().filter(l -> l.contains(" io.strata.cli.ImagesCommand ")).findFirst().orElseThrow();
+        assertTrue(images.contains("shared objects file"), "images comes from the cache: " + images);
+        for (String other : List.of("jdk.internal.net.http.HttpClientImpl", "com.fasterxml.jackson.databind.ObjectMapper",
+                "io.vertx.core.Vertx")) {
+            assertFalse(classes.stream().anyMatch(l -> l.contains(" " + other + " ")), other + " was loaded by images");
+        }
     }
 
     @Test
@@ -123,7 +135,7 @@ class LauncherIT {
             byte[] head = jar.getInputStream(jar.getEntry("picocli/CommandLine.class")).readNBytes(8);
             assertTrue(((head[6] & 0xff) << 8 | (head[7] & 0xff)) >= 52, "the build rewrote picocli's Java 5 classes");
         }
-        Path aot = Path.of("target", "strata.aot").toAbsolutePath();
+        Path aot = Path.of("target", "strata-local.aot").toAbsolutePath();
         assertEquals(0, strata(dir, "images", "--root", dir.resolve("store").toString()).start().waitFor());
         java.nio.file.attribute.FileTime made = Files.getLastModifiedTime(aot);
         Files.setLastModifiedTime(lib, java.nio.file.attribute.FileTime.fromMillis(made.toMillis() + 2000));
@@ -161,7 +173,7 @@ class LauncherIT {
                     "a pull of 80 MiB hashed by libcrypto is done where it started");
             assertEquals(1, jvmsStarted(dir, "warm", largeManifest, "", "pull", "--no-unpack", "--root", store, large),
                     "a pull of what is stored ends where it started");
-            // The cache's training pulls (from a registry of its own), so a pull's HTTP client is in it.
+            // The pull's cache is trained on pulls (from a registry of its own), so its HTTP client is in it.
             Path loaded = dir.resolve("pull-classes.log");
             ProcessBuilder pb = strata(dir, "pull", "--quiet", "--no-unpack", "--root", store, large);
             pb.environment().put("STRATA_JAVA_OPTS", "-Xlog:class+load:file=" + loaded);

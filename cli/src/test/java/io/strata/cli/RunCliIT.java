@@ -118,6 +118,17 @@ class RunCliIT {
         assertEquals(126, run("--rm", image, "/data/script").exit());
         Run entry = run("--rm", "--entrypoint", "/bin/echo", image, "via", "entrypoint");
         assertEquals("via entrypoint\n", entry.out());
+        // run has an AOT cache of its own, trained on a run, which its runner classes come from.
+        Path loaded = tmp.resolve("run-classes.log");
+        ProcessBuilder pb = launcher("run", "--root", store, "--rm", image, "true");
+        pb.environment().put("STRATA_JAVA_OPTS", "-Xlog:class+load:file=" + loaded);
+        assertEquals(0, pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor());
+        assertTrue(Files.isRegularFile(Path.of("target", "strata-run.aot")), "run's cache");
+        for (String cls : List.of("io.strata.runner.Runner", "io.strata.runner.Bundle", "io.strata.snapshots.OverlaySnapshotter")) {
+            String line = Files.readAllLines(loaded).stream().filter(l -> l.contains(" " + cls + " ")).findFirst()
+                    .orElseThrow(() -> new AssertionError(cls + " was not loaded"));
+            assertTrue(line.contains("shared objects file"), cls + " comes from run's AOT cache: " + line);
+        }
     }
 
     @Test
