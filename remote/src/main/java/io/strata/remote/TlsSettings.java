@@ -57,11 +57,7 @@ public record TlsSettings(boolean verify, List<Path> certsDirs) {
     static SSLContext systemTrustWhenUsed() {
         return new SSLContext(new SSLContextSpi() {
             private SSLContext real() {
-                try {
-                    return SSLContext.getDefault();
-                } catch (GeneralSecurityException e) {
-                    throw new IllegalStateException("no TLS in this JDK", e);
-                }
+                return SystemTrust.CONTEXT;
             }
 
             @Override
@@ -111,11 +107,27 @@ public record TlsSettings(boolean verify, List<Path> certsDirs) {
         }, null, "TLS") {};
     }
 
+    /** The system's trust, naming the server whose certificate it refuses; made on first use. */
+    private static final class SystemTrust {
+        static final SSLContext CONTEXT;
+
+        static {
+            try {
+                TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init((KeyStore) null);
+                CONTEXT = SSLContext.getInstance("TLS");
+                CONTEXT.init(null, PeerNaming.wrap(tmf.getTrustManagers()), null);
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("no TLS in this JDK", e);
+            }
+        }
+    }
+
     /** The TLS context for one registry host. */
     public SSLContext context(String host) {
         try {
             List<Path> files = files(host);
-            if (verify && files.isEmpty()) return SSLContext.getDefault();
+            if (verify && files.isEmpty()) return SystemTrust.CONTEXT;
             KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
             trust.load(null, null);
             KeyStore keys = KeyStore.getInstance(KeyStore.getDefaultType());
@@ -140,7 +152,7 @@ public record TlsSettings(boolean verify, List<Path> certsDirs) {
                 if (ownCas) addSystemCas(trust);
                 TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
                 tmf.init(ownCas ? trust : null);
-                trustManagers = tmf.getTrustManagers();
+                trustManagers = PeerNaming.wrap(tmf.getTrustManagers());
             }
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(keys, new char[0]);
@@ -202,6 +214,80 @@ public record TlsSettings(boolean verify, List<Path> certsDirs) {
             if (tm instanceof javax.net.ssl.X509TrustManager x) {
                 for (X509Certificate c : x.getAcceptedIssuers()) trust.setCertificateEntry("system#" + i++, c);
             }
+        }
+    }
+
+    /**
+     * A server's certificate refused, with the server it came from: the HTTP client follows redirects
+     * itself (a registry sends blob downloads to a store), and its exceptions do not say where the
+     * handshake failed.
+     */
+    static final class UntrustedPeer extends java.security.cert.CertificateException {
+        /** HOST:PORT, as the client connected to it. */
+        final String peer;
+
+        UntrustedPeer(String peer, java.security.cert.CertificateException cause) {
+            super(cause.getMessage(), cause);
+            this.peer = peer;
+        }
+    }
+
+    /** Checks as the JDK's trust manager does, and names the server in what it refuses. */
+    private static final class PeerNaming extends X509ExtendedTrustManager {
+        private final X509ExtendedTrustManager delegate;
+
+        private PeerNaming(X509ExtendedTrustManager delegate) {
+            this.delegate = delegate;
+        }
+
+        static TrustManager[] wrap(TrustManager[] managers) {
+            TrustManager[] out = managers.clone();
+            for (int i = 0; i < out.length; i++) if (out[i] instanceof X509ExtendedTrustManager x) out[i] = new PeerNaming(x);
+            return out;
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws java.security.cert.CertificateException {
+            try {
+                delegate.checkServerTrusted(chain, authType, engine);
+            } catch (java.security.cert.CertificateException e) {
+                String host = engine.getPeerHost();
+                throw new UntrustedPeer((host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + engine.getPeerPort(), e);
+            }
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws java.security.cert.CertificateException {
+            delegate.checkServerTrusted(chain, authType, socket);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+            delegate.checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws java.security.cert.CertificateException {
+            delegate.checkClientTrusted(chain, authType, engine);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws java.security.cert.CertificateException {
+            delegate.checkClientTrusted(chain, authType, socket);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+            delegate.checkClientTrusted(chain, authType);
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return delegate.getAcceptedIssuers();
         }
     }
 

@@ -191,12 +191,8 @@ public final class Transport {
      * not at all. Spares the TLS handshake (and making a TLS context) for the common local registry.
      */
     private boolean speaksPlainHttp() {
-        int colon = host.lastIndexOf(':');
-        boolean bracketed = host.startsWith("[");
-        String name = bracketed ? host.substring(1, host.indexOf(']')) : colon > 0 ? host.substring(0, colon) : host;
-        int port = colon > 0 && host.indexOf(']') < colon ? Integer.parseInt(host.substring(colon + 1)) : 80;
         try (java.net.Socket socket = new java.net.Socket()) {
-            socket.connect(new java.net.InetSocketAddress(name, port), 2000);
+            socket.connect(new java.net.InetSocketAddress(name(host), port(host, 80)), 2000);
             socket.setSoTimeout(2000);
             socket.getOutputStream().write(("GET /v2/ HTTP/1.0\r\nHost: " + host + "\r\n\r\n")
                     .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
@@ -294,15 +290,24 @@ public final class Transport {
             if (text.contains("unrecognized ssl message") || text.contains("plaintext") || text.contains("unsupported or unrecognized")) {
                 return new TransportException(host + " speaks plain HTTP, not HTTPS: use --insecure", false, e);
             }
+            // A server other than the registry: where it sent the request (a blob download to its store).
+            String elsewhere = redirectTarget(e);
+            String who = elsewhere == null ? host : elsewhere + " (where " + host + " sent the request)";
+            if (elsewhere != null) {
+                // Redirects go with the registry's own trust: the system's, and its certs.d when spoken to over TLS.
+                tlsHint = "http".equals(scheme) ? " (its CA must be in the system's trust store)"
+                        : " (trust its CA in the system's store, or with certs.d/" + host + "/ca.crt)";
+            }
+            String server = elsewhere == null ? host : elsewhere;
             if (has(e, CertPathBuilderException.class) || text.contains("pkix path")) {
-                return new TransportException("TLS handshake with " + host + " failed: certificate not trusted" + tlsHint, false, e);
+                return new TransportException("TLS handshake with " + who + " failed: certificate not trusted" + tlsHint, false, e);
             }
             if (text.contains("subject alternative") || text.contains("no name matching")) {
-                return new TransportException("TLS handshake with " + host + " failed: the certificate is not for " + host + tlsHint,
+                return new TransportException("TLS handshake with " + who + " failed: the certificate is not for " + server + tlsHint,
                         false, e);
             }
             if (has(e, CertificateException.class) || e instanceof SSLHandshakeException) {
-                return new TransportException("TLS handshake with " + host + " failed: " + firstMessage(e) + tlsHint, false, e);
+                return new TransportException("TLS handshake with " + who + " failed: " + firstMessage(e) + tlsHint, false, e);
             }
         }
         if (has(e, ConnectException.class)) {
@@ -312,6 +317,31 @@ public final class Transport {
             return new TransportException(host + " closed the connection without an answer: if it speaks HTTPS, drop --insecure", false, e);
         }
         return new TransportException("connection to " + host + " failed: " + firstMessage(e), true, e);
+    }
+
+    /** The host name or address of HOST[:PORT] (an IPv6 address without its brackets). */
+    private static String name(String host) {
+        int colon = host.lastIndexOf(':');
+        if (host.startsWith("[")) return host.substring(1, host.indexOf(']'));
+        return colon > 0 && host.indexOf(':') == colon ? host.substring(0, colon) : host;
+    }
+
+    /** The port of HOST[:PORT], or {@code otherwise}. */
+    private static int port(String host, int otherwise) {
+        int colon = host.lastIndexOf(':');
+        boolean portGiven = host.startsWith("[") ? colon > host.indexOf(']') : colon > 0 && host.indexOf(':') == colon;
+        return portGiven ? Integer.parseInt(host.substring(colon + 1)) : otherwise;
+    }
+
+    /** The server whose certificate was refused, HOST:PORT, when it is not the registry; else null. */
+    private String redirectTarget(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TlsSettings.UntrustedPeer u) {
+                boolean registry = name(u.peer).equalsIgnoreCase(name(host)) && port(u.peer, 443) == port(host, 443);
+                return registry ? null : u.peer;
+            }
+        }
+        return null;
     }
 
     private static boolean has(Throwable e, Class<? extends Throwable> type) {

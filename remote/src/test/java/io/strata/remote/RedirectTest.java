@@ -1,6 +1,8 @@
 package io.strata.remote;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
@@ -32,22 +34,61 @@ class RedirectTest {
     @TempDir
     static Path dir;
     private static HttpsServer store;
+    private static HttpsServer untrusted;
     private static HttpServer registry;
     private static final AtomicReference<String> authorizationAtStore = new AtomicReference<>();
 
+    private static final Transport.Auth NO_AUTH = new Transport.Auth() {
+        @Override
+        public String header() {
+            return null;
+        }
+
+        @Override
+        public boolean challenged(HttpResponse<?> response, String sent) {
+            return false;
+        }
+
+        @Override
+        public String unauthorized(String sent) {
+            return "unauthorized";
+        }
+    };
+
     @BeforeAll
     static void servers() throws Exception {
-        Path keystore = dir.resolve("store.p12");
-        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-keystore", keystore.toString(), "-storetype", "PKCS12", "-storepass", "secret",
-                "-alias", "store", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=localhost", "-validity", "2",
-                "-ext", "SAN=dns:localhost,ip:127.0.0.1").redirectErrorStream(true).start();
-        String out = new String(keytool.getInputStream().readAllBytes());
-        assertTrue(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0, out);
+        Path keystore = keyPair("store");
         // The store's certificate is what this JVM's default trust holds (as a public CA's would be).
         System.setProperty("javax.net.ssl.trustStore", keystore.toString());
         System.setProperty("javax.net.ssl.trustStorePassword", "secret");
         System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
+        store = httpsServer(keystore);
+        // A store whose certificate nothing here trusts.
+        untrusted = httpsServer(keyPair("untrusted"));
+        registry = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        registry.createContext("/v2/", x -> {
+            HttpsServer to = x.getRequestURI().getPath().contains("/untrusted/") ? untrusted : store;
+            x.getResponseHeaders().add("Location", "https://localhost:" + to.getAddress().getPort() + "/blob?sig=1");
+            x.sendResponseHeaders(307, -1);
+            x.close();
+        });
+        registry.start();
+    }
+
+    /** A PKCS12 keystore (password "secret") of a new self-signed certificate for localhost. */
+    private static Path keyPair(String name) throws Exception {
+        Path keystore = dir.resolve(name + ".p12");
+        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-keystore", keystore.toString(), "-storetype", "PKCS12", "-storepass", "secret",
+                "-alias", name, "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=localhost", "-validity", "2",
+                "-ext", "SAN=dns:localhost,ip:127.0.0.1").redirectErrorStream(true).start();
+        String out = new String(keytool.getInputStream().readAllBytes());
+        assertTrue(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0, out);
+        return keystore;
+    }
+
+    /** An https server on loopback with the keystore's certificate, serving a blob at /blob. */
+    private static HttpsServer httpsServer(Path keystore) throws Exception {
         KeyStore keys = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(keystore)) {
             keys.load(in, "secret".toCharArray());
@@ -56,29 +97,36 @@ class RedirectTest {
         kmf.init(keys, "secret".toCharArray());
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(kmf.getKeyManagers(), null, null);
-        store = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        store.setHttpsConfigurator(new HttpsConfigurator(context));
-        store.createContext("/blob", x -> {
+        HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setHttpsConfigurator(new HttpsConfigurator(context));
+        server.createContext("/blob", x -> {
             authorizationAtStore.set(x.getRequestHeaders().getFirst("Authorization"));
             byte[] body = "layer bytes".getBytes(StandardCharsets.UTF_8);
             x.sendResponseHeaders(200, body.length);
             x.getResponseBody().write(body);
             x.close();
         });
-        store.start();
-        registry = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        registry.createContext("/v2/", x -> {
-            x.getResponseHeaders().add("Location", "https://localhost:" + store.getAddress().getPort() + "/blob?sig=1");
-            x.sendResponseHeaders(307, -1);
-            x.close();
-        });
-        registry.start();
+        server.start();
+        return server;
     }
 
     @AfterAll
     static void stop() {
         if (registry != null) registry.stop(0);
         if (store != null) store.stop(0);
+        if (untrusted != null) untrusted.stop(0);
+    }
+
+    @Test
+    void aStoreWhoseCertificateIsNotTrustedIsNamedNotTheRegistry() throws Exception {
+        String registryHost = "127.0.0.1:" + registry.getAddress().getPort();
+        Transport transport = new Transport(registryHost, Transport.Options.defaults(1).insecure(true));
+        Transport.TransportException e = assertThrows(Transport.TransportException.class,
+                () -> transport.send(base -> HttpRequest.newBuilder(base.resolve("/v2/lib/untrusted/blobs/sha256:x")).GET(), true, NO_AUTH));
+        assertEquals("TLS handshake with localhost:" + untrusted.getAddress().getPort() + " (where " + registryHost
+                + " sent the request) failed: certificate not trusted (its CA must be in the system's trust store)", e.getMessage());
+        assertFalse(e.retryable(), "a certificate does not become trusted by trying again");
+        Transport.closeAll();
     }
 
     @Test
