@@ -38,22 +38,25 @@ class RedirectTest {
     private static HttpServer registry;
     private static final AtomicReference<String> authorizationAtStore = new AtomicReference<>();
 
-    private static final Transport.Auth NO_AUTH = new Transport.Auth() {
-        @Override
-        public String header() {
-            return null;
-        }
+    /** Credentials that send {@code header} (null: none) and meet no challenge. */
+    private static Transport.Auth fixed(String header) {
+        return new Transport.Auth() {
+            @Override
+            public String header() {
+                return header;
+            }
 
-        @Override
-        public boolean challenged(HttpResponse<?> response, String sent) {
-            return false;
-        }
+            @Override
+            public boolean challenged(HttpResponse<?> response, String sent) {
+                return false;
+            }
 
-        @Override
-        public String unauthorized(String sent) {
-            return "unauthorized";
-        }
-    };
+            @Override
+            public String unauthorized(String sent) {
+                return "unauthorized";
+            }
+        };
+    }
 
     @BeforeAll
     static void servers() throws Exception {
@@ -122,7 +125,7 @@ class RedirectTest {
         String registryHost = "127.0.0.1:" + registry.getAddress().getPort();
         Transport transport = new Transport(registryHost, Transport.Options.defaults(1).insecure(true));
         Transport.TransportException e = assertThrows(Transport.TransportException.class,
-                () -> transport.send(base -> HttpRequest.newBuilder(base.resolve("/v2/lib/untrusted/blobs/sha256:x")).GET(), true, NO_AUTH));
+                () -> transport.send(base -> HttpRequest.newBuilder(base.resolve("/v2/lib/untrusted/blobs/sha256:x")).GET(), true, fixed(null)));
         assertEquals("TLS handshake with localhost:" + untrusted.getAddress().getPort() + " (where " + registryHost
                 + " sent the request) failed: certificate not trusted (its CA must be in the system's trust store)", e.getMessage());
         assertFalse(e.retryable(), "a certificate does not become trusted by trying again");
@@ -132,22 +135,7 @@ class RedirectTest {
     @Test
     void aPlainHttpRegistrysRedirectToHttpsIsFollowedWithTheSystemsTrust() throws Exception {
         Transport transport = new Transport("127.0.0.1:" + registry.getAddress().getPort(), Transport.Options.defaults(1).insecure(true));
-        Transport.Auth bearer = new Transport.Auth() {
-            @Override
-            public String header() {
-                return "Bearer registry-token";
-            }
-
-            @Override
-            public boolean challenged(HttpResponse<?> response, String sent) {
-                return false;
-            }
-
-            @Override
-            public String unauthorized(String sent) {
-                return "unauthorized";
-            }
-        };
+        Transport.Auth bearer = fixed("Bearer registry-token");
         HttpResponse<InputStream> r = transport.send(base -> HttpRequest.newBuilder(base.resolve("/v2/lib/app/blobs/sha256:x")).GET(), true, bearer);
         try (InputStream in = r.body()) {
             assertEquals("layer bytes", new String(in.readAllBytes(), StandardCharsets.UTF_8));
