@@ -12,6 +12,11 @@ median() { local n; n=$(printf '%s\n' "$@" | grep -vc FAILED || true); [ "$n" -g
 stats() { local m; m=$(median "$@"); [ -z "$m" ] && { echo "FAILED"; return; }
   printf '%.2fs (min %.2f, max %.2f)' "$m" "$(printf '%s\n' "$@" | grep -v FAILED | sort -g | head -1)" "$(printf '%s\n' "$@" | grep -v FAILED | sort -g | tail -1)"; }
 
+# Makes the client's AOT caches outside any timing ($1: the launcher, default this checkout's): each
+# group of verbs has its own, made on the first use of one of its verbs after a build, and a verb's
+# --help is such a use (local: images; pull; run; all: inspect).
+make_aot_caches() { local v; for v in images pull run inspect; do STRATA_NO_BUILD=1 "${1:-$here/strata}" $v --help >/dev/null; done; }
+
 ratio() { [ -z "$1" ] || [ -z "$2" ] && { echo "n/a"; return; }; printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 
 # Starts containerd with its root, state and socket under $1 (socket: $1/sock); sets ctd_pid.

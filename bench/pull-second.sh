@@ -59,6 +59,7 @@ for i in base second; do skopeo copy --quiet --dest-tls-verify=false "oci:$work/
 rm -rf "$work/base" "$work/second"
 base="127.0.0.1:$port/bench/base:v1"
 second="127.0.0.1:$port/bench/second:v1"
+make_aot_caches
 
 # ---- one round of each client; prints "second-pull-seconds stored-pull-seconds"
 run_strata() {

@@ -80,6 +80,7 @@ for c in gzip zstd; do
 done
 echo "image: $size_mib MiB in $layers layers; gzip $(du -sm "$work/gzip/blobs" | cut -f1) MiB, zstd $(du -sm "$work/zstd/blobs" | cut -f1) MiB compressed" >&2
 rm -rf "$work/gzip" "$work/zstd"
+make_aot_caches
 
 # ---- one cold run of each client; prints seconds or FAILED
 run_strata() {

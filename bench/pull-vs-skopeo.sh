@@ -21,8 +21,7 @@ pid=$!
 for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.5; done
 skopeo copy --quiet --dest-tls-verify=false "oci:$layout:v1" "docker://127.0.0.1:$port/bench/app:v1"
 ref="127.0.0.1:$port/bench/app:v1"
-# One pull outside the timing: a verb's first use after a build makes its AOT cache.
-STRATA_NO_BUILD=1 "$here/strata" pull --no-unpack --quiet --root "$work/warm-up" "$ref" >/dev/null; rm -rf "$work/warm-up"
+make_aot_caches
 
 runs=${RUNS:-3}
 sc=(); kc=(); sw=(); kw=()

@@ -26,6 +26,7 @@ source_port=$((20000 + RANDOM % 5000))
 start_distribution "$work/source" "$source_port"; source_pid=$dist_pid; dist_pid=
 skopeo copy --quiet --dest-tls-verify=false "oci:$work/layout:v1" "docker://127.0.0.1:$source_port/bench/app:v1"
 STRATA_NO_BUILD=1 "$here/strata" pull --quiet --no-unpack --root "$work/store" "127.0.0.1:$source_port/bench/app:v1" >/dev/null
+make_aot_caches
 
 # One push into a fresh, empty registry; prints seconds or FAILED.
 push() {

@@ -37,7 +37,7 @@ before() { STRATA_NO_BUILD=1 "$BEFORE/strata" "$@"; }
 # ---- a registry with the image, and every client holding it already
 name=docker.io/bench/busybox:v1
 busybox_image "$work" "$name"
-strata --version >/dev/null # builds the AOT cache outside the timing
+make_aot_caches
 serve_bg --listen "127.0.0.1:$port" --root "$work/registry" >"$work/registry.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.2; done
@@ -49,7 +49,7 @@ start_containerd "$work/ctd"
 ctr --address "$work/ctd/sock" images pull --plain-http "$ref" >/dev/null
 podman() { command podman --root "$work/podman/root" --runroot "$work/podman/run" --storage-driver vfs "$@"; }
 podman pull -q --tls-verify=false "$ref" >/dev/null
-if [ -n "${BEFORE:-}" ]; then before --version >/dev/null; before --root "$work/before" pull --quiet "$ref" >/dev/null; fi
+if [ -n "${BEFORE:-}" ]; then make_aot_caches "$BEFORE/strata"; before --root "$work/before" pull --quiet "$ref" >/dev/null; fi
 
 # ---- the pairs: strata's command and the peer's nearest one
 declare -A cmd
