@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
 /**
  * The training runs of the launcher's AOT caches (not for users). A JVM started from a cache maps
  * and links every class the cache holds before {@code main}, and on a machine whose page faults are
- * slow that costs in proportion to the cache's size (about 14 us a page on the EPYC machine: 38 MB
+ * slow that costs in proportion to the cache's size (about 13 us a page on the EPYC machine: 38 MB
  * took some 9,400 faults of a command's 11,000): so the verbs a user waits on most have caches of
  * their own, each trained on that verb's work alone ({@link Group}), and the rest share one trained
  * on all of it. Each runs the verbs as a user does, on a store of its own and pulling from a
