@@ -48,6 +48,9 @@ final class AotTrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("strata-aot");
+        // A training stopped by a signal (a ctrl-C during a command's first start) leaves no mount or file behind.
+        Thread cleanUp = new Thread(() -> cleanUp(dir), "strata-aot-clean-up");
+        Runtime.getRuntime().addShutdownHook(cleanUp);
         StringWriter sink = new StringWriter();
         // What the verbs print goes nowhere: picocli's streams to the sink, System.out to a null stream.
         java.io.PrintStream stdout = System.out;
@@ -80,9 +83,24 @@ final class AotTrainCommand implements Callable<Integer> {
             }
         } finally {
             System.setOut(stdout);
-            deleteTree(dir);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanUp);
+                cleanUp(dir);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is cleaning up
+            }
         }
         return 0;
+    }
+
+    /** Unmounts what the run training mounted there (as root) and removes the training's directory. */
+    private static void cleanUp(Path dir) {
+        try {
+            if (io.strata.snapshots.Native.isRoot()) io.strata.snapshots.Mount.unmountAllUnder(dir);
+            deleteTree(dir);
+        } catch (java.io.IOException | RuntimeException e) {
+            System.err.println("strata: training clean-up: " + e.getMessage());
+        }
     }
 
     /**

@@ -76,6 +76,20 @@ public record Mount(String type, String source, List<String> options) {
         return false;
     }
 
+    /** Detaches every mount at or below {@code dir}, deepest first (what a killed process left behind). */
+    public static void unmountAllUnder(Path dir) throws IOException {
+        String root = dir.toAbsolutePath().normalize().toString();
+        List<String> points = new ArrayList<>();
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] fields = line.split(" ");
+            if (fields.length <= 4) continue;
+            String point = unescape(fields[4]);
+            if (point.equals(root) || point.startsWith(root + "/")) points.add(point);
+        }
+        points.sort(java.util.Comparator.reverseOrder());
+        for (String point : points) unmount(Path.of(point));
+    }
+
     /** Unmounts whatever is mounted at {@code target}. */
     public static void unmount(Path target) throws IOException {
         Native.umount(target);

@@ -34,6 +34,27 @@ class OverlaySnapshotterTest {
     }
 
     @Test
+    void everyMountUnderADirectoryIsDetachedDeepestFirstAndNoneBesideIt() throws Exception {
+        commitLayer("base", null, "a", "base a");
+        Path under = tmp.resolve("under");
+        Path rootfs = Files.createDirectories(under.resolve("rootfs"));
+        Path beside = Files.createDirectories(tmp.resolve("under-not"));
+        Path source = Files.createDirectories(tmp.resolve("source"));
+        snapshots.prepare("container", "base").getFirst().mount(rootfs);
+        new Mount("bind", source.toString(), List.of()).mount(Files.createDirectories(rootfs.resolve("inner")));
+        new Mount("bind", source.toString(), List.of()).mount(beside);
+        try {
+            Mount.unmountAllUnder(under);
+            assertFalse(Mount.isMountPoint(rootfs.resolve("inner")), "the bind inside the overlay");
+            assertFalse(Mount.isMountPoint(rootfs), "the overlay");
+            assertTrue(Mount.isMountPoint(beside), "a directory whose name only begins the same");
+        } finally {
+            while (Mount.isMountPoint(rootfs)) Mount.unmount(rootfs);
+            Mount.unmount(beside);
+        }
+    }
+
+    @Test
     void preparedOnParentsTheMountShowsEveryLayerAndWritesGoUp() throws Exception {
         commitLayer("base", null, "a", "base a");
         commitLayer("mid", "base", "b", "mid b");
