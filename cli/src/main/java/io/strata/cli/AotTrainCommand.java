@@ -32,7 +32,7 @@ import picocli.CommandLine.Parameters;
 final class AotTrainCommand implements Callable<Integer> {
     /** Which verbs' cache this run trains; the launcher maps each verb to one (strata-GROUP.aot). */
     enum Group {
-        /** {@code --version}, and the verbs that list the store in tables: images, ps, history. */
+        /** {@code --version}, the verbs that list the store in tables (images, ps, history), tag and rmi. */
         local,
         /** pull: into an empty store and again with everything stored, unpacking as root. */
         pull,
@@ -126,7 +126,8 @@ final class AotTrainCommand implements Callable<Integer> {
         store.tag("127.0.0.1:5000/lib/app:v1", new Descriptor(MediaType.OCI_MANIFEST, m, manifest.length));
         store.names();
         // End to end, so that what they link at run time (lambdas, string concatenations) is in the cache too.
-        List<List<String>> verbs = new java.util.ArrayList<>(List.of(List.of("images"), List.of("ps", "-a"), List.of("history", "lib/app:v1")));
+        List<List<String>> verbs = new java.util.ArrayList<>(List.of(List.of("images"), List.of("ps", "-a"), List.of("history", "lib/app:v1"),
+                List.of("tag", "lib/app:v1", "lib/app:v2"), List.of("rmi", "lib/app:v2")));
         if (json) verbs.addAll(List.of(List.of("inspect", "lib/app:v1"), List.of("images", "--format", "json")));
         for (List<String> verb : verbs) {
             List<String> args = new java.util.ArrayList<>(List.of("--root", store.root().toString()));
