@@ -69,8 +69,9 @@ final class AotTrainCommand implements Callable<Integer> {
                     cl.parseArgs("pull", "--root", "/nonexistent", "127.0.0.1:5000/lib/app:v1");
                     local(dir, sink, true);
                     pulls(dir, sink, List.of());
-                    UnpackOptions.snapshotter(new LayoutStore(dir.resolve("store"))).list();
-                    Containers.store(new LayoutStore(dir.resolve("store"))).list();
+                    LayoutStore store = new LayoutStore(dir.resolve("store"));
+                    UnpackOptions.snapshotter(store).list();
+                    Containers.store(store).list();
                     java.net.http.HttpClient.newBuilder().build();
                     LocalImage.normalise("lib/app:v1");
                     Path bundle = Files.createDirectories(dir.resolve("bundle"));

@@ -146,7 +146,7 @@ public final class Transport {
 
     /** localhost, 127.0.0.0/8 and ::1, with or without a port: docker's implicitly insecure registries. */
     static boolean loopback(String host) {
-        String h = host.startsWith("[") ? host.substring(1, Math.max(1, host.indexOf(']'))) : host.replaceFirst(":\\d+$", "");
+        String h = name(host);
         return h.equals("localhost") || h.startsWith("127.") || h.equals("::1");
     }
 
@@ -322,7 +322,7 @@ public final class Transport {
     /** The host name or address of HOST[:PORT] (an IPv6 address without its brackets). */
     private static String name(String host) {
         int colon = host.lastIndexOf(':');
-        if (host.startsWith("[")) return host.substring(1, host.indexOf(']'));
+        if (host.startsWith("[")) return host.substring(1, Math.max(1, host.indexOf(']')));
         return colon > 0 && host.indexOf(':') == colon ? host.substring(0, colon) : host;
     }
 

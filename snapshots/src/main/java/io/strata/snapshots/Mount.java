@@ -66,26 +66,26 @@ public record Mount(String type, String source, List<String> options) {
         return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
     }
 
-    /** Whether something is mounted at {@code target} (mountinfo's fifth field, the mount point). */
-    public static boolean isMountPoint(Path target) throws IOException {
-        String wanted = target.toAbsolutePath().normalize().toString();
+    /** This process's mount points (mountinfo's fifth field, unescaped), in the table's order. */
+    private static List<String> mountPoints() throws IOException {
+        List<String> out = new ArrayList<>();
         for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
             String[] fields = line.split(" ");
-            if (fields.length > 4 && unescape(fields[4]).equals(wanted)) return true;
+            if (fields.length > 4) out.add(unescape(fields[4]));
         }
-        return false;
+        return out;
+    }
+
+    /** Whether something is mounted at {@code target}. */
+    public static boolean isMountPoint(Path target) throws IOException {
+        return mountPoints().contains(target.toAbsolutePath().normalize().toString());
     }
 
     /** Detaches every mount at or below {@code dir}, deepest first (what a killed process left behind). */
     public static void unmountAllUnder(Path dir) throws IOException {
         String root = dir.toAbsolutePath().normalize().toString();
         List<String> points = new ArrayList<>();
-        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            String[] fields = line.split(" ");
-            if (fields.length <= 4) continue;
-            String point = unescape(fields[4]);
-            if (point.equals(root) || point.startsWith(root + "/")) points.add(point);
-        }
+        for (String point : mountPoints()) if (point.equals(root) || point.startsWith(root + "/")) points.add(point);
         points.sort(java.util.Comparator.reverseOrder());
         for (String point : points) unmount(Path.of(point));
     }
