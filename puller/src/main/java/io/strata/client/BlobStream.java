@@ -102,8 +102,15 @@ public final class BlobStream extends InputStream {
         }
         while (true) {
             try {
-                if (http == null) connect();
                 long left = descriptor.size() - ingest.offset();
+                if (left == 0 && http == null) {
+                    // An earlier pull got every byte and stopped before checking them: there is nothing
+                    // to ask for (a Range from the blob's end is refused with 416), only the check.
+                    ingest.commit();
+                    done = true;
+                    return -1;
+                }
+                if (http == null) connect();
                 int n = left <= 0 ? http.read() < 0 ? -1 : -2 : http.read(b, off, (int) Math.min(len, left));
                 if (n == -2) throw new IOException("the registry sent more than the blob's " + descriptor.size() + " bytes");
                 if (n < 0) {

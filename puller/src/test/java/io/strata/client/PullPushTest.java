@@ -144,6 +144,22 @@ class PullPushTest {
     }
 
     @Test
+    void aDownloadStoppedAfterItsLastByteIsCheckedAndStoredWithoutAskingAgain() throws Exception {
+        start("strata");
+        OciLayouts.Image image = publish("lib/whole", 1, 6);
+        Digest layer = image.blobs().getFirst();
+        // What a pull interrupted between the last byte and the digest's check leaves in ingest/.
+        Path partial = Files.createDirectories(store.root().resolve("ingest")).resolve("sha256-" + layer.encoded());
+        Files.copy(tmp.resolve("layout-6").resolve("blobs/sha256/" + layer.encoded()), partial);
+        pull("lib/whole:v1", Platform.host());
+        assertTrue(store.has(layer));
+        assertEquals(layer, Digest.sha256(Files.readAllBytes(store.blobPath(layer))));
+        assertEquals(List.of(), proxy.seen.stream().filter(s -> s.contains("/blobs/" + layer)).toList(),
+                "nothing to ask for (a Range from the blob's end is refused with 416)");
+        assertFalse(Files.exists(partial));
+    }
+
+    @Test
     void corruptedBytesAreDiscardedAndFetchedAgain() throws Exception {
         start("strata");
         OciLayouts.Image image = publish("lib/bad", 1, 4);
