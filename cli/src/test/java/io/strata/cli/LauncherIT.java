@@ -151,6 +151,35 @@ class LauncherIT {
     }
 
     @Test
+    void theFreshnessCheckFindsAFileNewerThanItsReferenceAnywhereUnderADirectory(@TempDir Path dir) throws Exception {
+        // The launcher's own function (it decides whether to build and whether a cache is stale), run by bash.
+        Path ref = Files.writeString(dir.resolve("ref"), "");
+        Path deep = Files.createDirectories(dir.resolve("src/main/java/io/strata/x"));
+        Path file = Files.writeString(deep.resolve("A.java"), "");
+        Files.createDirectories(dir.resolve("src/empty"));
+        Files.writeString(dir.resolve("src/.hidden"), "");
+        java.nio.file.attribute.FileTime t = Files.getLastModifiedTime(ref);
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(t.toMillis() - 60_000));
+        Files.setLastModifiedTime(dir.resolve("src/.hidden"), java.nio.file.attribute.FileTime.fromMillis(t.toMillis() + 60_000));
+        assertEquals(1, newerThan(dir, "ref", "src", "missing"), "nothing but a dot file is newer");
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(t.toMillis() + 1_000));
+        assertEquals(0, newerThan(dir, "ref", "src"), "a file four directories down is newer");
+        assertEquals(0, newerThan(dir, "ref", "missing", "src/main/java/io/strata/x/A.java"), "a file named itself");
+    }
+
+    /** The exit status of the launcher's newer_than with these arguments, in dir. */
+    private static int newerThan(Path dir, String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("bash", "-c",
+                "set -euo pipefail; source <(sed -n '/^newer_than()/,/^}/p' \"$0\"); newer_than \"$@\"", LAUNCHER.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        int rc = p.waitFor();
+        assertEquals("", out, "the function prints nothing");
+        return rc;
+    }
+
+    @Test
     void aPullEndsInItsQuickJvmUnlessItHashesMuchWithTheJdk(@TempDir Path dir) throws Exception {
         io.strata.registry.ExternalTool.require("skopeo");
         try (io.strata.registry.Registry registry = io.strata.registry.Registries.start(dir, "")) {
