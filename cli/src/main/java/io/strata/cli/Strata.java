@@ -65,7 +65,8 @@ public final class Strata {
         // that is nowhere makes the class loader open every jar on the class path (17 ms of --version's
         // start on the EPYC machine, where the AOT cache otherwise spares opening them).
         System.setProperty("picocli.disable.closures", "true");
-        Thread.ofPlatform().daemon().name("strata-warm").start(Strata::warm);
+        Class<?> verb = verb(args);
+        Thread.ofPlatform().daemon().name("strata-warm").start(() -> warm(verb));
         int code = commandLine(args).execute(args);
         io.strata.remote.Transport.closeAll();
         // A command that succeeded ends by returning, which runs the same shutdown hooks: System.exit
@@ -86,14 +87,29 @@ public final class Strata {
     }
 
     /**
-     * Runs, on the other core while this one builds the command line, the static initialiser the
-     * first JSON read waits for: jackson-core's parser holds BigDecimal constants, and BigDecimal's
-     * initialiser takes about 20 ms in a new JVM (JDK 25's AOT cache does not keep it initialised).
-     * {@code images} 265 -> 248 ms, a stored pull 371 -> 364 ms, {@code --version} unchanged (medians
-     * of 12 alternating runs, EPYC machine).
+     * Runs, on the other core while this one builds the command line, work the command would otherwise
+     * wait for on this one:
+     * <ul>
+     * <li>the static initialiser the first JSON read waits for: jackson-core's parser holds BigDecimal
+     *     constants, and BigDecimal's initialiser takes about 20 ms in a new JVM (JDK 25's AOT cache
+     *     does not keep it initialised): {@code images} 265 -> 248 ms, a stored pull 371 -> 364 ms;
+     * <li>for a verb that talks to registries, opening the jars of the class path: the JDK's HTTP client
+     *     makes System.Loggers, whose first one looks for a logging service in every jar, and opening
+     *     them (reading each one's directory) took 18 ms of a stored pull on the EPYC machine. The same
+     *     lookup here leaves them open; the client's then only reads their indexes.
+     * </ul>
      */
-    private static void warm() {
+    private static void warm(Class<?> verb) {
         java.math.BigDecimal.ONE.signum();
+        if (verb != null && talksToRegistries(verb)) {
+            java.util.ServiceLoader.load(System.LoggerFinder.class, ClassLoader.getSystemClassLoader()).stream().count();
+        }
+    }
+
+    /** Whether the verb takes a registry's options (credentials, TLS): the verbs that may send requests. */
+    private static boolean talksToRegistries(Class<?> verb) {
+        for (var field : verb.getDeclaredFields()) if (field.getType() == RemoteOptions.class) return true;
+        return false;
     }
 
     /**

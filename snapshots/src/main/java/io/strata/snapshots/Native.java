@@ -23,11 +23,14 @@ import java.util.Optional;
 public final class Native {
     private Native() {}
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
-    private static final MemoryLayout STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO_HANDLE = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    /** The linker and libc, made on first use: an FFM call's first link costs a new JVM tens of milliseconds. */
+    private static final class Libc {
+        static final Linker LINKER = Linker.nativeLinker();
+        static final SymbolLookup LIBC = LINKER.defaultLookup();
+        static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
+        static final MemoryLayout STATE = Linker.Option.captureStateLayout();
+        static final VarHandle ERRNO_HANDLE = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    }
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
@@ -97,25 +100,40 @@ public final class Native {
     }
 
     private static final class Sync {
-        static final MethodHandle OPEN = LIBC.find("open").map(a -> LINKER.downcallHandle(a,
-                FunctionDescriptor.of(INT, PTR, INT, INT), ERRNO, Linker.Option.firstVariadicArg(2))).orElseThrow();
+        static final MethodHandle OPEN = Libc.LIBC.find("open").map(a -> Libc.LINKER.downcallHandle(a,
+                FunctionDescriptor.of(INT, PTR, INT, INT), Libc.ERRNO, Linker.Option.firstVariadicArg(2))).orElseThrow();
         static final MethodHandle CLOSE = fn("close", INT, INT);
         static final MethodHandle SYNCFS = fn("syncfs", INT, INT);
     }
 
     private static final class Ids {
-        static final MethodHandle GETEUID = LIBC.find("geteuid")
-                .map(a -> LINKER.downcallHandle(a, FunctionDescriptor.of(INT))).orElseThrow();
+        static final int EUID = euid();
+
+        private static int euid() {
+            try (var lines = java.nio.file.Files.lines(Path.of("/proc/self/status"))) {
+                // Uid:<tab>real<tab>effective<tab>saved<tab>filesystem
+                var uid = lines.filter(l -> l.startsWith("Uid:")).findFirst();
+                if (uid.isPresent()) return Integer.parseInt(uid.get().substring(4).trim().split("\\s+")[1]);
+            } catch (IOException | RuntimeException noProc) {
+                // no procfs (a chroot without /proc): ask libc
+            }
+            try {
+                return (int) Libc.LIBC.find("geteuid").map(a -> Libc.LINKER.downcallHandle(a, FunctionDescriptor.of(INT)))
+                        .orElseThrow().invokeExact();
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
     }
 
     private static final class Terminals {
-        static final MethodHandle IOCTL = LIBC.find("ioctl").map(a -> LINKER.downcallHandle(a,
-                FunctionDescriptor.of(INT, INT, LONG, PTR), ERRNO, Linker.Option.firstVariadicArg(2))).orElseThrow();
+        static final MethodHandle IOCTL = Libc.LIBC.find("ioctl").map(a -> Libc.LINKER.downcallHandle(a,
+                FunctionDescriptor.of(INT, INT, LONG, PTR), Libc.ERRNO, Linker.Option.firstVariadicArg(2))).orElseThrow();
     }
 
     private static final class Errors {
-        static final MethodHandle STRERROR = LIBC.find("strerror")
-                .map(a -> LINKER.downcallHandle(a, FunctionDescriptor.of(PTR, INT))).orElseThrow();
+        static final MethodHandle STRERROR = Libc.LIBC.find("strerror")
+                .map(a -> Libc.LINKER.downcallHandle(a, FunctionDescriptor.of(PTR, INT))).orElseThrow();
     }
 
     // The new mount API (Linux 5.2+, glibc 2.36+): overlay layers added one at a time, so the page-sized
@@ -133,7 +151,7 @@ public final class Native {
 
     private static Optional<MethodHandle> optional(String name, java.lang.foreign.MemoryLayout ret,
                                                    java.lang.foreign.MemoryLayout... args) {
-        return LIBC.find(name).map(a -> LINKER.downcallHandle(a, FunctionDescriptor.of(ret, args), ERRNO));
+        return Libc.LIBC.find(name).map(a -> Libc.LINKER.downcallHandle(a, FunctionDescriptor.of(ret, args), Libc.ERRNO));
     }
 
     /** A failed call: its errno, and a message naming the call and the path. */
@@ -150,12 +168,13 @@ public final class Native {
         }
     }
 
+    /**
+     * Whether this process runs as root (effective uid 0). Read from /proc/self/status where it can
+     * be: commands that only ask this (a pull of what is stored, images, ps) would otherwise pay for
+     * the first downcall, about 30 ms of linking in a new JVM.
+     */
     public static boolean isRoot() {
-        try {
-            return (int) Ids.GETEUID.invokeExact() == 0;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return Ids.EUID == 0;
     }
 
     static String strerror(int errno) {
@@ -175,7 +194,7 @@ public final class Native {
     }
 
     private static int errno(MemorySegment state) {
-        return (int) ERRNO_HANDLE.get(state, 0L);
+        return (int) Libc.ERRNO_HANDLE.get(state, 0L);
     }
 
     private static MemorySegment str(Arena a, String s) {
@@ -201,7 +220,7 @@ public final class Native {
 
     public static void mknod(Path p, int mode, long dev) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
+            MemorySegment st = a.allocate(Libc.STATE);
             int r = (int) Nodes.MKNOD.invokeExact(st, path(a, p), mode, dev);
             if (r != 0) throw new NativeException("mknod", p.toString(), errno(st));
         } catch (NativeException e) {
@@ -213,7 +232,7 @@ public final class Native {
 
     public static void lchown(Path p, int uid, int gid) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
+            MemorySegment st = a.allocate(Libc.STATE);
             int r = (int) Files_.LCHOWN.invokeExact(st, path(a, p), uid, gid);
             if (r != 0) throw new NativeException("lchown", p.toString(), errno(st));
         } catch (NativeException e) {
@@ -226,7 +245,7 @@ public final class Native {
     /** chmod with every bit (setuid, setgid, sticky), which Files.setPosixFilePermissions cannot set. Not for symlinks. */
     public static void chmod(Path p, int mode) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
+            MemorySegment st = a.allocate(Libc.STATE);
             int r = (int) Files_.FCHMODAT.invokeExact(st, AT_FDCWD, path(a, p), mode & 07777, 0);
             if (r != 0) throw new NativeException("chmod", p.toString(), errno(st));
         } catch (NativeException e) {
@@ -240,7 +259,7 @@ public final class Native {
     public static void lutimes(Path p, long atimeSeconds, long atimeNanos, long mtimeSeconds, long mtimeNanos)
             throws NativeException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
+            MemorySegment st = a.allocate(Libc.STATE);
             MemorySegment times = a.allocate(LONG, 4);
             times.setAtIndex(LONG, 0, atimeSeconds);
             times.setAtIndex(LONG, 1, atimeNanos);
@@ -257,7 +276,7 @@ public final class Native {
 
     public static void lsetxattr(Path p, String name, byte[] value) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
+            MemorySegment st = a.allocate(Libc.STATE);
             MemorySegment v = a.allocate(Math.max(1, value.length));
             MemorySegment.copy(value, 0, v, ValueLayout.JAVA_BYTE, 0, value.length);
             int r = (int) Xattrs.LSETXATTR.invokeExact(st, path(a, p), str(a, name), v, (long) value.length, 0);
@@ -271,7 +290,7 @@ public final class Native {
 
     public static void lremovexattr(Path p, String name) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
+            MemorySegment st = a.allocate(Libc.STATE);
             int r = (int) Xattrs.LREMOVEXATTR.invokeExact(st, path(a, p), str(a, name));
             if (r != 0 && errno(st) != ENODATA) throw new NativeException("removexattr " + name + " on", p.toString(), errno(st));
         } catch (NativeException e) {
@@ -284,7 +303,7 @@ public final class Native {
     /** An attribute's value, or empty when the path has none of that name. */
     public static Optional<byte[]> lgetxattr(Path p, String name) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
+            MemorySegment st = a.allocate(Libc.STATE);
             MemorySegment n = str(a, name);
             MemorySegment pp = path(a, p);
             for (int size = 256; ; size *= 4) {
@@ -305,7 +324,7 @@ public final class Native {
     /** The names of a path's extended attributes (the link's own for a symlink). */
     public static List<String> llistxattr(Path p) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
+            MemorySegment st = a.allocate(Libc.STATE);
             MemorySegment pp = path(a, p);
             for (int size = 1024; ; size *= 4) {
                 MemorySegment buf = a.allocate(size);
@@ -334,7 +353,7 @@ public final class Native {
 
     public static void mount(String source, Path target, String type, long flags, String data) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
+            MemorySegment st = a.allocate(Libc.STATE);
             MemorySegment fsType = type == null ? MemorySegment.NULL : str(a, type);
             MemorySegment options = data == null ? MemorySegment.NULL : str(a, data);
             int r = (int) Mounts.MOUNT.invokeExact(st, str(a, source), path(a, target), fsType, flags, options);
@@ -349,7 +368,7 @@ public final class Native {
     /** Detaches the mount at {@code target} (lazily, as umount -l). */
     public static void umount(Path target) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
+            MemorySegment st = a.allocate(Libc.STATE);
             int r = (int) Mounts.UMOUNT2.invokeExact(st, path(a, target), MNT_DETACH);
             if (r != 0) throw new NativeException("umount", target.toString(), errno(st));
         } catch (NativeException e) {
@@ -362,7 +381,7 @@ public final class Native {
     /** The window size (rows, columns) of the terminal on file descriptor {@code fd}, or empty when it is none. */
     public static Optional<int[]> windowSize(int fd) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
+            MemorySegment st = a.allocate(Libc.STATE);
             MemorySegment ws = a.allocate(8);
             int r = (int) Terminals.IOCTL.invokeExact(st, fd, 0x5413L /* TIOCGWINSZ */, ws);
             if (r != 0) return Optional.empty();
@@ -377,7 +396,7 @@ public final class Native {
     /** Flushes the filesystem holding {@code dir} (one syncfs instead of an fsync per file). */
     public static void syncfs(Path dir) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
+            MemorySegment st = a.allocate(Libc.STATE);
             int fd = (int) Sync.OPEN.invokeExact(st, path(a, dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
             if (fd < 0) throw new NativeException("open", dir.toString(), errno(st));
             try {
@@ -403,7 +422,7 @@ public final class Native {
      */
     static void fsmount(String type, List<String[]> options, boolean readOnly, Path target) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
+            MemorySegment st = a.allocate(Libc.STATE);
             int fs = (int) NewMounts.FSOPEN.orElseThrow().invokeExact(st, str(a, type), 1 /* FSOPEN_CLOEXEC */);
             if (fs < 0) throw new NativeException("fsopen " + type + " for", target.toString(), errno(st));
             try {
