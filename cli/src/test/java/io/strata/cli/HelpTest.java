@@ -47,4 +47,15 @@ class HelpTest {
         }
         assertTrue(checked > 30, "all verbs were looked at: " + checked);
     }
+
+    @Test
+    void theListOfVerbsBuiltWithoutTheirOptionsReadsAsTheOneBuiltWithThem() {
+        String full = Strata.commandLine().getUsageMessage(CommandLine.Help.Ansi.OFF);
+        for (String[] args : List.of(new String[0], new String[] {"--help"}, new String[] {"-h"})) {
+            CommandLine listed = Strata.commandLine(args);
+            assertEquals(full, listed.getUsageMessage(CommandLine.Help.Ansi.OFF), String.join(" ", args));
+            assertTrue(listed.getSubcommands().get("pull").getCommandSpec().options().isEmpty(), "pull's options were not built");
+        }
+        assertTrue(full.contains("pull") && full.contains("serve"), full);
+    }
 }
