@@ -128,8 +128,8 @@ final class AotTrainCommand implements Callable<Integer> {
         store.names();
         // End to end, so that what they link at run time (lambdas, string concatenations) is in the cache too.
         List<List<String>> verbs = new java.util.ArrayList<>(List.of(List.of("images"), List.of("ps", "-a"), List.of("history", "lib/app:v1"),
-                List.of("tag", "lib/app:v1", "lib/app:v2"), List.of("rmi", "lib/app:v2")));
-        if (json) verbs.addAll(List.of(List.of("inspect", "lib/app:v1"), List.of("images", "--format", "json")));
+                List.of("tag", "lib/app:v1", "lib/app:v2"), List.of("rmi", "lib/app:v2"), List.of("inspect", "lib/app:v1")));
+        if (json) verbs.add(List.of("images", "--format", "json"));
         for (List<String> verb : verbs) {
             List<String> args = new java.util.ArrayList<>(List.of("--root", store.root().toString()));
             args.addAll(verb);

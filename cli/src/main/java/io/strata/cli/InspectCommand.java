@@ -4,6 +4,7 @@ import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
 import io.strata.oci.ImageJson;
+import io.strata.oci.JsonIn;
 import io.strata.oci.Manifest;
 import io.strata.oci.MediaType;
 import java.util.LinkedHashMap;
@@ -35,10 +36,10 @@ final class InspectCommand implements Callable<Integer> {
         out.put("id", image.id());
         out.put("digest", manifest.digest().toString());
         out.put("mediaType", manifest.mediaType());
-        out.put("manifest", ImageJson.plain().readValue(store.read(manifest.digest()), Object.class));
+        out.put("manifest", ImageJson.read(store.read(manifest.digest()), "manifest", JsonIn::any));
         if (!MediaType.INDEXES.contains(manifest.mediaType())) {
             Digest config = Manifest.parse(store.read(manifest.digest())).config().digest();
-            if (store.has(config)) out.put("config", ImageJson.plain().readValue(store.read(config), Object.class));
+            if (store.has(config)) out.put("config", ImageJson.read(store.read(config), "config", JsonIn::any));
         }
         Output.one(format, out, null);
         return 0;

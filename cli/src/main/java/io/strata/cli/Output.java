@@ -2,6 +2,7 @@ package io.strata.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.strata.oci.ImageJson;
+import io.strata.oci.JsonOut;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -95,7 +96,13 @@ final class Output {
         return ImageJson.plain().convertValue(value, LinkedHashMap.class);
     }
 
+    /**
+     * Indented JSON. A tree of maps and lists (inspect's, pull's result) is written with jackson-core's
+     * generator, as databind would write it, so that a command printing one builds no ObjectMapper;
+     * anything else (records, beans) goes through databind.
+     */
     static String json(Object value) {
+        if (JsonOut.isTree(value)) return new String(JsonOut.tree(true, value), java.nio.charset.StandardCharsets.UTF_8);
         try {
             return ImageJson.plain().writerWithDefaultPrettyPrinter().writeValueAsString(value);
         } catch (JsonProcessingException e) {
@@ -142,6 +149,7 @@ final class Output {
     }
 
     private static String compact(Object value) {
+        if (JsonOut.isTree(value)) return new String(JsonOut.tree(false, value), java.nio.charset.StandardCharsets.UTF_8);
         try {
             return ImageJson.plain().writeValueAsString(value);
         } catch (JsonProcessingException e) {

@@ -38,6 +38,63 @@ public final class JsonOut {
         return bytes.toByteArray();
     }
 
+    /**
+     * A tree of maps with string keys, collections, strings, numbers, booleans and nulls (what
+     * {@link JsonIn#any()} reads), compact or indented as databind's default pretty printer.
+     */
+    public static byte[] tree(boolean pretty, Object tree) {
+        if (!isTree(tree)) throw new IllegalArgumentException("not a JSON tree: " + tree.getClass().getName());
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
+        try (JsonGenerator g = ImageJson.FACTORY.createGenerator(bytes)) {
+            if (pretty) g.useDefaultPrettyPrinter();
+            write(g, tree);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write JSON to memory", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Whether {@link #tree} can write the value. (instanceof, not a pattern switch: that spins a class at run time.) */
+    public static boolean isTree(Object value) {
+        if (value == null || value instanceof String || value instanceof Boolean) return true;
+        if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte
+                || value instanceof java.math.BigInteger || value instanceof Double || value instanceof Float
+                || value instanceof java.math.BigDecimal) return true;
+        if (value instanceof Map<?, ?> m) {
+            for (Map.Entry<?, ?> e : m.entrySet()) if (!(e.getKey() instanceof String) || !isTree(e.getValue())) return false;
+            return true;
+        }
+        if (value instanceof Collection<?> c) {
+            for (Object v : c) if (!isTree(v)) return false;
+            return true;
+        }
+        return false;
+    }
+
+    private static void write(JsonGenerator g, Object value) throws IOException {
+        if (value == null) g.writeNull();
+        else if (value instanceof String s) g.writeString(s);
+        else if (value instanceof Boolean b) g.writeBoolean(b);
+        else if (value instanceof Integer || value instanceof Short || value instanceof Byte) g.writeNumber(((Number) value).intValue());
+        else if (value instanceof Long l) g.writeNumber(l);
+        else if (value instanceof java.math.BigInteger i) g.writeNumber(i);
+        else if (value instanceof Double d) g.writeNumber(d);
+        else if (value instanceof Float f) g.writeNumber(f);
+        else if (value instanceof java.math.BigDecimal d) g.writeNumber(d);
+        else if (value instanceof Map<?, ?> m) {
+            g.writeStartObject();
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                g.writeFieldName((String) e.getKey());
+                write(g, e.getValue());
+            }
+            g.writeEndObject();
+        } else {
+            g.writeStartArray();
+            for (Object v : (Collection<?>) value) write(g, v);
+            g.writeEndArray();
+        }
+    }
+
     private void object(Members members) throws IOException {
         generator.writeStartObject();
         members.write(this);

@@ -1,6 +1,7 @@
 package io.strata.oci;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -158,5 +159,24 @@ class ImageJsonTest {
         assertEquals("invalid image config: \"Env\" must be an array, found a string", badEnv.getMessage());
         IOException noManifests = assertThrows(IOException.class, () -> Index.parse(utf8("{\"schemaVersion\":2}")));
         assertEquals("invalid index: an index needs a manifests array", noManifests.getMessage());
+    }
+
+    @Test
+    void aTreeReadUntypedIsWrittenAsDatabindWritesIt() throws Exception {
+        String doc = "{\"schemaVersion\":2,\"size\":12345678901,\"ratio\":0.25,\"big\":123456789012345678901234567890,"
+                + "\"on\":true,\"off\":false,\"none\":null,\"empty\":{},\"list\":[],\"names\":[\"caf\u00e9\",\"a\\\"b\",\"tab\\t\"],"
+                + "\"nested\":{\"layers\":[{\"digest\":\"sha256:00\",\"size\":1},{}],\"deep\":[[1,[2]],{\"x\":{}}]}}";
+        Object tree = ImageJson.read(doc.getBytes(StandardCharsets.UTF_8), "document", JsonIn::any);
+        Object databinds = ImageJson.plain().readValue(doc, Object.class);
+        assertEquals(databinds, tree, "read as databind reads it untyped");
+        for (boolean pretty : new boolean[] {true, false}) {
+            String expected = pretty ? ImageJson.plain().writerWithDefaultPrettyPrinter().writeValueAsString(databinds)
+                    : ImageJson.plain().writeValueAsString(databinds);
+            assertEquals(expected, new String(JsonOut.tree(pretty, tree), StandardCharsets.UTF_8), "pretty " + pretty);
+        }
+        assertTrue(JsonOut.isTree(tree));
+        assertFalse(JsonOut.isTree(Map.of("when", java.time.Instant.EPOCH)), "a value that is not JSON's is left to databind");
+        assertFalse(JsonOut.isTree(Map.of(1, "a")), "keys are strings");
+        assertThrows(IllegalArgumentException.class, () -> JsonOut.tree(true, List.of(new Object())));
     }
 }
