@@ -90,12 +90,6 @@ final class Output {
         return out;
     }
 
-    /** Java beans and records as the maps templates walk. */
-    @SuppressWarnings("unchecked")
-    static Map<String, Object> map(Object value) {
-        return ImageJson.plain().convertValue(value, LinkedHashMap.class);
-    }
-
     /**
      * Indented JSON. A tree of maps and lists (inspect's, pull's result) is written with jackson-core's
      * generator, as databind would write it, so that a command printing one builds no ObjectMapper;

@@ -30,7 +30,7 @@ final class PsCommand implements Callable<Integer> {
         list.sort(Comparator.comparing(Container::created).reversed());
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Container c : list) {
-            Map<String, Object> row = Output.map(c);
+            Map<String, Object> row = c.members();
             row.put("shortId", c.id().substring(0, 12));
             rows.add(row);
         }

@@ -1,9 +1,11 @@
 package io.strata.runner;
 
 import io.strata.oci.ImageJson;
+import io.strata.oci.JsonIn;
 import io.strata.oci.JsonOut;
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 
 /** A container: an image plus its own active snapshot, run by an OCI runtime. Its state survives the CLI. */
 public record Container(
@@ -35,6 +37,19 @@ public record Container(
                 .nullableNumber("exitCode", exitCode == null ? null : exitCode.longValue())
                 .nullable("finished", finished).nullable("snapshot", snapshot).nullable("runtime", runtime)
                 .nullableNumber("pid", pid).bool("autoRemove", autoRemove));
+    }
+
+    /**
+     * Its members as container.json holds them (strings, numbers, lists, nulls), for ps's table and
+     * templates: the names and values databind gave a record, without building an ObjectMapper.
+     */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> members() {
+        try {
+            return (Map<String, Object>) ImageJson.read(toJson(), "container", JsonIn::any);
+        } catch (IOException e) {
+            throw new IllegalStateException("container.json written here did not read back", e);
+        }
     }
 
     static Container parse(byte[] json, String what) throws IOException {

@@ -28,6 +28,10 @@ class BundleJsonTest {
             byte[] old = ImageJson.plain().writerWithDefaultPrettyPrinter().writeValueAsBytes(c);
             assertEquals(c, Container.parse(old, "test"));
             assertEquals(ImageJson.plain().readTree(old), ImageJson.plain().readTree(c.toJson()));
+            // ps's rows and templates: the members and values databind made of the record, printed alike.
+            assertEquals(ImageJson.plain().writeValueAsString(c),
+                    new String(io.strata.oci.JsonOut.tree(false, c.members()), StandardCharsets.UTF_8));
+            assertEquals(ImageJson.plain().convertValue(c, java.util.LinkedHashMap.class).keySet(), c.members().keySet());
         }
     }
 
