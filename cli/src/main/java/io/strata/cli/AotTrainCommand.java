@@ -218,6 +218,12 @@ final class AotTrainCommand implements Callable<Integer> {
                 args.addAll(run);
                 args.addAll(List.of(ref, "trained-command"));
                 execute(args, sink);
+                // The verbs of a container's life share run's cache: a container made, read and removed.
+                String root = dir.resolve("unpacked").toString();
+                if (execute(List.of("--root", root, "create", "--name", "trained", ref, "trained-command"), sink) == 0) {
+                    execute(List.of("--root", root, "logs", "trained"), sink);
+                    execute(List.of("--root", root, "rm", "trained"), sink);
+                }
             }
         }
     }
