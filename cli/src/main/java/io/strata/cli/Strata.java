@@ -67,7 +67,7 @@ public final class Strata {
         System.setProperty("picocli.disable.closures", "true");
         Class<?> verb = verb(args);
         Thread.ofPlatform().daemon().name("strata-warm").start(() -> warm(verb));
-        int code = commandLine(args).execute(args);
+        int code = commandLine(args, verb).execute(args);
         io.strata.remote.Transport.closeAll();
         // A command that succeeded ends by returning, which runs the same shutdown hooks: System.exit
         // first looks up a System.Logger to log the call (JDK 21+), and finding none on the class path
@@ -133,8 +133,12 @@ public final class Strata {
 
     /** Only the verb {@code args} name, when they name one; every verb otherwise (help, a mistyped verb). */
     static CommandLine commandLine(String[] args) {
+        return commandLine(args, args == null ? null : verb(args));
+    }
+
+    /** {@link #commandLine(String[])}, given the verb the arguments name (or null). */
+    private static CommandLine commandLine(String[] args, Class<?> only) {
         CommandLine cl = new CommandLine(new Strata(), FACTORY);
-        Class<?> only = args == null ? null : verb(args);
         boolean versionOnly = args != null && args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"));
         if (versionOnly) {
             // nothing to add: the version is the root command's

@@ -136,9 +136,9 @@ public final class Puller {
     }
 
     /**
-     * Links the calls unpacking makes (lchown, mknod, xattrs...) on a thread of its own: each first
-     * link generates code, tens of milliseconds in a new JVM. Only for a pull with something to
-     * unpack: on a pull of what is stored it took 19 ms of the other core from the command (EPYC).
+     * Links the calls every unpacked file makes (lchown, chmod, utimensat) on a thread of its own:
+     * each first link generates code, tens of milliseconds in a new JVM. Only for a pull with
+     * something to unpack: on a pull of what is stored it took 19 ms of the other core (EPYC).
      */
     private static void linkUnpackCallsAhead() {
         Thread.ofVirtual().name("link-unpack-calls").start(io.strata.snapshots.Native::linkUnpackCalls);
