@@ -145,11 +145,15 @@ public final class Strata {
         } else if (only != null) {
             cl.addSubcommand(only.getAnnotation(Command.class).name(), only);
         } else {
-            // The list of verbs that `strata`, `strata --help` and `strata -h` print needs each verb's
-            // name and description, not the model of its options (0.5 s for all of them, EPYC machine).
+            // The list of verbs that `strata`, `strata --help`, `strata -h` and `strata help` print needs
+            // each verb's name and description, not the model of its options (0.5 s for all of them, EPYC
+            // machine); `strata help VERB` needs that one verb's.
             boolean listOnly = args != null && (args.length == 0
-                    || args.length == 1 && (args[0].equals("--help") || args[0].equals("-h")));
-            for (Class<?> verb : VERBS) cl.addSubcommand(verb.getAnnotation(Command.class).name(), listOnly ? listed(verb) : verb);
+                    || args.length == 1 && (args[0].equals("--help") || args[0].equals("-h")) || isHelp(args));
+            Class<?> helped = isHelp(args) && args.length > 1 ? verb(new String[] {args[1]}) : null;
+            for (Class<?> verb : VERBS) {
+                cl.addSubcommand(verb.getAnnotation(Command.class).name(), listOnly && verb != helped ? listed(verb) : verb);
+            }
             CommandLine completion = new CommandLine(new picocli.AutoComplete.GenerateCompletion());
             completion.getCommandSpec().usageMessage().description("Print a bash/zsh completion script: source <(strata completion)");
             cl.addSubcommand("completion", completion);
@@ -166,6 +170,11 @@ public final class Strata {
                     cmd.getErr().println("strata: " + Errors.describe(e));
                     return 1;
                 });
+    }
+
+    /** Whether the arguments are {@code help} and at most one more: the help verb, of the root or of a verb. */
+    private static boolean isHelp(String[] args) {
+        return args != null && (args.length == 1 || args.length == 2) && args[0].equals("help");
     }
 
     /** A verb as the list of verbs shows it: its name and description, without its options. */

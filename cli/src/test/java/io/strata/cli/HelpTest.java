@@ -58,4 +58,20 @@ class HelpTest {
         }
         assertTrue(full.contains("pull") && full.contains("serve"), full);
     }
+
+    @Test
+    void helpOfAVerbBuildsThatVerbsOptionsAndPrintsWhatItsOwnHelpPrints() {
+        String[] args = {"help", "pull"};
+        java.io.StringWriter out = new java.io.StringWriter();
+        CommandLine cl = Strata.commandLine(args);
+        cl.setOut(new java.io.PrintWriter(out));
+        assertEquals(0, cl.execute(args));
+        String ownHelp = Strata.commandLine().getSubcommands().get("pull").getUsageMessage(CommandLine.Help.Ansi.OFF);
+        assertEquals(ownHelp, out.toString());
+        assertTrue(ownHelp.contains("--platform"), ownHelp);
+        assertTrue(cl.getSubcommands().get("push").getCommandSpec().options().isEmpty(), "push's options were not built");
+        // `strata help` alone lists the verbs as `strata --help` does.
+        assertEquals(Strata.commandLine().getUsageMessage(CommandLine.Help.Ansi.OFF),
+                Strata.commandLine(new String[] {"help"}).getUsageMessage(CommandLine.Help.Ansi.OFF));
+    }
 }
