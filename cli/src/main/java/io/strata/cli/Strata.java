@@ -168,7 +168,8 @@ public final class Strata {
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     if (e instanceof QuickJit.ChildFailed child) return child.exitCode; // it said why
                     cmd.getErr().println("strata: " + Errors.describe(e));
-                    return 1;
+                    // A container's command that could not run ends the command as docker's does: 126 or 127.
+                    return e instanceof io.strata.runner.Runner.CommandNotRunnable refused ? refused.exitCode() : 1;
                 });
     }
 

@@ -116,6 +116,8 @@ class RunCliIT {
         assertEquals(127, missing.exit());
         assertTrue(missing.err().contains("executable file not found"), missing.err());
         assertEquals(126, run("--rm", image, "/data/script").exit());
+        assertEquals(126, run("--rm", "-w", "/data", image, "./script").exit(), "a relative path is the working directory's");
+        assertEquals(127, run("--rm", "-w", "/", image, "./script").exit());
         Run entry = run("--rm", "--entrypoint", "/bin/echo", image, "via", "entrypoint");
         assertEquals("via entrypoint\n", entry.out());
         // run has an AOT cache of its own, trained on a run, which its runner classes come from.
@@ -151,6 +153,15 @@ class RunCliIT {
         assertEquals("from-container\n", Files.readString(shared.resolve("out")));
         assertNotEquals(0, run("--rm", "-v", shared + ":/mnt:ro", image, "touch", "/mnt/no").exit());
         assertFalse(Files.exists(shared.resolve("no")));
+        // A command the image lacks but a volume holds runs, by path and through PATH, as docker runs it.
+        Path tools = Files.createDirectories(tmp.resolve("tools"));
+        Files.writeString(tools.resolve("tool"), "#!/bin/sh\necho from-volume\n");
+        Files.setPosixFilePermissions(tools.resolve("tool"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Run byPath = run("--rm", "-v", tools + ":/opt/tools:ro", image, "/opt/tools/tool");
+        assertEquals("from-volume\n", byPath.out(), byPath.err());
+        Run onPath = run("--rm", "-v", tools + ":/opt/tools:ro", "-e", "PATH=/opt/tools:/bin", image, "tool");
+        assertEquals("from-volume\n", onPath.out(), onPath.err());
+        assertEquals(127, run("--rm", "-v", tools + ":/opt/tools:ro", image, "/opt/tools/nosuch").exit());
         assertNotEquals(0, run("--rm", "--read-only", image, "touch", "/data/no").exit());
         Run none = run("--rm", "--network", "none", image, "ip", "-o", "link");
         assertEquals(1, none.out().lines().count(), none.out());
@@ -237,6 +248,10 @@ class RunCliIT {
         Run exec = strata("exec", "--root", store, "svc", "sh", "-c", "echo $GREETING from exec; pwd; exit 4");
         assertEquals(4, exec.exit(), exec.err());
         assertEquals("hello from exec\n/data\n", exec.out(), "exec runs with the container's env and working directory");
+        Run execMissing = strata("exec", "--root", store, "svc", "nosuch");
+        assertEquals(127, execMissing.exit(), execMissing.err());
+        assertEquals("strata: nosuch: executable file not found in $PATH\n", execMissing.err());
+        assertEquals(126, strata("exec", "--root", store, "svc", "/data/script").exit());
         Run rmRunning = strata("rm", "--root", store, "svc");
         assertEquals(1, rmRunning.exit());
         assertTrue(rmRunning.err().contains("is running"), rmRunning.err());
@@ -257,6 +272,28 @@ class RunCliIT {
         long gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < gone && strata("ps", "-a", "--root", store).out().contains("once")) Thread.sleep(100);
         assertFalse(strata("ps", "-a", "--root", store).out().contains("once"), "removed when it exited");
+    }
+
+    @Test
+    void aDetachedContainerWhoseCommandCannotRunIsRefusedAsItStarts() throws Exception {
+        Run missing = run("-d", "--name", "broken", image, "nosuch");
+        assertEquals(127, missing.exit(), missing.out() + missing.err());
+        assertTrue(missing.err().endsWith("\nstrata: nosuch: executable file not found in $PATH\n")
+                || missing.err().equals("strata: nosuch: executable file not found in $PATH\n"), missing.err());
+        assertEquals("", missing.out(), "no container ID for a container that did not start");
+        assertTrue(strata("ps", "-a", "--root", store).out().lines().anyMatch(l -> l.contains("broken") && l.contains("Exited (127)")));
+        assertEquals("nosuch: executable file not found in $PATH\n", strata("logs", "--root", store, "broken").err());
+        Run again = strata("start", "--root", store, "broken");
+        assertEquals(127, again.exit(), again.err());
+        assertTrue(again.err().contains("nosuch: executable file not found in $PATH"), again.err());
+        assertEquals(0, strata("rm", "--root", store, "broken").exit());
+
+        Run notExecutable = run("-d", "--rm", "--name", "once-broken", image, "/data/script");
+        assertEquals(126, notExecutable.exit(), notExecutable.err());
+        assertEquals("strata: /data/script: permission denied\n", notExecutable.err());
+        assertFalse(strata("ps", "-a", "--root", store).out().contains("once-broken"), "--rm removed it");
+        assertEquals("", ExternalTool.ok("runc", "--root", store + "/runtime/runc", "list", "--quiet"));
+        assertFalse(Files.readString(Path.of("/proc/self/mountinfo")).contains(store + "/containers"), "nothing left mounted");
     }
 
     @Test

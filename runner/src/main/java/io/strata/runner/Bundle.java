@@ -98,14 +98,20 @@ public final class Bundle {
     }
 
     /** What exec, the command check and unmounting need back from a written config.json. */
-    record Written(List<String> env, String cwd, Users.Ids user, List<String> mountpoints) {}
+    record Written(List<String> env, String cwd, Users.Ids user, List<Mount> mounts) {
+        /** Where the runtime mounts something in the container, in config.json's order. */
+        List<String> mountpoints() {
+            return mounts.stream().map(Mount::destination).toList();
+        }
+    }
 
     /** Reads back the config.json {@link #write} put in {@code dir} (the streaming parser: no ObjectMapper). */
     static Written read(Path dir) throws IOException {
         Path config = dir.resolve("config.json");
         return ImageJson.read(Files.readAllBytes(config), config.toString(), in -> {
             var f = new Object() {
-                List<String> env = List.of(), mountpoints = List.of();
+                List<String> env = List.of();
+                List<Mount> mounts = List.of();
                 String cwd = "/";
                 int uid, gid;
                 List<Integer> gids = List.of();
@@ -127,23 +133,32 @@ public final class Bundle {
                             default -> p.skip();
                         }
                     });
-                    case "mounts" -> f.mountpoints = Objects.requireNonNullElse(v.list(mount -> {
-                        String[] destination = {null};
-                        mount.object((name, m) -> {
-                            if (name.equals("destination")) destination[0] = m.string();
-                            else m.skip();
+                    case "mounts" -> f.mounts = Objects.requireNonNullElse(v.list(mount -> {
+                        String[] m = new String[3]; // destination, type, source
+                        mount.object((name, value) -> {
+                            switch (name) {
+                                case "destination" -> m[0] = value.string();
+                                case "type" -> m[1] = value.string();
+                                case "source" -> m[2] = value.string();
+                                default -> value.skip();
+                            }
                         });
-                        return destination[0];
+                        return new Mount(m[0], m[1], m[2]);
                     }), List.of());
                     default -> v.skip();
                 }
             });
-            return new Written(f.env, f.cwd, new Users.Ids(f.uid, f.gid, f.gids, null), f.mountpoints);
+            return new Written(f.env, f.cwd, new Users.Ids(f.uid, f.gid, f.gids, null), f.mounts);
         });
     }
 
     /** One of config.json's mounts. */
-    private record Mount(String destination, String type, String source, String... options) {
+    /** A mount of config.json (read back without its options). */
+    record Mount(String destination, String type, String source, String... options) {
+        boolean isBind() {
+            return "bind".equals(type);
+        }
+
         void write(JsonOut out) throws IOException {
             out.string("destination", destination).string("type", type).string("source", source)
                     .strings("options", List.of(options));

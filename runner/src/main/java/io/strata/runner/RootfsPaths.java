@@ -20,6 +20,14 @@ final class RootfsPaths {
 
     /** The host path of {@code path} (absolute, in the container), or null if a component is missing. */
     static Path resolve(Path rootfs, String path) throws IOException {
+        return resolve(rootfs, java.util.Map.of(), path);
+    }
+
+    /**
+     * As {@link #resolve(Path, String)}, in a container that has {@code binds} (container path to host
+     * path) mounted over its rootfs: what lies under one is looked for in its host directory.
+     */
+    static Path resolve(Path rootfs, java.util.Map<String, Path> binds, String path) throws IOException {
         Deque<String> todo = new ArrayDeque<>(List.of(path.split("/")));
         Deque<String> done = new ArrayDeque<>();
         int links = 0;
@@ -30,7 +38,7 @@ final class RootfsPaths {
                 done.pollLast();
                 continue;
             }
-            Path candidate = rootfs.resolve(String.join("/", done)).resolve(part);
+            Path candidate = host(rootfs, binds, done, part);
             if (Files.isSymbolicLink(candidate)) {
                 if (++links > MAX_LINKS) throw new IOException("too many levels of symbolic links in " + path);
                 String target = Files.readSymbolicLink(candidate).toString();
@@ -39,9 +47,30 @@ final class RootfsPaths {
                 for (int i = parts.size() - 1; i >= 0; i--) todo.addFirst(parts.get(i));
                 continue;
             }
-            if (!Files.exists(candidate, LinkOption.NOFOLLOW_LINKS)) return null;
+            if (!Files.exists(candidate, LinkOption.NOFOLLOW_LINKS) && !holdsABind(binds, done, part)) return null;
             done.addLast(part);
         }
-        return done.isEmpty() ? rootfs : rootfs.resolve(String.join("/", done));
+        return done.isEmpty() ? rootfs : host(rootfs, binds, done, null);
+    }
+
+    /** Whether the container path {@code done}/{@code part} lies on the way to a bind: the runtime makes it to mount on. */
+    private static boolean holdsABind(java.util.Map<String, Path> binds, Deque<String> done, String part) {
+        String prefix = "/" + String.join("/", done) + (done.isEmpty() ? "" : "/") + part + "/";
+        for (String destination : binds.keySet()) if (destination.startsWith(prefix)) return true;
+        return false;
+    }
+
+    /** The host path of the container path {@code done} (then {@code part}, unless null): under the deepest bind that holds it, else in the rootfs. */
+    private static Path host(Path rootfs, java.util.Map<String, Path> binds, Deque<String> done, String part) {
+        String inContainer = "/" + String.join("/", done) + (part == null ? "" : (done.isEmpty() ? "" : "/") + part);
+        String deepest = null;
+        for (String destination : binds.keySet()) {
+            boolean holds = inContainer.equals(destination) || inContainer.startsWith(destination.endsWith("/") ? destination : destination + "/");
+            if (holds && (deepest == null || destination.length() > deepest.length())) deepest = destination;
+        }
+        if (deepest == null) return inContainer.equals("/") ? rootfs : rootfs.resolve(inContainer.substring(1));
+        String rest = inContainer.substring(deepest.length());
+        while (rest.startsWith("/")) rest = rest.substring(1);
+        return rest.isEmpty() ? binds.get(deepest) : binds.get(deepest).resolve(rest);
     }
 }

@@ -180,14 +180,7 @@ public final class Runner {
         mountRootfs(c);
         try {
             String missing = checkCommand(c);
-            if (missing != null) {
-                int code = missing.endsWith("permission denied") ? 126 : 127;
-                if (foreground) System.err.println("strata: " + missing);
-                else Files.writeString(dir.resolve("stderr.log"), missing + "\n", java.nio.file.StandardOpenOption.CREATE,
-                        java.nio.file.StandardOpenOption.APPEND);
-                record(c, code);
-                return code;
-            }
+            if (missing != null) return refuse(c, missing, foreground);
             OciRuntime runtime = runtime(c);
             runtime.delete(c.id()); // state a killed earlier run left
             Process p = runtime.run(c.id(), containers.bundle(c.id()), foreground);
@@ -243,6 +236,20 @@ public final class Runner {
     public Container startDetached(Container c, ShimLauncher shim, boolean autoRemove) throws IOException {
         Container current = refresh(c);
         if (current.status() == Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is already running");
+        // A command that cannot run is refused here, as docker and podman refuse it, rather than
+        // reported only in the logs of a container that seemed to start.
+        String missing;
+        mountRootfs(c);
+        try {
+            missing = checkCommand(c);
+        } finally {
+            unmountRootfs(c);
+        }
+        if (missing != null) {
+            int code = refuse(c, missing, false);
+            if (autoRemove) remove(c, true);
+            throw new CommandNotRunnable(missing, code);
+        }
         current = current.with(Container.Status.CREATED, null, null);
         containers.write(autoRemove ? current.removedWhenDone() : current);
         Process p = shim.start(c.id(), containers.dir(c.id()).resolve("shim.log"));
@@ -347,6 +354,9 @@ public final class Runner {
     public int exec(Container c, List<String> args, boolean tty) throws IOException {
         if (refresh(c).status() != Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is not running");
         Bundle.Written config = Bundle.read(containers.bundle(c.id()));
+        // Its rootfs is mounted while it runs: a command it does not have is refused as run refuses it.
+        String missing = Mount.isMountPoint(containers.bundle(c.id()).resolve("rootfs")) ? checkCommand(c, args.getFirst()) : null;
+        if (missing != null) throw new CommandNotRunnable(missing, CommandNotRunnable.exitCode(missing));
         Process p = runtime(c).exec(c.id(), args, config.env(), config.cwd(), config.user(), tty);
         try {
             return p.waitFor();
@@ -402,28 +412,89 @@ public final class Runner {
         containers.write(now.with(Container.Status.EXITED, code, Instant.now().toString()));
     }
 
-    /** Null when the command can be executed in the container, else why not ("…: permission denied" means 126, else 127). */
+    /**
+     * Records that the container's command cannot run ({@code why}, from {@link #checkCommand}): the
+     * exit code docker gives (126 when it is not executable, 127 when it is not there), and the
+     * reason where the container's errors go (this terminal in the foreground, else its log). Returns the code.
+     */
+    private int refuse(Container c, String why, boolean foreground) throws IOException {
+        int code = CommandNotRunnable.exitCode(why);
+        if (foreground) System.err.println("strata: " + why);
+        else Files.writeString(containers.dir(c.id()).resolve("stderr.log"), why + "\n", java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.APPEND);
+        record(c, code);
+        return code;
+    }
+
+    /** A container's command that cannot be executed in it; {@link #exitCode()} is docker's for the case. */
+    public static final class CommandNotRunnable extends IllegalStateException {
+        private final int exitCode;
+
+        CommandNotRunnable(String why, int exitCode) {
+            super(why);
+            this.exitCode = exitCode;
+        }
+
+        public int exitCode() {
+            return exitCode;
+        }
+
+        /** Docker's exit code for a reason {@link #checkCommand} gave: 126 when not executable, 127 when not there. */
+        static int exitCode(String why) {
+            return why.endsWith("permission denied") ? 126 : 127;
+        }
+    }
+
+    /** {@link #checkCommand(Container, String)} for the container's own command. */
     private String checkCommand(Container c) throws IOException {
+        return checkCommand(c, c.command().getFirst());
+    }
+
+    /**
+     * Null when {@code cmd} can be executed in the container, as far as the host can see, else why
+     * not ("…: permission denied" means 126, else 127). Looked for as the container sees its files:
+     * in its rootfs, and under its bind mounts in their host directories; a command under a mount the
+     * host cannot see into (a tmpfs, /proc) is left to the runtime.
+     */
+    private String checkCommand(Container c, String cmd) throws IOException {
         Path rootfs = containers.bundle(c.id()).resolve("rootfs");
-        String cmd = c.command().getFirst();
+        Bundle.Written bundle = Bundle.read(containers.bundle(c.id()));
         List<String> candidates = new ArrayList<>();
         if (cmd.contains("/")) {
-            candidates.add(cmd.startsWith("/") ? cmd : "/" + cmd);
+            // A relative path is the process's working directory's, as execve takes it.
+            candidates.add(cmd.startsWith("/") ? cmd : bundle.cwd() + "/" + cmd);
         } else {
             String path = DEFAULT_PATH.substring(5);
-            for (String e : Bundle.read(containers.bundle(c.id())).env()) {
+            for (String e : bundle.env()) {
                 if (e.startsWith("PATH=")) path = e.substring(5);
             }
             for (String dir : path.split(":")) if (!dir.isEmpty()) candidates.add(dir + "/" + cmd);
         }
+        Map<String, Path> binds = new java.util.HashMap<>();
+        Map<String, Boolean> mounts = new java.util.HashMap<>(); // destination -> whether a bind
+        for (Bundle.Mount m : bundle.mounts()) {
+            String destination = Path.of(m.destination()).normalize().toString();
+            mounts.put(destination, m.isBind());
+            if (m.isBind()) binds.put(destination, Path.of(m.source()));
+            else binds.remove(destination);
+        }
         boolean foundButNotExecutable = false;
+        boolean unseen = false;
         for (String candidate : candidates) {
-            Path p = RootfsPaths.resolve(rootfs, candidate);
+            String normal = Path.of(candidate).normalize().toString();
+            String under = mounts.keySet().stream().filter(d -> normal.equals(d) || normal.startsWith(d.equals("/") ? d : d + "/"))
+                    .max(java.util.Comparator.comparingInt(String::length)).orElse(null);
+            if (under != null && !mounts.get(under)) {
+                unseen = true;
+                continue;
+            }
+            Path p = RootfsPaths.resolve(rootfs, binds, candidate);
             if (p == null || !Files.isRegularFile(p)) continue;
             int mode = (Integer) Files.getAttribute(p, "unix:mode");
             if ((mode & 0111) != 0) return null;
             foundButNotExecutable = true;
         }
+        if (unseen) return null;
         return cmd + ": " + (foundButNotExecutable ? "permission denied" : cmd.contains("/")
                 ? "no such file or directory" : "executable file not found in $PATH");
     }

@@ -64,6 +64,9 @@ class BundleJsonTest {
         assertEquals("/", back.cwd());
         assertEquals(new Users.Ids(1000, 100, List.of(5, 27), null), back.user());
         assertEquals(destinations, back.mountpoints());
+        Bundle.Mount data = back.mounts().getLast();
+        assertEquals(List.of("/data", "bind", "/srv"), List.of(data.destination(), data.type(), data.source()));
+        assertTrue(data.isBind() && !back.mounts().getFirst().isBind(), "proc is no bind");
 
         RunSpec limited = new RunSpec(List.of("top"), List.of(), "/", user, true, new int[] {40, 120}, "box",
                 RunSpec.Network.HOST, List.of(), true, 64L << 20, 1.5, 100L);
