@@ -389,7 +389,13 @@ public final class TarReader {
     }
 
     private void verifyChecksum() throws IOException {
-        long stored = parseNumber(header, 148, 8, "checksum");
+        long stored;
+        try {
+            stored = parseNumber(header, 148, 8, "checksum");
+        } catch (IOException notANumber) {
+            // The first thing a file that is no tar fails on: say that, not which field it was.
+            throw new IOException("tar header checksum is not a number (not a tar archive, or corrupt)", notANumber);
+        }
         long unsigned = 0, signed = 0;
         for (int i = 0; i < BLOCK; i++) {
             int b = (i >= 148 && i < 156) ? ' ' : header[i];

@@ -114,6 +114,10 @@ class TarReaderTest {
         Arrays.fill(block, 0, 100, (byte) 'a');
         IOException e = assertThrows(IOException.class, () -> new TarReader(new ByteArrayInputStream(block)).next());
         assertTrue(e.getMessage().contains("checksum"), e.getMessage());
+        byte[] noise = new byte[1536];
+        new java.util.Random(7).nextBytes(noise);
+        IOException random = assertThrows(IOException.class, () -> new TarReader(new ByteArrayInputStream(noise)).next());
+        assertTrue(random.getMessage().contains("not a tar archive"), "bytes that are no tar say so: " + random.getMessage());
         IOException cut = assertThrows(IOException.class, () -> new TarReader(new ByteArrayInputStream(new byte[100])).next());
         assertTrue(cut.getMessage().contains("ends inside a header"), cut.getMessage());
     }
