@@ -43,6 +43,29 @@ final class QuickJit {
         }
     }
 
+    /**
+     * This JVM's java and its own options (heap, AOT cache, the user's STRATA_JAVA_OPTS) up to -jar:
+     * the start of a command line for another strata JVM, started as the launcher started this one.
+     * No option may be added that the AOT cache was not made with (--enable-native-access on the
+     * command line, which the jar's manifest gives already, made the JVM drop it).
+     */
+    static List<String> thisJvm() {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String a : ProcessHandle.current().info().arguments().orElse(new String[0])) {
+            if (a.equals("-jar")) break;
+            command.add(a);
+        }
+        return command;
+    }
+
+    /** {@link #thisJvm()} without the quick compiler's options. */
+    static List<String> jvmWithOptimisingCompiler() {
+        List<String> command = new ArrayList<>();
+        for (String a : thisJvm()) if (!a.startsWith("-XX:TieredStopAtLevel") && !a.startsWith("-Dstrata.quickJit")) command.add(a);
+        return command;
+    }
+
     /** The child failed and said why on the terminal: the command ends with its exit code and no second message. */
     static final class ChildFailed extends RuntimeException {
         final int exitCode;
@@ -59,13 +82,7 @@ final class QuickJit {
      * output must stay the container's). Throws {@link ChildFailed} when it fails.
      */
     static void runWithOptimisingCompiler(List<String> args, boolean outputToStderr) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // This JVM's own options (heap, AOT cache, the user's STRATA_JAVA_OPTS), up to -jar, without the quick ones.
-        for (String a : ProcessHandle.current().info().arguments().orElse(new String[0])) {
-            if (a.equals("-jar")) break;
-            if (!a.startsWith("-XX:TieredStopAtLevel") && !a.startsWith("-Dstrata.quickJit")) command.add(a);
-        }
+        List<String> command = jvmWithOptimisingCompiler();
         command.add("-jar");
         command.add(System.getProperty("java.class.path"));
         command.addAll(args);

@@ -275,6 +275,30 @@ class RunCliIT {
     }
 
     @Test
+    void aDetachedContainersShimStartsFromRunsCache() throws Exception {
+        assertEquals(0, run("--rm", image, "true").exit(), "the image is stored, run's cache made");
+        Path logs = Files.createDirectories(tmp.resolve("shim-classes"));
+        ProcessBuilder pb = launcher("run", "--root", store, "-d", "--rm", image, "true");
+        pb.environment().put("STRATA_JAVA_OPTS", "-Xlog:class+load:file=" + logs + "/%p.log");
+        assertEquals(0, pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor());
+        // The shim's own log is the one that loaded the container-shim verb; it ends when `true` does.
+        String runner = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (runner == null && System.nanoTime() < deadline) {
+            try (var files = Files.list(logs)) {
+                for (Path f : files.toList()) {
+                    List<String> lines = Files.readAllLines(f);
+                    if (lines.stream().noneMatch(l -> l.contains(" io.strata.cli.LifecycleCommands$Shim "))) continue;
+                    runner = lines.stream().filter(l -> l.contains(" io.strata.runner.Runner ")).findFirst().orElse(null);
+                }
+            }
+            if (runner == null) Thread.sleep(100);
+        }
+        assertTrue(runner != null, "the shim's class log names the runner");
+        assertTrue(runner.contains("shared objects file"), "the shim loads the runner from run's AOT cache: " + runner);
+    }
+
+    @Test
     void aDetachedContainerWhoseCommandCannotRunIsRefusedAsItStarts() throws Exception {
         Run missing = run("-d", "--name", "broken", image, "nosuch");
         assertEquals(127, missing.exit(), missing.out() + missing.err());
