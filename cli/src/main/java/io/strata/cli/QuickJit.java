@@ -53,7 +53,7 @@ final class QuickJit {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String a : ProcessHandle.current().info().arguments().orElse(new String[0])) {
-            if (a.equals("-jar")) break;
+            if (a.equals("-jar") || a.equals("-cp") || a.equals("-classpath") || a.equals("--class-path")) break;
             command.add(a);
         }
         return command;
