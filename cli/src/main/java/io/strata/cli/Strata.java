@@ -150,7 +150,7 @@ public final class Strata {
             // machine); `strata help VERB` needs that one verb's.
             boolean listOnly = args != null && (args.length == 0
                     || args.length == 1 && (args[0].equals("--help") || args[0].equals("-h")) || isHelp(args));
-            Class<?> helped = isHelp(args) && args.length > 1 ? verb(new String[] {args[1]}) : null;
+            Class<?> helped = isHelp(args) && args.length > 1 ? named(args[1]) : null;
             for (Class<?> verb : VERBS) {
                 cl.addSubcommand(verb.getAnnotation(Command.class).name(), listOnly && verb != helped ? listed(verb) : verb);
             }
@@ -186,6 +186,12 @@ public final class Strata {
         return new CommandLine(spec, FACTORY);
     }
 
+    /** The verb class called {@code name}, or null. */
+    private static Class<?> named(String name) {
+        for (Class<?> verb : VERBS) if (verb.getAnnotation(Command.class).name().equals(name)) return verb;
+        return null;
+    }
+
     /** The verb class the first argument that is not a global option names, or null. */
     private static Class<?> verb(String[] args) {
         for (int i = 0; i < args.length; i++) {
@@ -196,8 +202,7 @@ public final class Strata {
                 else if (a.equals("--tls-verify") && i + 1 < args.length && args[i + 1].matches("(?i)true|false")) i++;
                 continue;
             }
-            for (Class<?> verb : VERBS) if (verb.getAnnotation(Command.class).name().equals(a)) return verb;
-            return null;
+            return named(a);
         }
         return null;
     }

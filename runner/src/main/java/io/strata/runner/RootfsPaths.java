@@ -53,6 +53,16 @@ final class RootfsPaths {
         return done.isEmpty() ? rootfs : host(rootfs, binds, done, null);
     }
 
+    /** Of mount destinations (normalised container paths), the deepest that is {@code path} or holds it; null if none does. */
+    static String deepestHolding(java.util.Collection<String> destinations, String path) {
+        String deepest = null;
+        for (String d : destinations) {
+            boolean holds = path.equals(d) || path.startsWith(d.endsWith("/") ? d : d + "/");
+            if (holds && (deepest == null || d.length() > deepest.length())) deepest = d;
+        }
+        return deepest;
+    }
+
     /** Whether the container path {@code done}/{@code part} lies on the way to a bind: the runtime makes it to mount on. */
     private static boolean holdsABind(java.util.Map<String, Path> binds, Deque<String> done, String part) {
         String prefix = "/" + String.join("/", done) + (done.isEmpty() ? "" : "/") + part + "/";
@@ -63,11 +73,7 @@ final class RootfsPaths {
     /** The host path of the container path {@code done} (then {@code part}, unless null): under the deepest bind that holds it, else in the rootfs. */
     private static Path host(Path rootfs, java.util.Map<String, Path> binds, Deque<String> done, String part) {
         String inContainer = "/" + String.join("/", done) + (part == null ? "" : (done.isEmpty() ? "" : "/") + part);
-        String deepest = null;
-        for (String destination : binds.keySet()) {
-            boolean holds = inContainer.equals(destination) || inContainer.startsWith(destination.endsWith("/") ? destination : destination + "/");
-            if (holds && (deepest == null || destination.length() > deepest.length())) deepest = destination;
-        }
+        String deepest = deepestHolding(binds.keySet(), inContainer);
         if (deepest == null) return inContainer.equals("/") ? rootfs : rootfs.resolve(inContainer.substring(1));
         String rest = inContainer.substring(deepest.length());
         while (rest.startsWith("/")) rest = rest.substring(1);

@@ -246,9 +246,9 @@ public final class Runner {
             unmountRootfs(c);
         }
         if (missing != null) {
-            int code = refuse(c, missing, false);
+            refuse(c, missing, false);
             if (autoRemove) remove(c, true);
-            throw new CommandNotRunnable(missing, code);
+            throw new CommandNotRunnable(missing);
         }
         current = current.with(Container.Status.CREATED, null, null);
         containers.write(autoRemove ? current.removedWhenDone() : current);
@@ -355,8 +355,8 @@ public final class Runner {
         if (refresh(c).status() != Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is not running");
         Bundle.Written config = Bundle.read(containers.bundle(c.id()));
         // Its rootfs is mounted while it runs: a command it does not have is refused as run refuses it.
-        String missing = Mount.isMountPoint(containers.bundle(c.id()).resolve("rootfs")) ? checkCommand(c, args.getFirst()) : null;
-        if (missing != null) throw new CommandNotRunnable(missing, CommandNotRunnable.exitCode(missing));
+        String missing = Mount.isMountPoint(containers.bundle(c.id()).resolve("rootfs")) ? checkCommand(c, args.getFirst(), config) : null;
+        if (missing != null) throw new CommandNotRunnable(missing);
         Process p = runtime(c).exec(c.id(), args, config.env(), config.cwd(), config.user(), tty);
         try {
             return p.waitFor();
@@ -426,17 +426,14 @@ public final class Runner {
         return code;
     }
 
-    /** A container's command that cannot be executed in it; {@link #exitCode()} is docker's for the case. */
+    /** A container's command that cannot be executed in it ({@link #checkCommand}'s reason); {@link #exitCode()} is docker's for the case. */
     public static final class CommandNotRunnable extends IllegalStateException {
-        private final int exitCode;
-
-        CommandNotRunnable(String why, int exitCode) {
+        CommandNotRunnable(String why) {
             super(why);
-            this.exitCode = exitCode;
         }
 
         public int exitCode() {
-            return exitCode;
+            return exitCode(getMessage());
         }
 
         /** Docker's exit code for a reason {@link #checkCommand} gave: 126 when not executable, 127 when not there. */
@@ -445,9 +442,9 @@ public final class Runner {
         }
     }
 
-    /** {@link #checkCommand(Container, String)} for the container's own command. */
+    /** {@link #checkCommand(Container, String, Bundle.Written)} for the container's own command. */
     private String checkCommand(Container c) throws IOException {
-        return checkCommand(c, c.command().getFirst());
+        return checkCommand(c, c.command().getFirst(), Bundle.read(containers.bundle(c.id())));
     }
 
     /**
@@ -456,9 +453,8 @@ public final class Runner {
      * in its rootfs, and under its bind mounts in their host directories; a command under a mount the
      * host cannot see into (a tmpfs, /proc) is left to the runtime.
      */
-    private String checkCommand(Container c, String cmd) throws IOException {
+    private String checkCommand(Container c, String cmd, Bundle.Written bundle) throws IOException {
         Path rootfs = containers.bundle(c.id()).resolve("rootfs");
-        Bundle.Written bundle = Bundle.read(containers.bundle(c.id()));
         List<String> candidates = new ArrayList<>();
         if (cmd.contains("/")) {
             // A relative path is the process's working directory's, as execve takes it.
@@ -471,20 +467,18 @@ public final class Runner {
             for (String dir : path.split(":")) if (!dir.isEmpty()) candidates.add(dir + "/" + cmd);
         }
         Map<String, Path> binds = new java.util.HashMap<>();
-        Map<String, Boolean> mounts = new java.util.HashMap<>(); // destination -> whether a bind
+        java.util.Set<String> destinations = new java.util.HashSet<>();
         for (Bundle.Mount m : bundle.mounts()) {
             String destination = Path.of(m.destination()).normalize().toString();
-            mounts.put(destination, m.isBind());
+            destinations.add(destination);
             if (m.isBind()) binds.put(destination, Path.of(m.source()));
-            else binds.remove(destination);
+            else binds.remove(destination); // mounted over the bind
         }
         boolean foundButNotExecutable = false;
         boolean unseen = false;
         for (String candidate : candidates) {
-            String normal = Path.of(candidate).normalize().toString();
-            String under = mounts.keySet().stream().filter(d -> normal.equals(d) || normal.startsWith(d.equals("/") ? d : d + "/"))
-                    .max(java.util.Comparator.comparingInt(String::length)).orElse(null);
-            if (under != null && !mounts.get(under)) {
+            String under = RootfsPaths.deepestHolding(destinations, Path.of(candidate).normalize().toString());
+            if (under != null && !binds.containsKey(under)) {
                 unseen = true;
                 continue;
             }
