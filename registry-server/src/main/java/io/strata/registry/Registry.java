@@ -83,9 +83,9 @@ public final class Registry implements Closeable {
             }
             // A WebSocket handshake handler (this registry speaks none) makes Vert.x pass requests of an HTTP
             // version it does not know to the guard, which answers 505 in the spec's format, instead of a bare 501.
+            RequestGuard guard = new RequestGuard(router, config.tls().cert() != null);
             HttpServer server = vertx.createHttpServer(options).webSocketHandshakeHandler(handshake -> handshake.reject(404))
-                    .requestHandler(new RequestGuard(router))
-                    .invalidRequestHandler(RequestGuard::invalid).listen()
+                    .requestHandler(guard).invalidRequestHandler(guard::invalid).listen()
                     .toCompletionStage().toCompletableFuture().join();
             Registry registry = new Registry(config, vertx, storage, blocking, server, metrics, proxy);
             if (config.tls().cert() != null) CertificateReload.watch(vertx, server, config.tls().cert(), config.tls().key());

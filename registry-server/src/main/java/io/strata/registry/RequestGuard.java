@@ -26,11 +26,14 @@ final class RequestGuard implements Handler<HttpServerRequest> {
     private static final Pattern ENCODED_SLASH_OR_DOT = Pattern.compile("%(2[eEfF]|5[cC])");
 
     private final Handler<HttpServerRequest> router;
+    private final boolean tls;
     private final AtomicLong window = new AtomicLong();
     private final AtomicLong inWindow = new AtomicLong();
 
-    RequestGuard(Handler<HttpServerRequest> router) {
+    /** {@code tls}: whether the listener speaks TLS (a plain one reads a TLS handshake as a malformed request). */
+    RequestGuard(Handler<HttpServerRequest> router, boolean tls) {
         this.router = router;
+        this.tls = tls;
     }
 
     @Override
@@ -67,7 +70,7 @@ final class RequestGuard implements Handler<HttpServerRequest> {
     }
 
     /** What the HTTP decoder refused: 414, 431 or 400, with the error JSON where a body may follow. */
-    static void invalid(HttpServerRequest request) {
+    void invalid(HttpServerRequest request) {
         Throwable cause = request.decoderResult().cause();
         String text = cause == null ? "" : String.valueOf(cause.getMessage());
         int status;
@@ -82,20 +85,27 @@ final class RequestGuard implements Handler<HttpServerRequest> {
             status = 400;
             message = "malformed HTTP request";
         }
-        LOG.warn("refused a malformed request from {}: {}", request.remoteAddress(), message);
+        // Clients that try https first (skopeo and podman without TLS verification) send a handshake
+        // here on every push before they retry over http: say what it likely was.
+        log("refused a malformed request from {}: {}{}", request.remoteAddress(), message,
+                status == 400 && !tls ? " (or a TLS handshake: this listener speaks plain HTTP, and some clients try https first)" : "");
         request.response().putHeader("Connection", "close");
         Failures.send(request, new RegistryException(ErrorCode.UNSUPPORTED, status, message, null, Map.of()));
     }
 
     /** One line per refusal, at most 10 a second: a flood of bad requests does not flood the log. */
     private void log(HttpServerRequest request, String refusal) {
+        String uri = request.uri();
+        log("refused {} {} from {}: {}", request.method(), uri.length() > 200 ? uri.substring(0, 200) + "…" : uri,
+                request.remoteAddress(), refusal);
+    }
+
+    private void log(String format, Object... args) {
         long second = System.currentTimeMillis() / 1000;
         if (window.getAndSet(second) != second) inWindow.set(0);
         long n = inWindow.incrementAndGet();
         if (n <= 10) {
-            String uri = request.uri();
-            LOG.warn("refused {} {} from {}: {}", request.method(), uri.length() > 200 ? uri.substring(0, 200) + "…" : uri,
-                    request.remoteAddress(), refusal);
+            LOG.warn(format, args);
         } else if (n == 11) {
             LOG.warn("more bad requests this second; not logging each");
         }

@@ -105,6 +105,41 @@ class HardeningTest {
         }
     }
 
+    /**
+     * skopeo and podman without TLS verification try https first: their handshake reaches a plain
+     * listener as a malformed request. It is answered 400 and logged with what it likely was, and a
+     * flood of them (or of any bad request) is not a log line each.
+     */
+    @Test
+    void aTlsHandshakeOnAPlainListenerIsNamedInTheLogAndBadRequestsAreLoggedAtMostTenASecond() throws Exception {
+        var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(RequestGuard.class);
+        var lines = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        lines.start();
+        logger.addAppender(lines);
+        try (Registry registry = start("")) {
+            javax.net.ssl.SSLEngine client = javax.net.ssl.SSLContext.getDefault().createSSLEngine("127.0.0.1", registry.port());
+            client.setUseClientMode(true);
+            java.nio.ByteBuffer hello = java.nio.ByteBuffer.allocate(client.getSession().getPacketBufferSize());
+            client.wrap(java.nio.ByteBuffer.allocate(0), hello);
+            String handshake = new String(hello.array(), 0, hello.position(), StandardCharsets.ISO_8859_1);
+            assertEquals(0x16, handshake.charAt(0), "a TLS handshake record");
+            int sent = 40;
+            for (int i = 0; i < sent; i++) {
+                String response = raw(registry.port(), handshake);
+                assertTrue(response.matches("(?s)HTTP/1\\.[01] 400 .*\"code\":\"UNSUPPORTED\".*"), response);
+            }
+            assertEquals(200, new Http(registry.port()).get("/v2/").status(), "still serving");
+            var messages = lines.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+            assertTrue(messages.getFirst().contains("malformed HTTP request (or a TLS handshake: this listener speaks plain HTTP"),
+                    messages.getFirst());
+            // Ten a second and a note that more came: the requests span at most a few seconds.
+            assertTrue(messages.contains("more bad requests this second; not logging each"), String.join("\n", messages));
+            assertTrue(messages.size() < sent, messages.size() + " lines for " + sent + " bad requests");
+        } finally {
+            logger.detachAppender(lines);
+        }
+    }
+
     @Test
     void idleConnectionsCloseAndAStalledUploadDoesNotHoldItsSession() throws Exception {
         try (Registry registry = start("limits:\n  idleTimeout: 2s\n")) {
