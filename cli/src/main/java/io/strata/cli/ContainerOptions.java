@@ -113,7 +113,8 @@ final class ContainerOptions {
             local = LocalImage.find(store, reference);
         } catch (IllegalArgumentException notStored) {
             Reference ref = Reference.parse(reference);
-            try (ProgressDisplay progress = ProgressDisplay.open(options.quiet())) {
+            try (ProgressDisplay progress = ProgressDisplay.open(options.quiet());
+                 Interrupted ignored = Interrupted.report(store)) {
                 Puller puller = new Puller(remote.client(ref.registry(), progress::retry), store, 4, progress,
                         Optional.of(new Puller.Unpack(UnpackOptions.snapshotter(store), unpackOptions.limits())));
                 if (QuickJit.active()) puller.beforeWork(QuickJit.HandOff::ifLarge);

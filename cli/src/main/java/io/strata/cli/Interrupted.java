@@ -1,34 +1,59 @@
 package io.strata.cli;
 
 import io.strata.client.store.LayoutStore;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * While a transfer runs, ctrl-C (or SIGTERM) ends it with a line that says what was kept: partial
- * downloads stay in the store and the next pull resumes them with Range requests.
+ * downloads stay in the store and the next pull resumes them with Range requests. Before that line
+ * the transfer is interrupted and given a few seconds to unwind, as a failure unwinds: a layer being
+ * unpacked removes its half-made snapshot (left behind, it held disk space until a gc).
  */
 final class Interrupted implements AutoCloseable {
+    /** Long enough to remove a large layer's half-made snapshot; short enough that a stuck call cannot hold the exit. */
+    private static final long UNWIND_SECONDS = 10;
+
     private final Thread hook;
+    private final CountDownLatch unwound;
+    private volatile boolean hookStarted;
 
-    private Interrupted(Thread hook) {
-        this.hook = hook;
-    }
-
-    static Interrupted report(LayoutStore store) {
-        Thread hook = new Thread(() -> {
+    private Interrupted(LayoutStore store, Thread worker) {
+        this.unwound = new CountDownLatch(1);
+        this.hook = new Thread(() -> {
+            hookStarted = true;
+            worker.interrupt();
+            try {
+                unwound.await(UNWIND_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             long kept = store.partialBytes();
             System.err.println();
             System.err.println(kept > 0 ? "interrupted; " + Output.size(kept) + " kept, the next pull resumes" : "interrupted");
         }, "strata-interrupted");
-        Runtime.getRuntime().addShutdownHook(hook);
-        return new Interrupted(hook);
+    }
+
+    /** Reports an interrupt of the transfer the calling thread runs until {@link #close()}. */
+    static Interrupted report(LayoutStore store) {
+        Interrupted interrupted = new Interrupted(store, Thread.currentThread());
+        Runtime.getRuntime().addShutdownHook(interrupted.hook);
+        return interrupted;
     }
 
     @Override
     public void close() {
+        unwound.countDown();
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {
-            // the hook is running or has run: it said what it had to
+            // the hook runs: it says what happened
+        }
+        if (hookStarted) {
+            // The JVM is going down and the hook says why: the error the interrupt raised here is not
+            // news, so this thread waits for the halt instead of printing it.
+            while (true) LockSupport.park(this);
         }
     }
 }

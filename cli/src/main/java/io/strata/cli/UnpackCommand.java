@@ -33,7 +33,8 @@ final class UnpackCommand implements Callable<Integer> {
     static Unpacker.Result unpack(LayoutStore store, LocalImage image, io.strata.snapshots.Applier.Limits limits, int concurrency,
                                   ProgressDisplay progress) throws java.io.IOException {
         Manifest manifest = Manifest.parse(store.read(image.manifest().digest()));
-        try (Leases.Lease lease = store.leases().acquire("unpack " + image.name())) {
+        try (Interrupted ignored = Interrupted.report(store);
+             Leases.Lease lease = store.leases().acquire("unpack " + image.name())) {
             lease.add(manifest.blobs().stream().map(d -> d.digest()).toList(), List.of());
             for (var d : manifest.blobs()) {
                 if (!store.has(d.digest())) throw new IllegalStateException("blob " + d.digest() + " of " + image.name() + " is not in the store: pull the image again");

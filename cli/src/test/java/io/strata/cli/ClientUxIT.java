@@ -246,7 +246,8 @@ class ClientUxIT {
         }
     }
 
-    private static boolean receiving(Path ingest) throws Exception {
+    /** Whether a download has more than 1 MB in the store's ingest. */
+    static boolean receiving(Path ingest) throws Exception {
         if (!Files.isDirectory(ingest)) return false;
         try (var s = Files.list(ingest)) {
             return s.anyMatch(f -> f.getFileName().toString().startsWith("sha256-") && f.toFile().length() > 1_000_000);

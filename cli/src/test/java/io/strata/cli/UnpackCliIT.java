@@ -181,6 +181,34 @@ class UnpackCliIT {
         }
     }
 
+    @Test
+    void anInterruptedPullRemovesItsHalfMadeSnapshotAndKeepsTheDownload() throws Exception {
+        publish("lib/big", 1, 300_000_000, 10);
+        String store = tmp.resolve("store").toString();
+        String ref = host + "/lib/big:v1";
+        Path err = tmp.resolve("pull.err");
+        Process p = command(List.of(), "pull", "--root", store, ref)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile()).start();
+        Path active = Path.of(store, "snapshots", "active");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        Path ingest = Path.of(store, "ingest");
+        while (System.nanoTime() < deadline && !(hasEntries(active) && ClientUxIT.receiving(ingest))) Thread.sleep(5);
+        assertTrue(hasEntries(active) && ClientUxIT.receiving(ingest), "the download and the unpack started");
+        p.destroy(); // SIGTERM, as ctrl-C's SIGINT: the JVM runs its shutdown hooks for both
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(143, p.exitValue(), Files.readString(err));
+        assertTrue(Files.readString(err).strip().matches("(?s).*\ninterrupted; [\\d.]+[kMG]?B kept, the next pull resumes"),
+                Files.readString(err));
+        assertFalse(hasEntries(active), "the half-made snapshot was removed, not left for gc");
+        assertTrue(snapshots(store).isEmpty(), snapshots(store).toString());
+        assertFalse(hasEntries(Path.of(store, "leases")), "the pull's lease was given back");
+
+        ok("pull", "--root", store, ref);
+        JsonNode after = snapshots(store);
+        assertEquals(1, after.size(), "no gc needed: " + after);
+        assertEquals("committed", after.get(0).path("state").asText());
+    }
+
     private static boolean hasEntries(Path dir) throws Exception {
         if (!Files.isDirectory(dir)) return false;
         try (var s = Files.list(dir)) {
