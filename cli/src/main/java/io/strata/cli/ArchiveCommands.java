@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
 final class ArchiveCommands {
     private ArchiveCommands() {}
 
-    /** Writes to a temporary file beside the target and renames it into place, so a failed write leaves no half archive. */
+    /** Writes to a temporary file beside the target and renames it into place, so a failed or interrupted write leaves no half archive. */
     private interface Writer {
         void write(OutputStream out) throws Exception;
     }
@@ -29,6 +29,8 @@ final class ArchiveCommands {
     private static void atomically(Path target, Writer writer) throws Exception {
         Path temp = target.toAbsolutePath().resolveSibling("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16)) {
+            // ctrl-C or SIGTERM mid-write: the JVM's exit removes the half archive (once renamed, nothing is there to remove).
+            temp.toFile().deleteOnExit();
             writer.write(out);
         } catch (Exception e) {
             Files.deleteIfExists(temp);

@@ -182,7 +182,7 @@ class UnpackCliIT {
     }
 
     @Test
-    void anInterruptedPullRemovesItsHalfMadeSnapshotAndKeepsTheDownload() throws Exception {
+    void anInterruptedPullOrSaveLeavesNoHalfMadeSnapshotOrArchive() throws Exception {
         publish("lib/big", 1, 300_000_000, 10);
         String store = tmp.resolve("store").toString();
         String ref = host + "/lib/big:v1";
@@ -207,6 +207,27 @@ class UnpackCliIT {
         JsonNode after = snapshots(store);
         assertEquals(1, after.size(), "no gc needed: " + after);
         assertEquals("committed", after.get(0).path("state").asText());
+
+        // save writes beside its target and renames: an interrupted one leaves neither file.
+        Path out = Files.createDirectories(tmp.resolve("out"));
+        Process save = command(List.of(), "save", "--root", store, "-o", out.resolve("big.tar").toString(), ref)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() < deadline && !writing(out)) Thread.sleep(2);
+        assertTrue(writing(out), "the archive is being written");
+        save.destroy();
+        assertTrue(save.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(143, save.exitValue());
+        try (var left = Files.list(out)) {
+            assertEquals(List.of(), left.toList(), "no half archive");
+        }
+    }
+
+    /** Whether a file in {@code dir} has more than 1 MB. */
+    private static boolean writing(Path dir) throws Exception {
+        try (var s = Files.list(dir)) {
+            return s.anyMatch(f -> f.toFile().length() > 1_000_000);
+        }
     }
 
     private static boolean hasEntries(Path dir) throws Exception {
