@@ -182,7 +182,7 @@ class UnpackCliIT {
     }
 
     @Test
-    void anInterruptedPullOrSaveLeavesNoHalfMadeSnapshotOrArchive() throws Exception {
+    void anInterruptedPullSaveOrLoadLeavesNothingHalfMade() throws Exception {
         publish("lib/big", 1, 300_000_000, 10);
         String store = tmp.resolve("store").toString();
         String ref = host + "/lib/big:v1";
@@ -220,6 +220,22 @@ class UnpackCliIT {
         assertEquals(143, save.exitValue());
         try (var left = Files.list(out)) {
             assertEquals(List.of(), left.toList(), "no half archive");
+        }
+
+        // load hashes each blob into a scratch file before it is named: an interrupted one leaves none.
+        ok("save", "--root", store, "-o", out.resolve("big.tar").toString(), ref);
+        String fresh = tmp.resolve("fresh").toString();
+        Path freshIngest = Path.of(fresh, "ingest");
+        Process load = command(List.of(), "load", "--root", fresh, "-i", out.resolve("big.tar").toString())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() < deadline && !(Files.isDirectory(freshIngest) && writing(freshIngest))) Thread.sleep(2);
+        assertTrue(writing(freshIngest), "a blob is being loaded");
+        load.destroy();
+        assertTrue(load.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(143, load.exitValue());
+        try (var left = Files.list(freshIngest)) {
+            assertEquals(List.of(), left.toList(), "no scratch file");
         }
     }
 

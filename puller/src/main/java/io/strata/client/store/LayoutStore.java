@@ -93,7 +93,11 @@ public final class LayoutStore {
     public Path scratch() throws IOException {
         create();
         Files.createDirectories(root.resolve("ingest"));
-        return root.resolve("ingest").resolve("new-" + UUID.randomUUID());
+        Path scratch = root.resolve("ingest").resolve("new-" + UUID.randomUUID());
+        // Unlike a download, content being made cannot be resumed: a command interrupted while it writes
+        // (ctrl-C, SIGTERM) removes it as the JVM exits. Once moved into the store, nothing is there to remove.
+        scratch.toFile().deleteOnExit();
+        return scratch;
     }
 
     /** Moves a file whose digest the caller computed while writing it into the store, durably. */
