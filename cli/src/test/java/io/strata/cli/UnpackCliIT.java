@@ -210,32 +210,27 @@ class UnpackCliIT {
 
         // save writes beside its target and renames: an interrupted one leaves neither file.
         Path out = Files.createDirectories(tmp.resolve("out"));
-        Process save = command(List.of(), "save", "--root", store, "-o", out.resolve("big.tar").toString(), ref)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (System.nanoTime() < deadline && !writing(out)) Thread.sleep(2);
-        assertTrue(writing(out), "the archive is being written");
-        save.destroy();
-        assertTrue(save.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(143, save.exitValue());
-        try (var left = Files.list(out)) {
-            assertEquals(List.of(), left.toList(), "no half archive");
-        }
+        interruptWhileWriting(out, "save", "--root", store, "-o", out.resolve("big.tar").toString(), ref);
 
         // load hashes each blob into a scratch file before it is named: an interrupted one leaves none.
         ok("save", "--root", store, "-o", out.resolve("big.tar").toString(), ref);
-        String fresh = tmp.resolve("fresh").toString();
-        Path freshIngest = Path.of(fresh, "ingest");
-        Process load = command(List.of(), "load", "--root", fresh, "-i", out.resolve("big.tar").toString())
+        Path fresh = tmp.resolve("fresh");
+        Files.createDirectories(fresh.resolve("ingest"));
+        interruptWhileWriting(fresh.resolve("ingest"), "load", "--root", fresh.toString(), "-i", out.resolve("big.tar").toString());
+    }
+
+    /** Runs the command, stops it with SIGTERM once it has written 1 MB into a file in {@code dir}, and checks it left {@code dir} empty. */
+    private void interruptWhileWriting(Path dir, String... args) throws Exception {
+        Process p = command(List.of(), args)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (System.nanoTime() < deadline && !(Files.isDirectory(freshIngest) && writing(freshIngest))) Thread.sleep(2);
-        assertTrue(writing(freshIngest), "a blob is being loaded");
-        load.destroy();
-        assertTrue(load.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(143, load.exitValue());
-        try (var left = Files.list(freshIngest)) {
-            assertEquals(List.of(), left.toList(), "no scratch file");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() < deadline && !writing(dir)) Thread.sleep(2);
+        assertTrue(writing(dir), args[0] + " is writing");
+        p.destroy();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(143, p.exitValue());
+        try (var left = Files.list(dir)) {
+            assertEquals(List.of(), left.toList(), args[0] + " left nothing half-written");
         }
     }
 
