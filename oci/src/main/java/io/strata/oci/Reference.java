@@ -18,6 +18,14 @@ public record Reference(String registry, RepositoryName repository, Tag tag, Dig
             throw new InvalidValueException(InvalidValueException.Kind.REFERENCE,
                     "invalid registry host " + InvalidValueException.quote(registry));
         }
+        int colon = registry.lastIndexOf(':');
+        if (colon > registry.lastIndexOf(']')) {
+            int port = Integer.parseInt(registry.substring(colon + 1)); // at most 5 digits: the pattern says so
+            if (port < 1 || port > 65535) {
+                throw new InvalidValueException(InvalidValueException.Kind.REFERENCE,
+                        "invalid registry host " + InvalidValueException.quote(registry) + ": port " + port + " is not 1-65535");
+            }
+        }
         if (repository == null) throw new InvalidValueException(InvalidValueException.Kind.REFERENCE, "no repository");
         if (tag == null && digest == null) tag = Tag.of("latest");
     }

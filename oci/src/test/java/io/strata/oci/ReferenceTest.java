@@ -47,8 +47,16 @@ class ReferenceTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"", "UPPER/app", "app:", "app@sha256:nope", "app:-bad", "host:99999999/app", "a//b", "/app",
-            "app@", "-host.com/app", "a/../b"})
+            "app@", "-host.com/app", "a/../b", "host:99999/app", "host:0/app", "[::1]:70000/app"})
     void rejects(String text) {
         assertThrows(InvalidValueException.class, () -> Reference.parse(text));
+    }
+
+    @Test
+    void aPortOutOfRangeIsNamed() {
+        assertEquals("invalid image reference \"127.0.0.1:99999/x:v1\": invalid registry host \"127.0.0.1:99999\": port 99999 is not 1-65535",
+                assertThrows(InvalidValueException.class, () -> Reference.parse("127.0.0.1:99999/x:v1")).getMessage());
+        assertEquals("[::1]:65535", Reference.parse("[::1]:65535/app").registry());
+        assertEquals("[::1]", Reference.parse("[::1]/app").registry());
     }
 }
