@@ -17,15 +17,17 @@ final class Errors {
                 || e instanceof java.util.concurrent.CompletionException) && e.getCause() != null) {
             e = e.getCause();
         }
-        if (e instanceof FileSystemException f && (f.getMessage() == null || f.getMessage().equals(f.getFile())
-                || f.getReason() == null || f instanceof AccessDeniedException)) {
+        // A file's error as the others read: the path, then what went wrong in lower case (the JDK gives
+        // strerror's "Not a directory", or nothing for some exception types).
+        if (e instanceof FileSystemException f && f.getFile() != null) {
             String why = switch (f) {
                 case AccessDeniedException a -> "permission denied";
                 case NoSuchFileException n -> "no such file or directory";
                 case FileAlreadyExistsException x -> "already exists";
                 case DirectoryNotEmptyException d -> "directory not empty";
                 case NotDirectoryException d -> "not a directory";
-                default -> f.getReason() == null ? "failed" : f.getReason();
+                default -> f.getReason() == null || f.getReason().isEmpty() ? "failed"
+                        : Character.toLowerCase(f.getReason().charAt(0)) + f.getReason().substring(1);
             };
             String hint = f instanceof AccessDeniedException ? " (is the store another user's? set --root or STRATA_ROOT)" : "";
             return f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + why + hint;

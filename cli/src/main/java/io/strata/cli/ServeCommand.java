@@ -48,7 +48,8 @@ final class ServeCommand implements Callable<Integer> {
         }, "strata-shutdown"));
         try {
             started.complete(Registry.start(cfg));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | java.io.IOException e) {
+            // The hook waits for the start: a failed one must tell it there is nothing to stop.
             started.completeExceptionally(e);
             for (Throwable t = e; t != null; t = t.getCause()) {
                 if (t instanceof java.net.BindException) {

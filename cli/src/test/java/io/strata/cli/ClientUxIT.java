@@ -341,6 +341,13 @@ class ClientUxIT {
             String busy = cli.fails("serve", "--listen", "127.0.0.1:" + server.port(), "--root", tmp.resolve("data2").toString());
             assertEquals("strata: cannot listen on 127.0.0.1:" + server.port() + ": the port is in use (--listen HOST:PORT)", busy);
         }
+        // Storage that cannot be opened: one line, and the command ends (its shutdown hook waited a minute
+        // for a start that had failed, then said "shutdown: TimeoutException").
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        long t0 = System.nanoTime();
+        assertEquals("strata: " + file.resolve("data") + ": not a directory",
+                cli.fails("serve", "--listen", "127.0.0.1:0", "--root", file.resolve("data").toString()));
+        assertTrue(System.nanoTime() - t0 < java.util.concurrent.TimeUnit.SECONDS.toNanos(40), "it did not wait for a registry that never started");
         // Structured logs: after the version line, one JSON object a line, the message as printed.
         try (Cli.Server server = cli.serve(tmp.resolve("data3"), "127.0.0.1", Map.of("STRATA_LOG_FORMAT", "json"))) {
             HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v2/")).build(),
