@@ -139,11 +139,28 @@ public record RegistryConfig(String listen, Storage storage, Uploads uploads, Li
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+    /**
+     * One line for a file that is not YAML: where, and what the parser expected (its own message
+     * spans several lines, a caret drawing and a second position counted in a string of its own).
+     */
+    private static String yamlProblem(com.fasterxml.jackson.core.JsonProcessingException e) {
+        if (e.getCause() instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblemMark() != null) {
+            return "not valid YAML at line " + (m.getProblemMark().getLine() + 1) + ", column " + (m.getProblemMark().getColumn() + 1)
+                    + ": " + m.getProblem();
+        }
+        return "not valid YAML: " + e.getOriginalMessage();
+    }
+
     /** Defaults, then the file (if any), then {@code STRATA_*} variables from {@code env}. */
     public static RegistryConfig load(Path file, Map<String, String> env) throws IOException {
         ObjectNode tree = (ObjectNode) YAML.readTree(DEFAULTS);
         if (file != null) {
-            JsonNode fromFile = YAML.readTree(Files.readString(file));
+            JsonNode fromFile;
+            try {
+                fromFile = YAML.readTree(Files.readString(file));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalArgumentException(file + ": " + yamlProblem(e), e);
+            }
             if (fromFile != null && !fromFile.isMissingNode() && !fromFile.isNull()) {
                 if (!fromFile.isObject()) throw new IllegalArgumentException(file + ": the configuration must be a YAML mapping");
                 merge(tree, (ObjectNode) fromFile, "");

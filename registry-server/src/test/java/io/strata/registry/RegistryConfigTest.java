@@ -70,6 +70,13 @@ class RegistryConfigTest {
                 "s3 without a bucket");
         assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(yaml("tls:\n  cert: /x.pem\n"), Map.of()));
         assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(yaml("- a\n- b\n"), Map.of()));
+        // Not YAML: one line that says where.
+        Path f = yaml("listen: 127.0.0.1:5000\n  bad indent: x\n");
+        assertEquals(f + ": not valid YAML at line 2, column 13: mapping values are not allowed here",
+                assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(f, Map.of())).getMessage());
+        Path g = yaml("listen: [\n");
+        assertEquals(g + ": not valid YAML at line 2, column 1: expected the node content, but found '<stream end>'",
+                assertThrows(IllegalArgumentException.class, () -> RegistryConfig.load(g, Map.of())).getMessage());
     }
 
     @Test
