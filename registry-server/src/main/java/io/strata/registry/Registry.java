@@ -78,8 +78,14 @@ public final class Registry implements Closeable {
                     .setIdleTimeoutUnit(TimeUnit.SECONDS);
             if (config.tls().cert() != null) {
                 // HTTP/2 over TLS when the client offers it (ALPN), HTTP/1.1 otherwise.
-                options.setSsl(true).setUseAlpn(true).setKeyCertOptions(new PemKeyCertOptions()
-                        .setCertPath(config.tls().cert()).setKeyPath(config.tls().key()));
+                PemKeyCertOptions pem = new PemKeyCertOptions().setCertPath(config.tls().cert()).setKeyPath(config.tls().key());
+                try {
+                    pem.getKeyManagerFactory(vertx); // read now, so a bad file is named instead of failing the listen
+                } catch (Exception e) {
+                    throw new IllegalArgumentException("cannot use TLS certificate " + config.tls().cert() + " with key "
+                            + config.tls().key() + ": " + e.getMessage(), e);
+                }
+                options.setSsl(true).setUseAlpn(true).setKeyCertOptions(pem);
             }
             // A WebSocket handshake handler (this registry speaks none) makes Vert.x pass requests of an HTTP
             // version it does not know to the guard, which answers 505 in the spec's format, instead of a bare 501.

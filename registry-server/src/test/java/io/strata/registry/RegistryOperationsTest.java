@@ -1,6 +1,7 @@
 package io.strata.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
@@ -50,6 +51,20 @@ class RegistryOperationsTest {
             assertEquals(200, r.statusCode());
             assertEquals("registry/2.0", r.headers().firstValue("Docker-Distribution-API-Version").orElse(""));
         }
+    }
+
+    /** A certificate or key that cannot be read is named, and nothing listens. */
+    @Test
+    void aTlsKeyThatIsNoKeyIsNamed() throws Exception {
+        ExternalTool.require("openssl");
+        Path cert = dir.resolve("cert.pem");
+        Path key = dir.resolve("key.pem");
+        selfSigned(cert, key, "only");
+        var e = assertThrows(IllegalArgumentException.class, () -> start("tls:\n  cert: " + cert + "\n  key: " + cert + "\n"));
+        assertTrue(e.getMessage().startsWith("cannot use TLS certificate " + cert + " with key " + cert + ": "), e.getMessage());
+        var missing = assertThrows(IllegalArgumentException.class,
+                () -> start("tls:\n  cert: " + dir.resolve("none.pem") + "\n  key: " + key + "\n"));
+        assertTrue(missing.getMessage().startsWith("cannot use TLS certificate " + dir.resolve("none.pem")), missing.getMessage());
     }
 
     /** A renewed certificate is served without a restart, and clients that offer HTTP/2 get it. */
