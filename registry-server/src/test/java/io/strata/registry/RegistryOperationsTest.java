@@ -56,15 +56,12 @@ class RegistryOperationsTest {
     /** A certificate or key that cannot be read is named, and nothing listens. */
     @Test
     void aTlsKeyThatIsNoKeyIsNamed() throws Exception {
-        ExternalTool.require("openssl");
-        Path cert = dir.resolve("cert.pem");
-        Path key = dir.resolve("key.pem");
-        selfSigned(cert, key, "only");
-        var e = assertThrows(IllegalArgumentException.class, () -> start("tls:\n  cert: " + cert + "\n  key: " + cert + "\n"));
-        assertTrue(e.getMessage().startsWith("cannot use TLS certificate " + cert + " with key " + cert + ": "), e.getMessage());
-        var missing = assertThrows(IllegalArgumentException.class,
-                () -> start("tls:\n  cert: " + dir.resolve("none.pem") + "\n  key: " + key + "\n"));
-        assertTrue(missing.getMessage().startsWith("cannot use TLS certificate " + dir.resolve("none.pem")), missing.getMessage());
+        Path junk = Files.writeString(dir.resolve("junk.pem"), "not PEM\n");
+        var e = assertThrows(IllegalArgumentException.class, () -> start("tls:\n  cert: " + junk + "\n  key: " + junk + "\n"));
+        assertTrue(e.getMessage().startsWith("cannot use TLS certificate " + junk + " with key " + junk + ": "), e.getMessage());
+        Path none = dir.resolve("none.pem");
+        var missing = assertThrows(IllegalArgumentException.class, () -> start("tls:\n  cert: " + none + "\n  key: " + junk + "\n"));
+        assertTrue(missing.getMessage().startsWith("cannot use TLS certificate " + none + " with key " + junk + ": "), missing.getMessage());
     }
 
     /** A renewed certificate is served without a restart, and clients that offer HTTP/2 get it. */
