@@ -81,6 +81,14 @@ final class ContainerOptions {
 
     /** Creates the container, pulling and unpacking the image first when the store lacks it. */
     Container create(ClientOptions options, RemoteOptions remote, LayoutStore store) throws Exception {
+        List<RunSpec.Bind> binds = new ArrayList<>();
+        for (String v : volumes) {
+            RunSpec.Bind bind = RunSpec.Bind.parse(v);
+            // Refused before anything is pulled or made, as podman refuses it (docker's -v makes the
+            // directory, a habit of its own); the runtime would say so only in its log format.
+            if (!Files.exists(Path.of(bind.host()))) throw new IllegalArgumentException("volume source " + bind.host() + ": no such file or directory");
+            binds.add(bind);
+        }
         Runner.Image image = findOrPull(options, remote, store);
         List<String> environment = new ArrayList<>();
         for (Path f : envFiles) {
@@ -96,7 +104,7 @@ final class ContainerOptions {
             default -> throw new IllegalArgumentException("--network must be host or none, was " + network);
         };
         Runner.Options o = new Runner.Options(name, command, entrypoint, environment, workdir, user, hostname, net,
-                volumes.stream().map(RunSpec.Bind::parse).toList(), readOnly, memory == null ? null : bytes(memory), cpus, pidsLimit,
+                binds, readOnly, memory == null ? null : bytes(memory), cpus, pidsLimit,
                 tty, runtime);
         return Containers.runner(store).create(image, o);
     }

@@ -162,6 +162,12 @@ class RunCliIT {
         Run onPath = run("--rm", "-v", tools + ":/opt/tools:ro", "-e", "PATH=/opt/tools:/bin", image, "tool");
         assertEquals("from-volume\n", onPath.out(), onPath.err());
         assertEquals(127, run("--rm", "-v", tools + ":/opt/tools:ro", image, "/opt/tools/nosuch").exit());
+        // A volume whose source is not there: one line, as podman says it, and no container made.
+        String before = strata("ps", "-a", "--root", store, "-q").out();
+        Run missing = run("--rm", "-v", tmp.resolve("nosuch") + ":/mnt", image, "true");
+        assertEquals(1, missing.exit());
+        assertEquals("strata: volume source " + tmp.resolve("nosuch") + ": no such file or directory\n", missing.err());
+        assertEquals(before, strata("ps", "-a", "--root", store, "-q").out());
         assertNotEquals(0, run("--rm", "--read-only", image, "touch", "/data/no").exit());
         Run none = run("--rm", "--network", "none", image, "ip", "-o", "link");
         assertEquals(1, none.out().lines().count(), none.out());
