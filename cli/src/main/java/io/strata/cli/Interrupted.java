@@ -9,7 +9,8 @@ import java.util.concurrent.locks.LockSupport;
  * While a transfer runs, ctrl-C (or SIGTERM) ends it with a line that says what was kept: partial
  * downloads stay in the store and the next pull resumes them with Range requests. Before that line
  * the transfer is interrupted and given a few seconds to unwind, as a failure unwinds: a layer being
- * unpacked removes its half-made snapshot (left behind, it held disk space until a gc).
+ * unpacked removes its half-made snapshot (left behind, it held disk space until a gc), a push
+ * cancels its upload sessions (left behind, they held the registry's space until they expired).
  */
 final class Interrupted implements AutoCloseable {
     /** Long enough to remove a large layer's half-made snapshot; short enough that a stuck call cannot hold the exit. */
@@ -19,7 +20,7 @@ final class Interrupted implements AutoCloseable {
     private final CountDownLatch unwound;
     private volatile boolean hookStarted;
 
-    private Interrupted(LayoutStore store, Thread worker) {
+    private Interrupted(java.util.function.Supplier<String> said, Thread worker) {
         this.unwound = new CountDownLatch(1);
         this.hook = new Thread(() -> {
             hookStarted = true;
@@ -29,15 +30,22 @@ final class Interrupted implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            long kept = store.partialBytes();
             System.err.println();
-            System.err.println(kept > 0 ? "interrupted; " + Output.size(kept) + " kept, the next pull resumes" : "interrupted");
+            System.err.println(said.get());
         }, "strata-interrupted");
     }
 
-    /** Reports an interrupt of the transfer the calling thread runs until {@link #close()}. */
+    /** Reports an interrupt of the pull or unpack the calling thread runs until {@link #close()}, with what it kept. */
     static Interrupted report(LayoutStore store) {
-        Interrupted interrupted = new Interrupted(store, Thread.currentThread());
+        return report(() -> {
+            long kept = store.partialBytes();
+            return kept > 0 ? "interrupted; " + Output.size(kept) + " kept, the next pull resumes" : "interrupted";
+        });
+    }
+
+    /** Reports an interrupt of the work the calling thread runs until {@link #close()}: {@code said} says what it left. */
+    static Interrupted report(java.util.function.Supplier<String> said) {
+        Interrupted interrupted = new Interrupted(said, Thread.currentThread());
         Runtime.getRuntime().addShutdownHook(interrupted.hook);
         return interrupted;
     }

@@ -44,7 +44,8 @@ final class PushCommand implements Callable<Integer> {
                 .map(Reference::parse)
                 .filter(r -> r.registry().equals(dst.registry()) && !r.repository().equals(dst.repository()))
                 .findFirst();
-        try (ProgressDisplay progress = ProgressDisplay.open(options.quiet())) {
+        try (ProgressDisplay progress = ProgressDisplay.open(options.quiet());
+             Interrupted ignored = Interrupted.report(() -> "interrupted; the uploads under way were cancelled, the next push sends what is missing")) {
             new Pusher(remote.client(dst.registry(), progress::retry), store, concurrency, chunkSize, progress)
                     .push(image.manifest(), dst, from);
         }

@@ -223,7 +223,7 @@ class ClientUxIT {
     }
 
     @Test
-    void anInterruptedPullSaysWhatItKeptAndTheNextOneResumes() throws Exception {
+    void anInterruptedPullOrPushSaysWhatItLeftAndTheNextOneFinishes() throws Exception {
         ExternalTool.require("skopeo");
         Cli cli = cli();
         try (Cli.Server server = cli.serve(tmp.resolve("data"), "127.0.0.1", Map.of())) {
@@ -243,6 +243,31 @@ class ClientUxIT {
             assertTrue(Files.readString(err).strip().matches("(?s).*\ninterrupted; [\\d.]+[kMG]?B kept, the next pull resumes"),
                     Files.readString(err));
             assertEquals(image.manifest().toString(), cli.ok("pull", "--no-unpack", "--root", store.toString(), ref).out().strip());
+
+            // A push stopped mid-upload cancels its upload sessions: the registry holds none of its bytes.
+            try (Cli.Server other = cli.serve(tmp.resolve("data2"), "127.0.0.1", Map.of())) {
+                String to = "127.0.0.1:" + other.port() + "/lib/big:v1";
+                Path uploads = tmp.resolve("data2/uploads");
+                Process push = cli.start(err, "push", "--insecure", "--root", store.toString(), ref, to);
+                deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+                while (System.nanoTime() < deadline && !uploading(uploads)) Thread.sleep(5);
+                assertTrue(uploading(uploads), "the upload started");
+                push.toHandle().destroy();
+                assertTrue(push.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+                assertEquals(143, push.exitValue(), Files.readString(err));
+                assertTrue(Files.readString(err).strip().endsWith("\ninterrupted; the uploads under way were cancelled, the next push sends what is missing"),
+                        Files.readString(err));
+                assertFalse(uploading(uploads), "no upload session left on the registry");
+                cli.ok("push", "--insecure", "--root", store.toString(), ref, to);
+            }
+        }
+    }
+
+    /** Whether a registry's upload sessions under {@code uploads} hold any bytes. */
+    private static boolean uploading(Path uploads) throws Exception {
+        if (!Files.isDirectory(uploads)) return false;
+        try (var sessions = Files.walk(uploads)) {
+            return sessions.anyMatch(f -> f.getFileName().toString().equals("data") && f.toFile().length() > 0);
         }
     }
 

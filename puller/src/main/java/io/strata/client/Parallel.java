@@ -40,6 +40,7 @@ final class Parallel {
                     if (e.getCause() instanceof IOException io) throw io;
                     throw new IOException(e.getCause());
                 } catch (InterruptedException e) {
+                    running.forEach(r -> r.cancel(true)); // each job unwinds as on a failure; the pool's close waits for them
                     Thread.currentThread().interrupt();
                     throw new IOException("interrupted", e);
                 }

@@ -178,14 +178,24 @@ public final class RegistryClient {
                 .POST(HttpRequest.BodyPublishers.noBody()), true);
         r.body().close();
         if (r.statusCode() == 201) return true;
-        r.headers().firstValue("Location").ifPresent(loc -> {
-            try {
-                send(scope, base -> HttpRequest.newBuilder(resolve(base, loc)).DELETE(), false).body().close();
-            } catch (IOException ignored) {
-                // an abandoned session expires on its own
-            }
-        });
+        r.headers().firstValue("Location").ifPresent(loc -> cancelUpload(scope, loc));
         return false;
+    }
+
+    /**
+     * Cancels an upload session this client will not finish (DELETE, which the spec gives for it), so
+     * the registry drops its bytes now rather than when the session expires. Best effort, also from a
+     * thread that was interrupted: the interrupt is set aside for the request and kept.
+     */
+    private void cancelUpload(String scope, String location) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            send(scope, base -> HttpRequest.newBuilder(resolve(base, location)).DELETE(), false).body().close();
+        } catch (IOException | RuntimeException ignored) {
+            // an abandoned session expires on its own
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
     }
 
     /** Supplies the blob's bytes from an offset, for each chunk or retry. */
@@ -196,17 +206,18 @@ public final class RegistryClient {
 
     /**
      * Uploads a blob: one PUT when it fits in {@code chunkSize}, else PATCH chunks with Content-Range,
-     * then PUT ?digest=. A failed attempt starts a new session (the registry drops the old one).
+     * then PUT ?digest=. A failed or interrupted attempt cancels its session; a failed one starts anew.
      */
     public void uploadBlob(RepositoryName repo, Descriptor d, BlobSource source, long chunkSize) throws IOException {
         String scope = pushScope(repo);
         IOException last = null;
         for (int attempt = 1; attempt <= transport.attempts(); attempt++) {
+            String location = null;
             try {
                 HttpResponse<InputStream> start = send(scope, base -> HttpRequest.newBuilder(uri(base, repo, "/blobs/uploads/"))
                         .POST(HttpRequest.BodyPublishers.noBody()), true);
                 start.body().close();
-                String location = start.headers().firstValue("Location")
+                location = start.headers().firstValue("Location")
                         .orElseThrow(() -> new IOException(host + " started an upload without a Location"));
                 long offset = 0;
                 if (d.size() > chunkSize) {
@@ -231,14 +242,15 @@ public final class RegistryClient {
                         .PUT(rest == 0 ? HttpRequest.BodyPublishers.noBody() : uncheck(() -> source.from(from, rest))), false)
                         .body().close();
                 return;
-            } catch (RegistryException e) {
-                if (e.status() < 500 && e.status() != 429 && e.status() != 416) throw e;
-                last = e;
-            } catch (Transport.TransportException e) {
-                if (!e.retryable()) throw e;
-                last = e;
-            } catch (IOException e) {
-                last = e;
+            } catch (IOException | RuntimeException e) {
+                if (location != null) cancelUpload(scope, location);
+                if (Thread.currentThread().isInterrupted()) throw e;
+                switch (e) {
+                    case RegistryException r when r.status() < 500 && r.status() != 429 && r.status() != 416 -> throw r;
+                    case Transport.TransportException t when !t.retryable() -> throw t;
+                    case IOException io -> last = io;
+                    default -> throw e;
+                }
             }
             if (attempt < transport.attempts()) transport.backoff(attempt, null, last.getMessage());
         }
