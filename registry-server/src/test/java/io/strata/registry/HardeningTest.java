@@ -112,11 +112,7 @@ class HardeningTest {
      */
     @Test
     void aTlsHandshakeOnAPlainListenerIsNamedInTheLogAndBadRequestsAreLoggedAtMostTenASecond() throws Exception {
-        var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(RequestGuard.class);
-        var lines = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
-        lines.start();
-        logger.addAppender(lines);
-        try (Registry registry = start("")) {
+        try (LogLines lines = LogLines.of(RequestGuard.class); Registry registry = start("")) {
             javax.net.ssl.SSLEngine client = javax.net.ssl.SSLContext.getDefault().createSSLEngine("127.0.0.1", registry.port());
             client.setUseClientMode(true);
             java.nio.ByteBuffer hello = java.nio.ByteBuffer.allocate(client.getSession().getPacketBufferSize());
@@ -129,14 +125,12 @@ class HardeningTest {
                 assertTrue(response.matches("(?s)HTTP/1\\.[01] 400 .*\"code\":\"UNSUPPORTED\".*"), response);
             }
             assertEquals(200, new Http(registry.port()).get("/v2/").status(), "still serving");
-            var messages = lines.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+            var messages = lines.messages();
             assertTrue(messages.getFirst().contains("malformed HTTP request (or a TLS handshake: this listener speaks plain HTTP"),
                     messages.getFirst());
             // Ten a second and a note that more came: the requests span at most a few seconds.
             assertTrue(messages.contains("more bad requests this second; not logging each"), String.join("\n", messages));
             assertTrue(messages.size() < sent, messages.size() + " lines for " + sent + " bad requests");
-        } finally {
-            logger.detachAppender(lines);
         }
     }
 

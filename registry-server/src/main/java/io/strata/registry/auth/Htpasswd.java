@@ -23,6 +23,7 @@ import javax.crypto.spec.SecretKeySpec;
  * the same bcrypt check as a known one, so timing does not tell which names exist.
  */
 public final class Htpasswd {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Htpasswd.class);
     private static final String DUMMY = BCrypt.withDefaults().hashToString(10, "not a password".toCharArray());
     private static final ThreadLocal<Mac> MACS = ThreadLocal.withInitial(() -> {
         try {
@@ -39,6 +40,11 @@ public final class Htpasswd {
     public Htpasswd(Path file) {
         this.users = new Reloading<>(file, Htpasswd::parse);
         new SecureRandom().nextBytes(cacheKey);
+        if (users.get().isEmpty()) {
+            // Allowed (users may be added later: the file is read again when it changes), but a registry
+            // that refuses everyone should say why.
+            LOG.warn("{} has no users: every request is refused until one is added (htpasswd -B {} USER)", file, file);
+        }
     }
 
     static Map<String, String> parse(Path file) throws IOException {

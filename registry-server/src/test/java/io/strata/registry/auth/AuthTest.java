@@ -75,6 +75,20 @@ class AuthTest {
         return "auth:\n  mode: htpasswd\n  htpasswd:\n    path: " + dir.resolve("htpasswd") + "\n  policy: " + dir.resolve("access.yml") + "\n" + extra;
     }
 
+    @Test
+    void anHtpasswdFileWithoutUsersIsSaidAtStart() throws Exception {
+        Files.writeString(dir.resolve("htpasswd"), "# nobody yet\n");
+        try (var lines = io.strata.registry.LogLines.of(Htpasswd.class); Registry registry = start(htpasswdMode(""))) {
+            assertEquals(List.of(dir.resolve("htpasswd") + " has no users: every request is refused until one is added (htpasswd -B "
+                    + dir.resolve("htpasswd") + " USER)"), lines.messages());
+            assertEquals(401, new Http(registry.port()).get("/v2/").status());
+        }
+        Files.writeString(dir.resolve("htpasswd"), ExternalTool.ok("htpasswd", "-Bbn", "alice", "s3cret"));
+        try (var lines = io.strata.registry.LogLines.of(Htpasswd.class); Registry registry = start(htpasswdMode(""))) {
+            assertEquals(List.of(), lines.messages(), "a file with users says nothing");
+        }
+    }
+
     /** One request of every kind on a repository, and the action each needs. */
     private record Call(String method, String path, String action) {}
 
