@@ -32,6 +32,9 @@ final class PsCommand implements Callable<Integer> {
         for (Container c : list) {
             Map<String, Object> row = c.members();
             row.put("shortId", c.id().substring(0, 12));
+            // docker ps's template names, which scripts use: {{.Names}}, {{.State}} (created, running, exited).
+            row.put("names", c.name());
+            row.put("state", c.status().name().toLowerCase(java.util.Locale.ROOT));
             rows.add(row);
         }
         Output.rows(format, options.quiet(), rows, List.of(

@@ -195,6 +195,8 @@ class RunCliIT {
         Run ps = strata("ps", "-a", "--root", store);
         assertTrue(ps.out().lines().anyMatch(l -> l.endsWith(" a") && l.contains("Exited (0)")), ps.out());
         assertTrue(strata("ps", "--root", store).out().lines().count() == 1, "none running");
+        assertTrue(strata("ps", "-a", "--root", store, "--format", "{{.Names}} {{.State}}").out().lines().toList().contains("a exited"),
+                "docker's template names");
         // An image containers were made from is kept by rmi unless forced, as docker does...
         Run refused = strata("rmi", "--root", store, image);
         assertEquals(1, refused.exit());
