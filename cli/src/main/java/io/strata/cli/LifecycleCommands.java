@@ -130,13 +130,23 @@ final class LifecycleCommands {
         @Option(names = {"-f", "--follow"}, description = "Keep printing until the container exits.")
         boolean follow;
 
+        @Option(names = {"-n", "--tail"}, paramLabel = "N", description = "Only the last N lines of each stream (default all).")
+        String tail = "all";
+
         @Parameters(paramLabel = "CONTAINER", description = "Container name or ID.")
         String name;
 
         @Override
         public Integer call() throws Exception {
+            long lines;
+            try {
+                lines = tail.equals("all") ? Long.MAX_VALUE : Long.parseLong(tail);
+            } catch (NumberFormatException e) {
+                lines = -1;
+            }
+            if (lines < 0) throw new IllegalArgumentException("--tail must be a number of lines or all, was " + tail);
             LayoutStore store = options.store();
-            Containers.runner(store).logs(Containers.store(store).find(name), System.out, System.err, follow);
+            Containers.runner(store).logs(Containers.store(store).find(name), System.out, System.err, follow, lines);
             return 0;
         }
     }

@@ -266,7 +266,10 @@ class RunCliIT {
         assertEquals(0, strata("stop", "--root", store, "-t", "10", "svc").exit());
         assertEquals("7\n", strata("wait", "--root", store, id.substring(0, 8)).out(), "the trap's exit code, by id prefix");
         assertTrue(strata("ps", "-a", "--root", store).out().contains("Exited (7)"));
-        assertTrue(strata("logs", "--root", store, "svc").out().contains("stopping"));
+        assertEquals("started\nstopping\n", strata("logs", "--root", store, "svc").out());
+        assertEquals("stopping\n", strata("logs", "--root", store, "--tail", "1", "svc").out(), "docker's --tail");
+        assertEquals("", strata("logs", "--root", store, "-n", "0", "svc").out());
+        assertEquals("strata: --tail must be a number of lines or all, was x\n", strata("logs", "--root", store, "--tail", "x", "svc").err());
 
         assertEquals(0, strata("start", "--root", store, "svc").exit(), "a stopped container starts again");
         assertEquals(0, strata("kill", "--root", store, "svc").exit());

@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A container's output stream kept in a file that never grows past a bound: when the file reaches
@@ -46,9 +48,42 @@ final class BoundedLog {
 
     /** What a log holds, oldest first: the rotated file, then the current one. */
     static void print(Path file, OutputStream to) throws IOException {
-        Path old = file.resolveSibling(file.getFileName() + ".1");
-        if (Files.exists(old)) Files.copy(old, to);
-        if (Files.exists(file)) Files.copy(file, to);
+        printTail(file, to, Long.MAX_VALUE);
+    }
+
+    /**
+     * The last {@code lines} lines of what the log holds (a last line without its newline counts),
+     * in two passes over the files, so nothing but a buffer is held however long the lines. Returns
+     * the bytes of the current file it read, where a follower goes on from.
+     */
+    static long printTail(Path file, OutputStream to, long lines) throws IOException {
+        List<Path> parts = new ArrayList<>();
+        for (Path p : List.of(file.resolveSibling(file.getFileName() + ".1"), file)) if (Files.exists(p)) parts.add(p);
+        long[] sizes = new long[parts.size()];
+        for (int i = 0; i < sizes.length; i++) sizes[i] = Files.size(parts.get(i)); // what is read: not what comes meanwhile
+        byte[] buf = new byte[8192];
+        long total = 0;
+        int last = '\n';
+        for (int i = 0; i < sizes.length; i++) {
+            try (InputStream in = new io.strata.remote.Bounded(Files.newInputStream(parts.get(i)), sizes[i])) {
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    for (int k = 0; k < n; k++) if (buf[k] == '\n') total++;
+                    last = buf[n - 1];
+                }
+            }
+        }
+        if (last != '\n') total++;
+        long skip = Math.max(0, total - lines);
+        for (int i = 0; i < sizes.length; i++) {
+            try (InputStream in = new io.strata.remote.Bounded(Files.newInputStream(parts.get(i)), sizes[i])) {
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    int from = 0;
+                    while (skip > 0 && from < n) if (buf[from++] == '\n') skip--;
+                    if (skip == 0 && from < n) to.write(buf, from, n - from);
+                }
+            }
+        }
         to.flush();
+        return parts.isEmpty() || !parts.getLast().equals(file) ? 0 : sizes[sizes.length - 1];
     }
 }

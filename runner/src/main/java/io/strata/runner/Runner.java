@@ -366,15 +366,14 @@ public final class Runner {
         }
     }
 
-    /** Prints a container's logs: stdout to {@code out}, stderr to {@code err}; with {@code follow}, until it exits. */
-    public void logs(Container c, java.io.PrintStream out, java.io.PrintStream err, boolean follow) throws IOException {
+    /**
+     * Prints a container's logs, the last {@code tail} lines of each stream: stdout to {@code out},
+     * stderr to {@code err}; with {@code follow}, then what comes until it exits.
+     */
+    public void logs(Container c, java.io.PrintStream out, java.io.PrintStream err, boolean follow, long tail) throws IOException {
         Path dir = containers.dir(c.id());
-        if (!follow) {
-            BoundedLog.print(dir.resolve("stdout.log"), out);
-            BoundedLog.print(dir.resolve("stderr.log"), err);
-            return;
-        }
-        long[] offsets = {0, 0};
+        long[] offsets = {BoundedLog.printTail(dir.resolve("stdout.log"), out, tail), BoundedLog.printTail(dir.resolve("stderr.log"), err, tail)};
+        if (!follow) return;
         while (true) {
             boolean done = refresh(c).status() != Container.Status.RUNNING;
             offsets[0] = tail(dir.resolve("stdout.log"), offsets[0], out);
