@@ -257,18 +257,32 @@ class ClientUxIT {
                 assertEquals(143, push.exitValue(), Files.readString(err));
                 assertTrue(Files.readString(err).strip().endsWith("\ninterrupted; the uploads under way were cancelled, the next push sends what is missing"),
                         Files.readString(err));
+                // The registry removes a session once the upload writing to it has ended: the interrupted
+                // request's connection closes as the client goes, which can come a moment after the DELETE.
+                deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+                while (System.nanoTime() < deadline && uploading(uploads)) Thread.sleep(50);
                 assertFalse(uploading(uploads), "no upload session left on the registry");
                 cli.ok("push", "--insecure", "--root", store.toString(), ref, to);
             }
         }
     }
 
-    /** Whether a registry's upload sessions under {@code uploads} hold any bytes. */
+    /** Whether a registry's upload sessions under {@code uploads} hold any bytes (read while the registry removes them). */
     private static boolean uploading(Path uploads) throws Exception {
-        if (!Files.isDirectory(uploads)) return false;
-        try (var sessions = Files.walk(uploads)) {
-            return sessions.anyMatch(f -> f.getFileName().toString().equals("data") && f.toFile().length() > 0);
+        List<Path> sessions;
+        try (var list = Files.list(uploads)) {
+            sessions = list.toList();
+        } catch (java.nio.file.NoSuchFileException none) {
+            return false;
         }
+        for (Path session : sessions) {
+            try {
+                if (Files.size(session.resolve("data")) > 0) return true;
+            } catch (java.nio.file.NoSuchFileException removed) {
+                // not (or no longer) there
+            }
+        }
+        return false;
     }
 
     /** Whether a download has more than 1 MB in the store's ingest. */
