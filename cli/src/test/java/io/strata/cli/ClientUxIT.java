@@ -261,7 +261,8 @@ class ClientUxIT {
                 // request's connection closes as the client goes, which can come a moment after the DELETE.
                 deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
                 while (System.nanoTime() < deadline && uploading(uploads)) Thread.sleep(50);
-                assertFalse(uploading(uploads), "no upload session left on the registry");
+                assertFalse(uploading(uploads), "no upload session left on the registry\n" + Files.readString(err) + "\n--- registry ---\n"
+                        + Files.readString(other.log()));
                 cli.ok("push", "--insecure", "--root", store.toString(), ref, to);
             }
         }

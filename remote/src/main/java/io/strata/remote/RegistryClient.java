@@ -184,19 +184,33 @@ public final class RegistryClient {
 
     /**
      * Cancels an upload session this client will not finish (DELETE, which the spec gives for it), so
-     * the registry drops its bytes now rather than when the session expires. Best effort, also from a
-     * thread that was interrupted: the interrupt is set aside for the request and kept.
+     * the registry drops its bytes now rather than when the session expires. Best effort, and also
+     * when this thread was interrupted (the reason, often): the request runs on a thread of its own,
+     * which a second interrupt (an executor shutting down) cannot abort, and is waited for at most
+     * {@link #CANCEL_WAIT} (the registry answers once the interrupted upload's request has ended).
      */
     private void cancelUpload(String scope, String location) {
-        boolean interrupted = Thread.interrupted();
-        try {
-            send(scope, base -> HttpRequest.newBuilder(resolve(base, location)).DELETE(), false).body().close();
-        } catch (IOException | RuntimeException ignored) {
-            // an abandoned session expires on its own
-        } finally {
-            if (interrupted) Thread.currentThread().interrupt();
+        Thread request = Thread.ofVirtual().start(() -> {
+            try {
+                send(scope, base -> HttpRequest.newBuilder(resolve(base, location)).DELETE(), false).body().close();
+            } catch (IOException | RuntimeException ignored) {
+                // an abandoned session expires on its own
+            }
+        });
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + CANCEL_WAIT.toNanos();
+        while (request.isAlive() && System.nanoTime() < deadline) {
+            try {
+                request.join(java.time.Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
         }
+        if (interrupted) Thread.currentThread().interrupt();
     }
+
+    /** How long an upload's cancel is waited for. */
+    private static final java.time.Duration CANCEL_WAIT = java.time.Duration.ofSeconds(8);
 
     /** Supplies the blob's bytes from an offset, for each chunk or retry. */
     @FunctionalInterface
