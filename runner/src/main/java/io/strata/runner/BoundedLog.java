@@ -64,7 +64,8 @@ final class BoundedLog {
         byte[] buf = new byte[8192];
         long total = 0;
         int last = '\n';
-        for (int i = 0; i < sizes.length; i++) {
+        // All of it (print, logs without --tail): nothing to count first.
+        for (int i = 0; i < sizes.length && lines != Long.MAX_VALUE; i++) {
             try (InputStream in = new io.strata.remote.Bounded(Files.newInputStream(parts.get(i)), sizes[i])) {
                 for (int n; (n = in.read(buf)) > 0; ) {
                     for (int k = 0; k < n; k++) if (buf[k] == '\n') total++;
