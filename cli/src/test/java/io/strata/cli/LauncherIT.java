@@ -55,7 +55,7 @@ class LauncherIT {
         assertEquals("", err, "nothing about the cache reaches the user");
         assertTrue(out.startsWith("REPOSITORY"), out);
         assertEquals(made, Files.getLastModifiedTime(aot), "made once, then used");
-        // The JVM loads all a cache holds before main: images and --version have a cache of their own,
+        // The JVM loads all a cache holds before main: images has a cache of its own (with help),
         // which holds what they use and not what other verbs do (the HTTP client, databind, the registry's).
         List<String> classes = Files.readAllLines(loaded);
         String images = classes.stream().filter(l -> l.contains(" io.strata.cli.ImagesCommand ")).findFirst().orElseThrow();
@@ -64,6 +64,29 @@ class LauncherIT {
                 "io.vertx.core.Vertx")) {
             assertFalse(classes.stream().anyMatch(l -> l.contains(" " + other + " ")), other + " was loaded by images");
         }
+    }
+
+    @Test
+    void versionStartsFromACacheOfItsOwnAndReadsNoAnnotation(@TempDir Path dir) throws Exception {
+        Path aot = Path.of("target", "strata-version.aot").toAbsolutePath();
+        Files.deleteIfExists(aot);
+        Process first = strata(dir, "--version").start();
+        assertEquals(0, first.waitFor(), new String(first.getErrorStream().readAllBytes()));
+        assertTrue(Files.size(aot) > 0, "--version made its cache");
+        Path loaded = dir.resolve("classes.log");
+        ProcessBuilder pb = strata(dir, "--version");
+        pb.environment().put("STRATA_JAVA_OPTS", "-Xlog:class+load:file=" + loaded);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor());
+        assertTrue(out.matches("strata \\S+ \\(Java 25[^)]*\\)\\n"), out);
+        List<String> classes = Files.readAllLines(loaded);
+        String root = classes.stream().filter(l -> l.contains(" io.strata.cli.Strata ")).findFirst().orElseThrow();
+        assertTrue(root.contains("shared objects file"), "the root command comes from the cache: " + root);
+        // Reading an annotation makes the JDK generate a proxy class for its type at run time.
+        assertFalse(classes.stream().anyMatch(l -> l.contains(" java.lang.reflect.ProxyGenerator ")),
+                "--version read an annotation");
+        assertFalse(classes.stream().anyMatch(l -> l.contains(" io.strata.oci.")), "--version loaded the image model");
     }
 
     @Test
