@@ -33,7 +33,7 @@ final class Routes {
         // rather than let normalisation turn /v2/a/../b into /v2/b.
         router.route("/v2/*").handler(ctx -> {
             String raw = ctx.request().path();
-            if (!SAFE_PATH.matcher(raw).matches() || raw.contains("/../") || raw.contains("/./") || raw.contains("//")
+            if (!raw.equals("/v2") && !SAFE_PATH.matcher(raw).matches() || raw.contains("/../") || raw.contains("/./") || raw.contains("//")
                     || raw.endsWith("/..") || raw.endsWith("/.")) {
                 ctx.fail(new RegistryException(ErrorCode.NAME_INVALID,
                         "request path holds characters or segments no repository name, tag or digest can"));
@@ -65,15 +65,18 @@ final class Routes {
             router.route("/token").failureHandler(Failures::handle);
         }
 
-        router.get("/v2/").handler(ctx -> ctx.response()
-                .putHeader("Docker-Distribution-API-Version", "registry/2.0")
-                .putHeader("Content-Type", "application/json")
-                .end("{}"));
-        router.head("/v2/").handler(ctx -> ctx.response()
-                .putHeader("Docker-Distribution-API-Version", "registry/2.0")
-                .putHeader("Content-Type", "application/json")
-                .putHeader("Content-Length", "2")
-                .end());
+        // The API's base, also without its slash (distribution redirects that to /v2/).
+        for (String base : java.util.List.of("/v2/", "/v2")) {
+            router.get(base).handler(ctx -> ctx.response()
+                    .putHeader("Docker-Distribution-API-Version", "registry/2.0")
+                    .putHeader("Content-Type", "application/json")
+                    .end("{}"));
+            router.head(base).handler(ctx -> ctx.response()
+                    .putHeader("Docker-Distribution-API-Version", "registry/2.0")
+                    .putHeader("Content-Type", "application/json")
+                    .putHeader("Content-Length", "2")
+                    .end());
+        }
 
         OptionalLong chunkMin = storage.driver().minimumChunk();
         BlobHandler blobs = new BlobHandler(storage);
@@ -117,6 +120,17 @@ final class Routes {
         router.routeWithRegex(HttpMethod.GET, "/v2/" + NAME + "/referrers/(?<digest>[^/]+)")
                 .handler(Dispatch.blocking(blocking, listings::referrers));
 
+        // A resource that exists answers a method it does not take with 405 and the methods it does
+        // (RFC 9110 15.5.6), not 404: a client then knows the path was right.
+        allowOnly(router, "/v2/?", "GET, HEAD");
+        allowOnly(router, "/v2/_catalog", "GET");
+        allowOnly(router, uploadsPath, "POST");
+        allowOnly(router, uploadPath, "GET, PATCH, PUT, DELETE");
+        allowOnly(router, blobPath, "GET, HEAD, DELETE");
+        allowOnly(router, manifestPath, "GET, HEAD, PUT, DELETE");
+        allowOnly(router, "/v2/" + NAME + "/tags/list", "GET");
+        allowOnly(router, "/v2/" + NAME + "/referrers/(?<digest>[^/]+)", "GET");
+
         router.get("/healthz").handler(ctx -> ctx.response().end("ok\n"));
         // Ready only when storage answers.
         router.get("/readyz").handler(ctx -> blocking.submit(() -> {
@@ -134,6 +148,12 @@ final class Routes {
         });
         router.route("/v2/*").last().handler(ctx -> ctx.fail(404));
         return router;
+    }
+
+    /** Answers every request to {@code pathRegex} that no route above took: 405, with the methods it does take. */
+    private static void allowOnly(Router router, String pathRegex, String allowed) {
+        router.routeWithRegex(pathRegex).handler(ctx -> ctx.fail(new RegistryException(ErrorCode.UNSUPPORTED, 405,
+                ctx.request().method() + " is not allowed here; allowed: " + allowed, null, Map.of("Allow", allowed))));
     }
 
     /** DELETE answers 405 UNSUPPORTED when storage.delete.enabled is false, as distribution does. */

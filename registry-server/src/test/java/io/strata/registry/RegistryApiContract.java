@@ -99,6 +99,9 @@ abstract class RegistryApiContract {
         assertEquals("registry/2.0", r.header("Docker-Distribution-API-Version"));
         assertEquals("{}", r.text());
         assertEquals(200, http.head("/v2/").status());
+        var noSlash = http.get("/v2");
+        assertEquals(200, noSlash.status(), "the base without its slash");
+        assertEquals("registry/2.0", noSlash.header("Docker-Distribution-API-Version"));
         assertEquals(200, http.get("/healthz").status());
         assertEquals(200, http.get("/readyz").status());
     }
@@ -108,6 +111,29 @@ abstract class RegistryApiContract {
         var r = http.get("/v2/a/b/nothing");
         assertEquals(404, r.status());
         assertEquals("UNSUPPORTED", r.errorCode());
+    }
+
+    @Test
+    void aMethodAResourceDoesNotTakeIs405WithTheMethodsItDoes() {
+        String digest = sha(new byte[] {1});
+        String[][] cases = {
+            {"PATCH", "/v2/lib/app/manifests/v1", "GET, HEAD, PUT, DELETE"},
+            {"POST", "/v2/lib/app/blobs/" + digest, "GET, HEAD, DELETE"},
+            {"GET", "/v2/lib/app/blobs/uploads/", "POST"},
+            {"POST", "/v2/lib/app/blobs/uploads/0b8a0e56-2f4a-4bd4-9e62-3b1c4a3a9f10", "GET, PATCH, PUT, DELETE"},
+            {"DELETE", "/v2/lib/app/tags/list", "GET"},
+            {"PUT", "/v2/lib/app/referrers/" + digest, "GET"},
+            {"POST", "/v2/_catalog", "GET"},
+            {"DELETE", "/v2/", "GET, HEAD"},
+        };
+        for (String[] c : cases) {
+            var r = http.send(c[0], c[1], (byte[]) null);
+            assertEquals(405, r.status(), c[0] + " " + c[1]);
+            assertEquals("UNSUPPORTED", r.errorCode(), c[0] + " " + c[1]);
+            assertEquals(c[2], r.header("Allow"), c[0] + " " + c[1]);
+        }
+        assertEquals(405, http.head("/v2/lib/app/tags/list").status(), "HEAD is not GET");
+        assertEquals(404, http.get("/v2/lib/app/manifests/v1").status(), "nothing was changed by any of them");
     }
 
     // ---- blobs and uploads ---------------------------------------------------------------------
