@@ -66,9 +66,12 @@ final class UploadHandler {
         String from = Requests.query(ctx, "from");
         String digestParam = Requests.query(ctx, "digest");
         if (mount != null) {
-            Digest digest = Digest.parse(mount);
-            // A mount reads from `from`: without pull there, an ordinary session, never the blob.
-            if (from != null && io.strata.registry.auth.Gate.access(ctx).allows(from, "pull")) {
+            // A mount reads from `from`: without pull there, an ordinary session, never the blob. A
+            // mount that cannot be made, a malformed digest or name included, is a new session too
+            // (the spec's 202 for a registry "unable to mount the requested blob", as distribution).
+            Digest digest = mountable(mount);
+            if (digest != null && from != null && RepositoryName.isValid(from)
+                    && io.strata.registry.auth.Gate.access(ctx).allows(from, "pull")) {
                 RepositoryName source = RepositoryName.of(from);
                 if (storage.repositories().hasBlob(source, digest)) {
                     storage.repositories().linkBlob(name, digest);
@@ -95,6 +98,15 @@ final class UploadHandler {
         Map<String, String> headers = progress(name, session);
         chunkMinLength.ifPresent(n -> headers.put("OCI-Chunk-Min-Length", Long.toString(n)));
         return new Reply.Empty(202, headers);
+    }
+
+    /** The digest a mount names, or null when it is malformed. */
+    private static Digest mountable(String mount) {
+        try {
+            return Digest.parse(mount);
+        } catch (io.strata.oci.InvalidValueException malformed) {
+            return null;
+        }
     }
 
     Reply patch(RoutingContext ctx, RequestBody body) throws IOException {

@@ -344,6 +344,14 @@ abstract class RegistryApiContract {
         assertEquals(404, http.head("/v2/target2/blobs/" + d).status());
         var noFrom = http.send("POST", "/v2/target3/blobs/uploads/?mount=" + d, (byte[]) null);
         assertEquals(202, noFrom.status());
+        // A mount the registry cannot make, however malformed, is an upload session (spec: 202).
+        for (String query : List.of("mount=sha256:abc&from=source", "mount=" + d.toUpperCase() + "&from=source",
+                "mount=md5:0123&from=source", "mount=" + d + "&from=Not_A..Name")) {
+            var fallback = http.send("POST", "/v2/target4/blobs/uploads/?" + query, (byte[]) null);
+            assertEquals(202, fallback.status(), query);
+            assertTrue(fallback.header("Location").startsWith("/v2/target4/blobs/uploads/"), query);
+        }
+        assertEquals(404, http.head("/v2/target4/blobs/" + d).status(), "nothing was mounted");
     }
 
     @Test
