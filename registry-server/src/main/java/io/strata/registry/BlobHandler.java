@@ -25,23 +25,34 @@ final class BlobHandler {
                 .orElseThrow(() -> new RegistryException(ErrorCode.BLOB_UNKNOWN, "blob unknown to repository " + name,
                         Map.of("digest", digest.toString())));
         Map<String, String> headers = headers(digest);
-        Optional<ByteRange> range = ByteRange.forBlob(ctx.request().getHeader("Range"), blob.size());
-        int status = 200;
-        long offset = 0;
-        long length = blob.size();
-        if (range.isPresent()) {
-            status = 206;
-            offset = range.get().first();
-            length = range.get().length();
-            headers.put("Content-Range", "bytes " + range.get().first() + "-" + range.get().last() + "/" + blob.size());
-        }
+        Optional<Reply> current = Conditional.notModified(ctx.request(), headers);
+        if (current.isPresent()) return current.get();
+        Part part = Part.of(ctx.request(), headers, blob.size());
         Optional<Path> file = storage.blobs().file(digest);
-        if (file.isPresent()) return new Reply.FileRegion(status, headers, file.get(), offset, length);
+        if (file.isPresent()) return new Reply.FileRegion(part.status(), headers, file.get(), part.offset(), part.length());
         if (ctx.request().method() == io.vertx.core.http.HttpMethod.HEAD) {
-            headers.put("Content-Length", Long.toString(length));
-            return new Reply.Empty(status, headers);
+            headers.put("Content-Length", Long.toString(part.length()));
+            return new Reply.Empty(part.status(), headers);
         }
-        return new Reply.Streamed(status, headers, storage.blobs().open(digest, new BlobStore.Range(offset, length)), length);
+        return new Reply.Streamed(part.status(), headers, storage.blobs().open(digest, new BlobStore.Range(part.offset(), part.length())),
+                part.length());
+    }
+
+    /** The bytes of a blob a GET asks for: all of it (200), or the one range it names (206). */
+    record Part(int status, long offset, long length) {
+        /**
+         * The part a request asks of a blob of {@code size} bytes, whose answer's headers are
+         * {@code headers}: a served range adds its Content-Range there. A Range under an If-Range that
+         * is not the blob's ETag is ignored.
+         */
+        static Part of(io.vertx.core.http.HttpServerRequest request, Map<String, String> headers, long size) {
+            Optional<ByteRange> range = Conditional.rangeApplies(request, headers.get("ETag"))
+                    ? ByteRange.forBlob(request.getHeader("Range"), size) : Optional.empty();
+            if (range.isEmpty()) return new Part(200, 0, size);
+            ByteRange r = range.get();
+            headers.put("Content-Range", "bytes " + r.first() + "-" + r.last() + "/" + size);
+            return new Part(206, r.first(), r.length());
+        }
     }
 
     /** What every answer with a blob carries: a blob never changes, so caches may keep it for good. */

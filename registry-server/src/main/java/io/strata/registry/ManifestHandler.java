@@ -65,6 +65,8 @@ final class ManifestHandler {
         headers.put("Content-Type", link.mediaType());
         headers.put("Docker-Content-Digest", digest.toString());
         headers.put("ETag", "\"" + digest + "\"");
+        Optional<Reply> current = Conditional.notModified(ctx.request(), headers);
+        if (current.isPresent()) return current.get();
         return new Reply.Bytes(200, headers, content);
     }
 

@@ -253,23 +253,23 @@ final class PullThrough {
                         storage.repositories().linkBlob(name, digest);
                         continue;
                     }
+                    Map<String, String> headers = BlobHandler.headers(digest);
                     if (ctx.request().method() == HttpMethod.HEAD) {
                         long size = target.upstream().client().blobSize(target.remote(), digest);
-                        Map<String, String> headers = BlobHandler.headers(digest);
+                        Optional<Reply> current = Conditional.notModified(ctx.request(), headers);
+                        if (current.isPresent()) return current.get();
                         headers.put("Content-Length", Long.toString(size));
                         return new Reply.Empty(200, headers);
                     }
                     BlobFetch fetch = fetch(target, name, digest);
                     long size = fetch.awaitSize();
-                    Map<String, String> headers = BlobHandler.headers(digest);
-                    Optional<ByteRange> range = ByteRange.forBlob(ctx.request().getHeader("Range"), size);
-                    long offset = range.map(ByteRange::first).orElse(0L);
-                    long length = range.map(ByteRange::length).orElse(size);
-                    range.ifPresent(r -> headers.put("Content-Range", "bytes " + r.first() + "-" + r.last() + "/" + size));
-                    BlobFetch.Reader reader = fetch.open(offset, length);
+                    Optional<Reply> current = Conditional.notModified(ctx.request(), headers);
+                    if (current.isPresent()) return current.get();
+                    BlobHandler.Part part = BlobHandler.Part.of(ctx.request(), headers, size);
+                    BlobFetch.Reader reader = fetch.open(part.offset(), part.length());
                     if (reader != null) {
                         metrics.proxy("blob", "fetched");
-                        return new Reply.Streamed(range.isPresent() ? 206 : 200, headers, reader, length);
+                        return new Reply.Streamed(part.status(), headers, reader, part.length());
                     }
                     // The fetch ended meanwhile: the blob is stored now (or its commit failed and is tried again).
                 } catch (IOException e) {

@@ -239,12 +239,20 @@ class PullThroughTest {
             assertEquals("1000000", head.header("Content-Length"));
             assertEquals(d.toString(), head.header("Docker-Content-Digest"));
             assertEquals(0, upstreamGets("lib/app", d), "a HEAD fetches nothing");
+            assertEquals(304, http.head("/v2/a/lib/app/blobs/" + d, "If-None-Match", "\"" + d + "\"").status());
 
             Http.Response part = http.get("/v2/a/lib/app/blobs/" + d, "Range", "bytes=1000-1999");
             assertEquals(206, part.status());
             assertEquals("bytes 1000-1999/1000000", part.header("Content-Range"));
             assertArrayEquals(Arrays.copyOfRange(layer, 1000, 2000), part.body());
             assertTrue(awaitStored(cache, d), "a range request stores the whole blob");
+
+            // While it is fetched: a range under another If-Range is the whole blob.
+            byte[] other = TestImages.random(7, 300_000);
+            Digest o = TestImages.upload(upstreamHttp, "lib/app", other);
+            Http.Response whole = http.get("/v2/a/lib/app/blobs/" + o, "Range", "bytes=0-9", "If-Range", "\"sha256:x\"");
+            assertEquals(200, whole.status());
+            assertArrayEquals(other, whole.body());
 
             Http.Response unknown = http.get("/v2/a/lib/app/blobs/" + Digest.sha256(new byte[] {1}));
             assertEquals(404, unknown.status());

@@ -319,6 +319,52 @@ abstract class RegistryApiContract {
     }
 
     @Test
+    void conditionalReadsOfBlobsAndManifests() {
+        byte[] content = bytes(13, 100);
+        String d = pushBlob("app", content);
+        String etag = "\"" + d + "\"";
+        String blob = "/v2/app/blobs/" + d;
+        assertEquals(etag, http.get(blob).header("ETag"));
+        // If-None-Match: a cache or client that holds the blob gets 304, without content.
+        for (String held : List.of(etag, "W/" + etag, "\"other\", " + etag, "*")) {
+            var get = http.get(blob, "If-None-Match", held);
+            assertEquals(304, get.status(), held);
+            assertEquals(0, get.body().length, held);
+            assertEquals(etag, get.header("ETag"), held);
+            assertEquals(d, get.header("Docker-Content-Digest"), held);
+            assertNull(get.header("Content-Type"), held);
+            assertEquals(304, http.head(blob, "If-None-Match", held).status(), held);
+        }
+        var other = http.get(blob, "If-None-Match", "\"sha256:" + "0".repeat(64) + "\"");
+        assertEquals(200, other.status());
+        assertArrayEquals(content, other.body());
+        assertEquals(404, http.get("/v2/app/blobs/" + sha(bytes(14, 5)), "If-None-Match", "*").status(), "nothing to match");
+        // If-Range: the range when the client's copy is this blob, the whole blob otherwise.
+        var same = http.get(blob, "Range", "bytes=0-9", "If-Range", etag);
+        assertEquals(206, same.status());
+        assertArrayEquals(java.util.Arrays.copyOfRange(content, 0, 10), same.body());
+        for (String validator : List.of("\"other\"", "W/" + etag, "Wed, 21 Oct 2015 07:28:00 GMT")) {
+            var whole = http.get(blob, "Range", "bytes=0-9", "If-Range", validator);
+            assertEquals(200, whole.status(), validator);
+            assertArrayEquals(content, whole.body(), validator);
+            assertNull(whole.header("Content-Range"), validator);
+        }
+
+        // A tag polled with the digest it named: 304 until it moves.
+        byte[] first = pushImage("polled", "latest", 15);
+        String firstTag = "\"" + sha(first) + "\"";
+        var unchanged = http.get("/v2/polled/manifests/latest", "If-None-Match", firstTag, "Accept", MediaType.OCI_MANIFEST);
+        assertEquals(304, unchanged.status());
+        assertEquals(sha(first), unchanged.header("Docker-Content-Digest"));
+        assertEquals(304, http.head("/v2/polled/manifests/" + sha(first), "If-None-Match", firstTag).status());
+        byte[] second = pushImage("polled", "latest", 16);
+        var moved = http.get("/v2/polled/manifests/latest", "If-None-Match", firstTag, "Accept", MediaType.OCI_MANIFEST);
+        assertEquals(200, moved.status());
+        assertArrayEquals(second, moved.body());
+        assertEquals("\"" + sha(second) + "\"", moved.header("ETag"));
+    }
+
+    @Test
     void blobsAreScopedToRepositories() {
         String d = pushBlob("one", bytes(9, 10));
         var r = http.get("/v2/two/blobs/" + d);
