@@ -118,6 +118,18 @@ class RunCliIT {
         assertEquals(126, run("--rm", image, "/data/script").exit());
         assertEquals(126, run("--rm", "-w", "/data", image, "./script").exit(), "a relative path is the working directory's");
         assertEquals(127, run("--rm", "-w", "/", image, "./script").exit());
+        Run directory = run("--rm", image, "/bin");
+        assertEquals(126, directory.exit(), "a directory cannot be executed: " + directory.err());
+        assertTrue(directory.err().contains("/bin: is a directory: permission denied"), directory.err());
+        // Where the host cannot see (a device under the container's /dev), the runtime finds out; its
+        // failure is docker's exit code too, never its own 1, which would read as the command's.
+        Run device = run("--rm", image, "/dev/null");
+        assertEquals(126, device.exit(), device.err());
+        assertTrue(device.err().contains("\"/dev/null\": permission denied"), device.err());
+        assertFalse(device.err().contains("level=error"), "the runtime's log line stays in its log: " + device.err());
+        Run workdir = run("--rm", "-w", "/data/script", image, "true");
+        assertEquals(125, workdir.exit(), "any other failure of the runtime: " + workdir.err());
+        assertEquals(1, run("--rm", image, "sh", "-c", "echo err >&2; exit 1").exit(), "the command's own 1 stays 1");
         Run entry = run("--rm", "--entrypoint", "/bin/echo", image, "via", "entrypoint");
         assertEquals("via entrypoint\n", entry.out());
         // run has an AOT cache of its own, trained on a run, which its runner classes come from.
@@ -260,6 +272,9 @@ class RunCliIT {
         assertEquals(127, execMissing.exit(), execMissing.err());
         assertEquals("strata: nosuch: executable file not found in $PATH\n", execMissing.err());
         assertEquals(126, strata("exec", "--root", store, "svc", "/data/script").exit());
+        Run execDevice = strata("exec", "--root", store, "svc", "/dev/null");
+        assertEquals(126, execDevice.exit(), "the runtime's failure is docker's code, not its 1: " + execDevice.err());
+        assertFalse(execDevice.err().contains("level=error"), execDevice.err());
         Run rmRunning = strata("rm", "--root", store, "svc");
         assertEquals(1, rmRunning.exit());
         assertTrue(rmRunning.err().contains("is running"), rmRunning.err());

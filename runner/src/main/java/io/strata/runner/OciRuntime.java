@@ -59,16 +59,57 @@ public record OciRuntime(String name, Path stateRoot) {
         return cmd;
     }
 
-    /** Runs the container with this process's stdio, or with its output piped (for a shim that logs it). */
+    /** Where {@link #run} has the runtime write its own messages (runc and crun alike: --log, JSON lines). */
+    static Path log(Path bundle) {
+        return bundle.resolve("runtime.log");
+    }
+
+    /**
+     * Runs the container with this process's stdio, or with its output piped (for a shim that logs it).
+     * The runtime's own messages go to {@link #log}, not among the container's output:
+     * {@link #startFailure} reads why it could not start the container.
+     */
     public Process run(String id, Path bundle, boolean inheritIO) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(command("run", "--bundle", bundle.toString(), id));
+        Files.deleteIfExists(log(bundle));
+        ProcessBuilder pb = new ProcessBuilder(command("--log", log(bundle).toString(), "--log-format", "json",
+                "run", "--bundle", bundle.toString(), id));
         if (inheritIO) return pb.inheritIO().start();
         return pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
     }
 
-    /** Runs another process in a running container, with this process's stdio. */
-    public Process exec(String id, List<String> args, List<String> env, String cwd, Users.Ids user, boolean tty) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("exec"));
+    /**
+     * Why the runtime could not start what it logged to {@code log} ({@link #log} of a container's
+     * bundle, or an exec's own): the last error there, or empty when it logged none (the command ran,
+     * and its exit code is the command's).
+     */
+    public static java.util.Optional<String> startFailure(Path log) throws IOException {
+        if (!Files.exists(log)) return java.util.Optional.empty();
+        String failure = null;
+        for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+            if (!line.startsWith("{")) continue;
+            String[] entry = new String[2]; // level, msg
+            io.strata.oci.ImageJson.read(line.getBytes(StandardCharsets.UTF_8), log.toString(), in -> {
+                in.object((member, v) -> {
+                    switch (member) {
+                        case "level" -> entry[0] = v.string();
+                        case "msg" -> entry[1] = v.string();
+                        default -> v.skip();
+                    }
+                });
+                return null;
+            });
+            if (("error".equals(entry[0]) || "fatal".equals(entry[0])) && entry[1] != null) failure = entry[1];
+        }
+        return java.util.Optional.ofNullable(failure);
+    }
+
+    /**
+     * Runs another process in a running container, with this process's stdio; the runtime's messages
+     * go to {@code log} (one of the exec's own: the container's {@link #log} is its run's, read when it exits).
+     */
+    public Process exec(String id, Path log, List<String> args, List<String> env, String cwd, Users.Ids user, boolean tty)
+            throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("--log", log.toString(), "--log-format", "json", "exec"));
         if (tty) cmd.add("--tty");
         for (String e : env) cmd.addAll(List.of("--env", e));
         cmd.addAll(List.of("--cwd", cwd, "--user", user.uid() + ":" + user.gid()));

@@ -211,6 +211,12 @@ public final class Runner {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted", e);
             }
+            // When the runtime could not start the command it said why on the container's stderr, and
+            // its exit code (1) would read as the command's: answer as docker does instead.
+            if (code != 0) {
+                java.util.Optional<String> failure = OciRuntime.startFailure(OciRuntime.log(containers.bundle(c.id())));
+                if (failure.isPresent()) code = startFailureExitCode(failure.get());
+            }
             record(c, code);
             runtime.delete(c.id());
             return code;
@@ -357,12 +363,18 @@ public final class Runner {
         // Its rootfs is mounted while it runs: a command it does not have is refused as run refuses it.
         String missing = Mount.isMountPoint(containers.bundle(c.id()).resolve("rootfs")) ? checkCommand(c, args.getFirst(), config) : null;
         if (missing != null) throw new CommandNotRunnable(missing);
-        Process p = runtime(c).exec(c.id(), args, config.env(), config.cwd(), config.user(), tty);
+        Path log = Files.createTempFile(containers.bundle(c.id()), "exec-", ".log");
         try {
-            return p.waitFor();
+            Process p = runtime(c).exec(c.id(), log, args, config.env(), config.cwd(), config.user(), tty);
+            int code = p.waitFor();
+            if (code == 0) return 0;
+            // As run: the runtime said why, and its 1 would read as the command's.
+            return OciRuntime.startFailure(log).map(Runner::startFailureExitCode).orElse(code);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
+        } finally {
+            Files.deleteIfExists(log);
         }
     }
 
@@ -425,6 +437,20 @@ public final class Runner {
         return code;
     }
 
+    /**
+     * Docker's exit code for a container its runtime could not start, from the runtime's error (runc:
+     * "runc run failed: unable to start container process: exec: …"): 126 when the command could not
+     * be executed, 127 when it was not found, 125 for any other failure of the runtime.
+     */
+    static int startFailureExitCode(String logged) {
+        String lower = logged.toLowerCase(java.util.Locale.ROOT);
+        int at = lower.lastIndexOf("unable to start container process: ");
+        if (at >= 0) lower = lower.substring(at + "unable to start container process: ".length());
+        if (!lower.startsWith("exec") && !lower.contains("executable")) return 125;
+        if (lower.contains("permission denied")) return 126;
+        return lower.contains("not found") || lower.contains("no such file") ? 127 : 125;
+    }
+
     /** A container's command that cannot be executed in it ({@link #checkCommand}'s reason); {@link #exitCode()} is docker's for the case. */
     public static final class CommandNotRunnable extends IllegalStateException {
         CommandNotRunnable(String why) {
@@ -482,6 +508,7 @@ public final class Runner {
                 continue;
             }
             Path p = RootfsPaths.resolve(rootfs, binds, candidate);
+            if (p != null && cmd.contains("/") && Files.isDirectory(p)) return cmd + ": is a directory: permission denied";
             if (p == null || !Files.isRegularFile(p)) continue;
             int mode = (Integer) Files.getAttribute(p, "unix:mode");
             if ((mode & 0111) != 0) return null;
