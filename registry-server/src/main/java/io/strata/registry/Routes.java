@@ -46,7 +46,7 @@ final class Routes {
         if (config.isReadOnly()) {
             router.route("/v2/*").handler(ctx -> {
                 HttpMethod m = ctx.request().method();
-                if (m == HttpMethod.GET || m == HttpMethod.HEAD) {
+                if (m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.OPTIONS) {
                     ctx.next();
                 } else {
                     ctx.fail(new RegistryException(ErrorCode.UNSUPPORTED, 405, "the registry is in read-only mode", null, Map.of()));
@@ -150,10 +150,21 @@ final class Routes {
         return router;
     }
 
-    /** Answers every request to {@code pathRegex} that no route above took: 405, with the methods it does take. */
-    private static void allowOnly(Router router, String pathRegex, String allowed) {
-        router.routeWithRegex(pathRegex).handler(ctx -> ctx.fail(new RegistryException(ErrorCode.UNSUPPORTED, 405,
-                ctx.request().method() + " is not allowed here; allowed: " + allowed, null, Map.of("Allow", allowed))));
+    /**
+     * Answers every request to {@code pathRegex} that no route above took: OPTIONS with 204 and the
+     * methods the endpoint takes, any other method with 405 and the same list.
+     */
+    private static void allowOnly(Router router, String pathRegex, String methods) {
+        String allowed = methods + ", OPTIONS";
+        router.routeWithRegex(pathRegex).handler(ctx -> {
+            if (ctx.request().method() == HttpMethod.OPTIONS) {
+                ctx.response().setStatusCode(204).putHeader("Allow", allowed)
+                        .putHeader("Docker-Distribution-API-Version", "registry/2.0").end();
+                return;
+            }
+            ctx.fail(new RegistryException(ErrorCode.UNSUPPORTED, 405,
+                    ctx.request().method() + " is not allowed here; allowed: " + allowed, null, Map.of("Allow", allowed)));
+        });
     }
 
     /** DELETE answers 405 UNSUPPORTED when storage.delete.enabled is false, as distribution does. */

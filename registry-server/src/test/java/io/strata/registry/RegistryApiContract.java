@@ -130,7 +130,10 @@ abstract class RegistryApiContract {
             var r = http.send(c[0], c[1], (byte[]) null);
             assertEquals(405, r.status(), c[0] + " " + c[1]);
             assertEquals("UNSUPPORTED", r.errorCode(), c[0] + " " + c[1]);
-            assertEquals(c[2], r.header("Allow"), c[0] + " " + c[1]);
+            assertEquals(c[2] + ", OPTIONS", r.header("Allow"), c[0] + " " + c[1]);
+            var options = http.send("OPTIONS", c[1], (byte[]) null);
+            assertEquals(204, options.status(), "OPTIONS " + c[1]);
+            assertEquals(c[2] + ", OPTIONS", options.header("Allow"), "OPTIONS " + c[1]);
         }
         assertEquals(405, http.head("/v2/lib/app/tags/list").status(), "HEAD is not GET");
         assertEquals(404, http.get("/v2/lib/app/manifests/v1").status(), "nothing was changed by any of them");
