@@ -71,10 +71,16 @@ public record OciRuntime(String name, Path stateRoot) {
      */
     public Process run(String id, Path bundle, boolean inheritIO) throws IOException {
         Files.deleteIfExists(log(bundle));
-        ProcessBuilder pb = new ProcessBuilder(command("--log", log(bundle).toString(), "--log-format", "json",
-                "run", "--bundle", bundle.toString(), id));
+        ProcessBuilder pb = new ProcessBuilder(command(loggingTo(log(bundle), "run", "--bundle", bundle.toString(), id)));
         if (inheritIO) return pb.inheritIO().start();
         return pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    }
+
+    /** {@code args} after the global options that send the runtime's messages to {@code log} as JSON lines, which {@link #startFailure} reads. */
+    private static String[] loggingTo(Path log, String... args) {
+        List<String> all = new ArrayList<>(List.of("--log", log.toString(), "--log-format", "json"));
+        all.addAll(List.of(args));
+        return all.toArray(String[]::new);
     }
 
     /**
@@ -109,7 +115,7 @@ public record OciRuntime(String name, Path stateRoot) {
      */
     public Process exec(String id, Path log, List<String> args, List<String> env, String cwd, Users.Ids user, boolean tty)
             throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("--log", log.toString(), "--log-format", "json", "exec"));
+        List<String> cmd = new ArrayList<>(List.of(loggingTo(log, "exec")));
         if (tty) cmd.add("--tty");
         for (String e : env) cmd.addAll(List.of("--env", e));
         cmd.addAll(List.of("--cwd", cwd, "--user", user.uid() + ":" + user.gid()));
