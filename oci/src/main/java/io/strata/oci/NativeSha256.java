@@ -7,58 +7,59 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.ref.Cleaner;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.ProviderException;
 
 /**
  * SHA-256 from the system's libcrypto (OpenSSL 3 or 1.1), through the FFM API. The JDK's SHA-256
- * is fast only once the optimising compiler has replaced it with its SHA-NI intrinsic; a client
+ * is fast only once the optimising compiler has replaced it with its SHA-NI intrinsic: a client
  * command runs with the quick compiler alone (see the launcher), where the JDK's hashes about ten
- * times slower. OpenSSL uses SHA-NI from the first byte. Bytes are passed in place (a critical
- * downcall may read the Java array), so nothing is copied. Where no libcrypto is found,
- * {@link DigestAlgorithm#newStreamingDigest()} falls back to the JDK's.
+ * times slower, and a registry just started hashes its first uploads in the interpreter. OpenSSL
+ * uses SHA-NI from the first byte.
+ *
+ * <p>It uses OpenSSL's own SHA-256 calls (SHA256_Init, _Update, _Final) rather than EVP's, because
+ * their context is a plain struct whose layout is part of OpenSSL's ABI ({@code SHA256_CTX} in
+ * openssl/sha.h, the same in 1.1 and 3): it lives in a Java array, passed in place to critical
+ * downcalls, so a copy is an array copy, nothing needs freeing, and the state can be read and
+ * written ({@link #words()}, {@link #resume}): an upload begun on one registry instance goes on on
+ * another. Bytes are passed in place too (heap arrays and direct buffers), nothing is copied. Where
+ * no libcrypto is found, {@link DigestAlgorithm#newStreamingDigest()} falls back to the JDK's.
  */
-final class NativeSha256 extends MessageDigest implements Cloneable {
-    private static final Cleaner CLEANER = Cleaner.create();
+public final class NativeSha256 extends MessageDigest implements Cloneable {
     private static final int LENGTH = 32;
+    private static final int BLOCK = 64;
+    // SHA256_CTX: unsigned int h[8], Nl, Nh, data[16], num, md_len (112 bytes, as 28 ints).
+    private static final int CTX_INTS = 28;
+    private static final int NL = 8;
+    private static final int NH = 9;
+    private static final long DATA_OFFSET = 40;
+    private static final int NUM = 26;
 
-    /**
-     * Linked on first use; NEW is null when no libcrypto with these calls was found. Linking costs a
-     * few ms per distinct signature in a command's short life, so the calls on every pull's path
-     * share three (digest() reads the result from native memory to share init's), and those used
-     * only when a digest is copied or freed are linked when they are.
-     */
+    /** Linked on first use; INIT is null when no libcrypto with these calls was found. */
     private static final class Calls {
-        static final SymbolLookup LIB = library();
-        static final MemorySegment SHA256;
-        static final MethodHandle NEW;
         static final MethodHandle INIT;
         static final MethodHandle UPDATE;
         static final MethodHandle FINAL;
 
         static {
-            MemorySegment md = null;
-            MethodHandle newCtx = null, init = null, update = null, fin = null;
-            if (LIB != null) {
+            MethodHandle init = null, update = null, fin = null;
+            SymbolLookup lib = library();
+            if (lib != null) {
                 try {
                     Linker linker = Linker.nativeLinker();
                     var ptr = ValueLayout.ADDRESS;
                     var i = ValueLayout.JAVA_INT;
-                    MethodHandle sha256 = linker.downcallHandle(LIB.find("EVP_sha256").orElseThrow(), FunctionDescriptor.of(ptr));
-                    newCtx = linker.downcallHandle(LIB.find("EVP_MD_CTX_new").orElseThrow(), FunctionDescriptor.of(ptr));
-                    init = linker.downcallHandle(LIB.find("EVP_DigestInit_ex").orElseThrow(), FunctionDescriptor.of(i, ptr, ptr, ptr));
-                    update = linker.downcallHandle(LIB.find("EVP_DigestUpdate").orElseThrow(),
-                            FunctionDescriptor.of(i, ptr, ptr, ValueLayout.JAVA_LONG), Linker.Option.critical(true));
-                    fin = linker.downcallHandle(LIB.find("EVP_DigestFinal_ex").orElseThrow(), FunctionDescriptor.of(i, ptr, ptr, ptr));
-                    md = (MemorySegment) sha256.invokeExact();
-                    if (md.equals(MemorySegment.NULL)) md = null;
-                } catch (Throwable e) {
-                    md = null;
+                    // Critical: no safepoint in these short calls, so they may read and write Java arrays.
+                    Linker.Option inPlace = Linker.Option.critical(true);
+                    init = linker.downcallHandle(lib.find("SHA256_Init").orElseThrow(), FunctionDescriptor.of(i, ptr), inPlace);
+                    update = linker.downcallHandle(lib.find("SHA256_Update").orElseThrow(),
+                            FunctionDescriptor.of(i, ptr, ptr, ValueLayout.JAVA_LONG), inPlace);
+                    fin = linker.downcallHandle(lib.find("SHA256_Final").orElseThrow(), FunctionDescriptor.of(i, ptr, ptr), inPlace);
+                } catch (RuntimeException e) {
+                    init = null;
                 }
             }
-            SHA256 = md;
-            NEW = md == null ? null : newCtx;
             INIT = init;
             UPDATE = update;
             FINAL = fin;
@@ -76,53 +77,60 @@ final class NativeSha256 extends MessageDigest implements Cloneable {
         }
     }
 
-    private static final class Free {
-        static final MethodHandle FREE = Linker.nativeLinker().downcallHandle(Calls.LIB.find("EVP_MD_CTX_free").orElseThrow(),
-                FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
-    }
-
-    private static final class Copy {
-        static final MethodHandle COPY = Linker.nativeLinker().downcallHandle(Calls.LIB.find("EVP_MD_CTX_copy_ex").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
-    }
-
     /** Whether this runtime found a libcrypto to hash with. */
-    static boolean available() {
-        return Calls.NEW != null;
+    public static boolean available() {
+        return Calls.INIT != null;
     }
 
-    private final MemorySegment ctx;
+    private final int[] ctx;
+    private final MemorySegment context;
 
-    NativeSha256() {
+    public NativeSha256() {
+        this(new int[CTX_INTS]);
+        engineReset();
+    }
+
+    private NativeSha256(int[] ctx) {
         super("SHA-256");
-        ctx = newContext();
-        call(() -> (int) Calls.INIT.invokeExact(ctx, Calls.SHA256, MemorySegment.NULL), "EVP_DigestInit_ex");
+        this.ctx = ctx;
+        this.context = MemorySegment.ofArray(ctx);
     }
 
-    private NativeSha256(NativeSha256 from) {
-        super("SHA-256");
-        ctx = newContext();
-        call(() -> (int) Copy.COPY.invokeExact(ctx, from.ctx), "EVP_MD_CTX_copy_ex");
-    }
-
-    /** A context freed when this digest is unreachable. */
-    private MemorySegment newContext() {
-        MemorySegment c;
-        try {
-            c = (MemorySegment) Calls.NEW.invokeExact();
-        } catch (Throwable e) {
-            throw new ProviderException("EVP_MD_CTX_new failed", e);
+    /**
+     * A digest that goes on from a state: the chaining words after {@code count} bytes (32 bytes,
+     * big-endian), and the bytes hashed since the last whole block. Throws IllegalArgumentException
+     * when these cannot be such a state.
+     */
+    public static NativeSha256 resume(byte[] words, long count, byte[] partial) {
+        long whole = count - partial.length;
+        if (words.length != LENGTH || partial.length > BLOCK || whole < 0 || whole % BLOCK != 0) {
+            throw new IllegalArgumentException("inconsistent SHA-256 state (" + count + " bytes, " + partial.length + " in the last block)");
         }
-        if (c.equals(MemorySegment.NULL)) throw new ProviderException("EVP_MD_CTX_new returned no context");
-        MemorySegment held = c;
-        CLEANER.register(this, () -> {
-            try {
-                Free.FREE.invokeExact(held);
-            } catch (Throwable ignored) {
-                // nothing more to do for memory we cannot free
-            }
-        });
-        return c;
+        NativeSha256 d = new NativeSha256();
+        ByteBuffer w = ByteBuffer.wrap(words);
+        for (int i = 0; i < 8; i++) d.ctx[i] = w.getInt();
+        long bits = whole << 3;
+        d.ctx[NL] = (int) bits;
+        d.ctx[NH] = (int) (bits >>> 32);
+        d.update(partial);
+        return d;
+    }
+
+    /** Bytes hashed since the last reset. */
+    public long length() {
+        return ((Integer.toUnsignedLong(ctx[NH]) << 32) | Integer.toUnsignedLong(ctx[NL])) >>> 3;
+    }
+
+    /** The chaining words after the whole blocks hashed so far: 32 bytes, big-endian. */
+    public byte[] words() {
+        ByteBuffer w = ByteBuffer.allocate(LENGTH);
+        for (int i = 0; i < 8; i++) w.putInt(ctx[i]);
+        return w.array();
+    }
+
+    /** The bytes hashed since the last whole block (fewer than 64). */
+    public byte[] partial() {
+        return context.asSlice(DATA_OFFSET, ctx[NUM]).toArray(ValueLayout.JAVA_BYTE);
     }
 
     private interface Call {
@@ -139,6 +147,10 @@ final class NativeSha256 extends MessageDigest implements Cloneable {
         if (ok != 1) throw new ProviderException(what + " failed");
     }
 
+    private void update(MemorySegment bytes) {
+        call(() -> (int) Calls.UPDATE.invokeExact(context, bytes, bytes.byteSize()), "SHA256_Update");
+    }
+
     @Override
     protected void engineUpdate(byte input) {
         engineUpdate(new byte[] {input}, 0, 1);
@@ -148,25 +160,32 @@ final class NativeSha256 extends MessageDigest implements Cloneable {
     protected void engineUpdate(byte[] input, int offset, int len) {
         if (len == 0) return;
         java.util.Objects.checkFromIndexSize(offset, len, input.length);
-        MemorySegment bytes = MemorySegment.ofArray(input).asSlice(offset, len);
-        call(() -> (int) Calls.UPDATE.invokeExact(ctx, bytes, (long) len), "EVP_DigestUpdate");
+        update(MemorySegment.ofArray(input).asSlice(offset, len));
+    }
+
+    @Override
+    protected void engineUpdate(ByteBuffer input) {
+        if (!input.isDirect() && !input.hasArray()) {
+            super.engineUpdate(input); // a read-only heap buffer: copied through an array
+            return;
+        }
+        if (!input.hasRemaining()) return;
+        update(MemorySegment.ofBuffer(input));
+        input.position(input.limit());
     }
 
     @Override
     protected byte[] engineDigest() {
-        byte[] out;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment into = arena.allocate(LENGTH);
-            call(() -> (int) Calls.FINAL.invokeExact(ctx, into, MemorySegment.NULL), "EVP_DigestFinal_ex");
-            out = into.toArray(ValueLayout.JAVA_BYTE);
-        }
+        byte[] out = new byte[LENGTH];
+        MemorySegment into = MemorySegment.ofArray(out);
+        call(() -> (int) Calls.FINAL.invokeExact(into, context), "SHA256_Final");
         engineReset();
         return out;
     }
 
     @Override
     protected void engineReset() {
-        call(() -> (int) Calls.INIT.invokeExact(ctx, Calls.SHA256, MemorySegment.NULL), "EVP_DigestInit_ex");
+        call(() -> (int) Calls.INIT.invokeExact(context), "SHA256_Init");
     }
 
     @Override
@@ -176,6 +195,6 @@ final class NativeSha256 extends MessageDigest implements Cloneable {
 
     @Override
     public Object clone() {
-        return new NativeSha256(this);
+        return new NativeSha256(ctx.clone());
     }
 }

@@ -1,7 +1,9 @@
 package io.strata.oci;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -53,5 +55,36 @@ class NativeSha256Test {
         jdk.update(tail);
         assertArrayEquals(jdk.digest(), copy.digest());
         assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(head), original.digest(), "the original is untouched");
+    }
+
+    /** The state read out after any number of bytes resumes in a new digest, which ends as the JDK's. */
+    @Test
+    void aStateReadOutResumesAtEveryOffset() throws Exception {
+        byte[] data = new byte[300];
+        new Random(7).nextBytes(data);
+        byte[] expected = MessageDigest.getInstance("SHA-256").digest(data);
+        for (int split = 0; split <= data.length; split++) {
+            NativeSha256 first = new NativeSha256();
+            first.update(data, 0, split);
+            assertEquals(split, first.length());
+            assertEquals(split % 64, first.partial().length);
+            NativeSha256 resumed = NativeSha256.resume(first.words(), first.length(), first.partial());
+            resumed.update(data, split, data.length - split);
+            assertArrayEquals(expected, resumed.digest(), "split at " + split);
+        }
+        // A full block not yet compressed (the JDK's digest can hold one) resumes too.
+        NativeSha256 initial = new NativeSha256();
+        NativeSha256 fromFullBlock = NativeSha256.resume(initial.words(), 64, java.util.Arrays.copyOf(data, 64));
+        fromFullBlock.update(data, 64, data.length - 64);
+        assertArrayEquals(expected, fromFullBlock.digest());
+    }
+
+    @Test
+    void statesThatCannotBeAreRefused() {
+        byte[] words = new NativeSha256().words();
+        assertThrows(IllegalArgumentException.class, () -> NativeSha256.resume(new byte[31], 0, new byte[0]), "short words");
+        assertThrows(IllegalArgumentException.class, () -> NativeSha256.resume(words, 10, new byte[3]), "not a whole number of blocks");
+        assertThrows(IllegalArgumentException.class, () -> NativeSha256.resume(words, 2, new byte[3]), "more partial bytes than bytes");
+        assertThrows(IllegalArgumentException.class, () -> NativeSha256.resume(words, 65, new byte[65]), "a partial block over 64 bytes");
     }
 }

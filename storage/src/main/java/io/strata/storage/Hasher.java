@@ -2,6 +2,7 @@ package io.strata.storage;
 
 import io.strata.oci.Digest;
 import io.strata.oci.DigestAlgorithm;
+import io.strata.oci.NativeSha256;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -13,15 +14,18 @@ import java.util.Base64;
  * A running SHA-256 or SHA-512 whose state can be saved after any byte and restored in another
  * process, so that an upload started on one registry instance continues on another.
  *
- * <p>Hashing runs in the JDK's own digest (SHA-NI intrinsics: about six times the throughput of a
- * pure-Java digest on the hosts we measured). The JDK gives no API to export that state, so we read
- * and write the digest's fields (the eight chaining words, the byte count and the partial block);
- * the JVM must be started with {@code --add-opens java.base/java.security=ALL-UNNAMED
- * --add-opens java.base/sun.security.provider=ALL-UNNAMED}, which the launcher and the build do.
- * {@link #selfTest()} runs at class load and fails loudly if the runtime changed shape.
+ * <p>SHA-256 runs in the system's libcrypto where there is one ({@link NativeSha256}, SHA-NI from
+ * the first byte, its state a struct we hold); otherwise, and for SHA-512, in the JDK's own digest,
+ * which is as fast only once the optimising compiler has given it its SHA-NI intrinsic: until then
+ * a registry just started hashed its first pushes several times slower. The JDK gives no API to
+ * export its digest's state, so we read and write its fields (the chaining words, the byte count
+ * and the partial block); the JVM must be started with {@code --add-opens
+ * java.base/java.security=ALL-UNNAMED --add-opens java.base/sun.security.provider=ALL-UNNAMED},
+ * which the launcher and the build do. {@link #selfTest()} runs at class load and fails loudly if
+ * the runtime changed shape.
  *
- * <p>The saved form is the algorithm's logical state, independent of this implementation:
- * {@code id:count:words:partial}, base64 parts.
+ * <p>The saved form is the algorithm's logical state, independent of the implementation (instances
+ * with and without libcrypto resume each other's uploads): {@code id:count:words:partial}, base64 parts.
  */
 public final class Hasher {
     private static final VarHandle SPI;
@@ -55,17 +59,19 @@ public final class Hasher {
     }
 
     private final DigestAlgorithm algorithm;
+    /** libcrypto's SHA-256, or the JDK's digest. */
     private final MessageDigest digest;
+    /** The JDK digest's implementation, whose fields hold its state; null for NativeSha256. */
     private final Object spi;
 
-    private Hasher(DigestAlgorithm algorithm) {
+    private Hasher(DigestAlgorithm algorithm, MessageDigest digest) {
         this.algorithm = algorithm;
-        this.digest = algorithm.newMessageDigest();
-        this.spi = SPI.get(digest);
+        this.digest = digest;
+        this.spi = digest instanceof NativeSha256 ? null : SPI.get(digest);
     }
 
     public static Hasher start(DigestAlgorithm algorithm) {
-        return new Hasher(algorithm);
+        return new Hasher(algorithm, algorithm.newStreamingDigest());
     }
 
     public DigestAlgorithm algorithm() {
@@ -82,6 +88,7 @@ public final class Hasher {
 
     /** Bytes hashed so far. */
     public long length() {
+        if (digest instanceof NativeSha256 n) return n.length();
         return (long) BYTES_PROCESSED.get(spi);
     }
 
@@ -97,6 +104,10 @@ public final class Hasher {
     /** The state after the bytes hashed so far, as text that {@link #restore} reads back. */
     public String save() {
         long count = length();
+        Base64.Encoder b64 = Base64.getEncoder();
+        if (digest instanceof NativeSha256 n) {
+            return algorithm.id() + ":" + count + ":" + b64.encodeToString(n.words()) + ":" + b64.encodeToString(n.partial());
+        }
         int blockOffset = (int) BUF_OFS.get(spi);
         byte[] partial = Arrays.copyOf((byte[]) BUFFER.get(spi), blockOffset);
         ByteBuffer words;
@@ -109,12 +120,16 @@ public final class Hasher {
             words = ByteBuffer.allocate(state.length * 8);
             for (long w : state) words.putLong(w);
         }
-        Base64.Encoder b64 = Base64.getEncoder();
         return algorithm.id() + ":" + count + ":" + b64.encodeToString(words.array()) + ":" + b64.encodeToString(partial);
     }
 
     /** Rebuilds a hasher from {@link #save()}; throws IllegalArgumentException on anything malformed. */
     public static Hasher restore(String saved) {
+        return restore(saved, false);
+    }
+
+    /** As {@link #restore(String)}, in the JDK's digest when {@code jdk}, else in the streaming one. */
+    private static Hasher restore(String saved, boolean jdk) {
         String[] parts = saved.split(":", -1);
         if (parts.length != 4) throw new IllegalArgumentException("malformed hash state");
         DigestAlgorithm alg = DigestAlgorithm.byId(parts[0])
@@ -122,45 +137,52 @@ public final class Hasher {
         long count = Long.parseLong(parts[1]);
         byte[] words = Base64.getDecoder().decode(parts[2]);
         byte[] partial = Base64.getDecoder().decode(parts[3]);
-        Hasher h = new Hasher(alg);
-        byte[] buffer = (byte[]) BUFFER.get(h.spi);
+        int block = alg == DigestAlgorithm.SHA256 ? 64 : 128;
         // The words cover count - partial bytes, a whole number of blocks. The partial block may be a
         // full one: the JDK's C2-compiled SHA-512 update leaves a block-sized update in its buffer
         // (found under load: bufOfs == blockSize after 128 bytes), which its next update compresses.
-        if (count < 0 || partial.length > buffer.length || partial.length > count
-                || (count - partial.length) % buffer.length != 0 || (partial.length == buffer.length && count == 0)) {
+        if (count < 0 || partial.length > block || partial.length > count
+                || (count - partial.length) % block != 0 || (partial.length == block && count == 0)) {
             throw new IllegalArgumentException("inconsistent hash state (" + count + " bytes, " + partial.length
-                    + " in a block of " + buffer.length + ")");
+                    + " in a block of " + block + ")");
         }
+        if (words.length != block / 2) throw new IllegalArgumentException("inconsistent hash state");
+        if (!jdk && alg.streamsNatively()) return new Hasher(alg, NativeSha256.resume(words, count, partial));
+        Hasher h = new Hasher(alg, alg.newMessageDigest());
         ByteBuffer w = ByteBuffer.wrap(words);
         if (alg == DigestAlgorithm.SHA256) {
             int[] state = (int[]) STATE_256.get(h.spi);
-            if (words.length != state.length * 4) throw new IllegalArgumentException("inconsistent hash state");
             for (int i = 0; i < state.length; i++) state[i] = w.getInt();
         } else {
             long[] state = (long[]) STATE_512.get(h.spi);
-            if (words.length != state.length * 8) throw new IllegalArgumentException("inconsistent hash state");
             for (int i = 0; i < state.length; i++) state[i] = w.getLong();
         }
-        System.arraycopy(partial, 0, buffer, 0, partial.length);
+        System.arraycopy(partial, 0, (byte[]) BUFFER.get(h.spi), 0, partial.length);
         BUF_OFS.set(h.spi, partial.length);
         BYTES_PROCESSED.set(h.spi, count);
         return h;
     }
 
-    /** Proves save/restore reproduces the JDK's digest at a block edge and mid-block, for both algorithms. */
+    /**
+     * Proves save/restore reproduces the JDK's digest at a block edge and mid-block, for both
+     * algorithms, in the JDK's digest and in the streaming one, and across the two.
+     */
     private static void selfTest() {
         byte[] data = new byte[1000];
         for (int i = 0; i < data.length; i++) data[i] = (byte) (i * 31 + 7);
         for (DigestAlgorithm alg : DigestAlgorithm.values()) {
             byte[] expected = alg.newMessageDigest().digest(data);
             for (int split : new int[] {0, 1, 64, 127, 128, 999}) {
-                Hasher first = new Hasher(alg);
-                first.update(data, 0, split);
-                Hasher resumed = restore(first.save());
-                resumed.update(data, split, data.length - split);
-                if (!Digest.of(alg, expected).equals(resumed.digest())) {
-                    throw new ExceptionInInitializerError("saved " + alg.id() + " state does not resume correctly on this JVM");
+                for (boolean savedByJdk : new boolean[] {true, false}) {
+                    for (boolean resumedByJdk : new boolean[] {true, false}) {
+                        Hasher first = savedByJdk ? new Hasher(alg, alg.newMessageDigest()) : start(alg);
+                        first.update(data, 0, split);
+                        Hasher resumed = restore(first.save(), resumedByJdk);
+                        resumed.update(data, split, data.length - split);
+                        if (!Digest.of(alg, expected).equals(resumed.digest())) {
+                            throw new ExceptionInInitializerError("saved " + alg.id() + " state does not resume correctly on this JVM");
+                        }
+                    }
                 }
             }
         }

@@ -52,6 +52,41 @@ class HasherTest {
         }
     }
 
+    /**
+     * A registry instance with libcrypto and one without (or started with -Dstrata.jdkDigests=true)
+     * share upload sessions: a state either saves, the other resumes, at every offset in a block.
+     */
+    @Test
+    void statesCrossBetweenLibcryptoAndTheJdk() {
+        byte[] data = TestData.random(5, 700);
+        Digest expected = Digest.of(DigestAlgorithm.SHA256, DigestAlgorithm.SHA256.newMessageDigest().digest(data));
+        for (int split = 0; split <= data.length; split += 13) {
+            int at = split;
+            for (boolean savedByJdk : new boolean[] {true, false}) {
+                String saved = withJdkDigests(savedByJdk, () -> {
+                    Hasher first = Hasher.start(DigestAlgorithm.SHA256);
+                    first.update(data, 0, at);
+                    return first.save();
+                });
+                Hasher resumed = withJdkDigests(!savedByJdk, () -> Hasher.restore(saved));
+                assertEquals(split, resumed.length());
+                resumed.update(data, split, data.length - split);
+                assertEquals(expected, resumed.digest(), (savedByJdk ? "JDK to libcrypto" : "libcrypto to JDK") + " at " + split);
+            }
+        }
+    }
+
+    private static <T> T withJdkDigests(boolean jdk, java.util.function.Supplier<T> work) {
+        String before = System.getProperty("strata.jdkDigests");
+        System.setProperty("strata.jdkDigests", Boolean.toString(jdk));
+        try {
+            return work.get();
+        } finally {
+            if (before == null) System.clearProperty("strata.jdkDigests");
+            else System.setProperty("strata.jdkDigests", before);
+        }
+    }
+
     @Test
     void malformedStatesAreRefused() {
         String good = Hasher.start(DigestAlgorithm.SHA256).save();
