@@ -151,7 +151,9 @@ final class LifecycleCommands {
         }
     }
 
-    @Command(name = "exec", mixinStandardHelpOptions = true, description = "Run a command in a running container.")
+    // Its exit code is the command's, so its own failures are docker's and podman's 125 (see RunCommand).
+    @Command(name = "exec", mixinStandardHelpOptions = true, description = "Run a command in a running container.",
+            exitCodeOnInvalidInput = 125, exitCodeOnExecutionException = 125)
     static final class Exec implements Callable<Integer> {
         @Mixin
         ClientOptions options;

@@ -8,8 +8,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** strata run REF [CMD...]: a container of the image; in the foreground its exit code is strata's. */
-@Command(name = "run", mixinStandardHelpOptions = true, description = "Run a command in a new container.")
+/**
+ * strata run REF [CMD...]: a container of the image; in the foreground its exit code is strata's.
+ * So that a failure of strata's own (an image not found, a wrong option, a name in use) is not taken
+ * for the command's, it exits 125 then, as docker and podman do (126 and 127: the command could not
+ * run, see Runner).
+ */
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Run a command in a new container.",
+        exitCodeOnInvalidInput = 125, exitCodeOnExecutionException = 125)
 final class RunCommand implements Callable<Integer> {
     @Mixin
     ClientOptions options;

@@ -189,10 +189,13 @@ public final class Strata {
         }
         return cl
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
-                    if (e instanceof QuickJit.ChildFailed child) return child.exitCode; // it said why
+                    // 1, or 125 for the verbs whose exit code is a container's command's (run, exec).
+                    int failed = cmd.getCommandSpec().exitCodeOnExecutionException();
+                    // It said why; its 1 is this verb's failure, a signal's code stays.
+                    if (e instanceof QuickJit.ChildFailed child) return child.exitCode == 1 ? failed : child.exitCode;
                     cmd.getErr().println("strata: " + Errors.describe(e));
                     // A container's command that could not run ends the command as docker's does: 126 or 127.
-                    return e instanceof io.strata.runner.Runner.CommandNotRunnable refused ? refused.exitCode() : 1;
+                    return e instanceof io.strata.runner.Runner.CommandNotRunnable refused ? refused.exitCode() : failed;
                 });
     }
 

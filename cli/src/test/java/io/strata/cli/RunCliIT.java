@@ -130,6 +130,14 @@ class RunCliIT {
         Run workdir = run("--rm", "-w", "/data/script", image, "true");
         assertEquals(125, workdir.exit(), "any other failure of the runtime: " + workdir.err());
         assertEquals(1, run("--rm", image, "sh", "-c", "echo err >&2; exit 1").exit(), "the command's own 1 stays 1");
+        // strata's own failures are 125, as docker's and podman's, never a code the command could give.
+        Run noImage = run("--rm", image.replace("busybox", "nosuch"), "true");
+        assertEquals(125, noImage.exit(), noImage.err());
+        assertTrue(noImage.err().startsWith("strata: not found"), noImage.err());
+        Run badOption = run("--rm", "--bogus", image, "true");
+        assertEquals(125, badOption.exit(), badOption.err());
+        assertTrue(badOption.err().startsWith("Unknown option: '--bogus'"), badOption.err());
+        assertEquals(2, strata("ps", "--root", store, "--bogus").exit(), "a verb that runs no command keeps picocli's 2");
         Run entry = run("--rm", "--entrypoint", "/bin/echo", image, "via", "entrypoint");
         assertEquals("via entrypoint\n", entry.out());
         // run has an AOT cache of its own, trained on a run, which its runner classes come from.
@@ -154,7 +162,7 @@ class RunCliIT {
         Run numeric = run("--rm", "-u", "1234:5678", image, "id");
         assertEquals("uid=1234 gid=5678\n", numeric.out(), "ids not in the image pass through: " + numeric.err());
         Run unknown = run("--rm", "-u", "nobody", image, "id");
-        assertEquals(1, unknown.exit());
+        assertEquals(125, unknown.exit());
         assertTrue(unknown.err().contains("unable to find user nobody"), unknown.err());
     }
 
@@ -177,7 +185,7 @@ class RunCliIT {
         // A volume whose source is not there: one line, as podman says it, and no container made.
         String before = strata("ps", "-a", "--root", store, "-q").out();
         Run missing = run("--rm", "-v", tmp.resolve("nosuch") + ":/mnt", image, "true");
-        assertEquals(1, missing.exit());
+        assertEquals(125, missing.exit());
         assertEquals("strata: volume source " + tmp.resolve("nosuch") + ": no such file or directory\n", missing.err());
         assertEquals(before, strata("ps", "-a", "--root", store, "-q").out());
         assertNotEquals(0, run("--rm", "--read-only", image, "touch", "/data/no").exit());
@@ -246,7 +254,7 @@ class RunCliIT {
         if (r.exit() == 0) {
             assertEquals("crun\n", r.out());
         } else {
-            assertEquals(1, r.exit());
+            assertEquals(125, r.exit());
             assertEquals(1, r.err().lines().filter(l -> l.startsWith("strata: ")).count(), r.err());
             assertTrue(r.err().contains("crun cannot run containers on this host: its cgroups are in hybrid mode"), r.err());
         }
@@ -275,6 +283,9 @@ class RunCliIT {
         Run execDevice = strata("exec", "--root", store, "svc", "/dev/null");
         assertEquals(126, execDevice.exit(), "the runtime's failure is docker's code, not its 1: " + execDevice.err());
         assertFalse(execDevice.err().contains("level=error"), execDevice.err());
+        Run nameInUse = run("-d", "--name", "svc", image, "true");
+        assertEquals(125, nameInUse.exit());
+        assertEquals("strata: the name svc is in use by container " + id.substring(0, 12) + "\n", nameInUse.err());
         Run rmRunning = strata("rm", "--root", store, "svc");
         assertEquals(1, rmRunning.exit());
         assertTrue(rmRunning.err().contains("is running"), rmRunning.err());
@@ -286,6 +297,9 @@ class RunCliIT {
         assertEquals("", strata("logs", "--root", store, "-n", "0", "svc").out());
         assertEquals("strata: --tail must be a number of lines or all, was x\n", strata("logs", "--root", store, "--tail", "x", "svc").err());
 
+        Run execStopped = strata("exec", "--root", store, "svc", "true");
+        assertEquals(125, execStopped.exit(), "exec's own failure, not a code the command could give: " + execStopped.err());
+        assertTrue(execStopped.err().startsWith("strata: "), execStopped.err());
         assertEquals(0, strata("start", "--root", store, "svc").exit(), "a stopped container starts again");
         assertEquals(0, strata("kill", "--root", store, "svc").exit());
         assertEquals("137\n", strata("wait", "--root", store, "svc").out());
