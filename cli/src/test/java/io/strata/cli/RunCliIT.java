@@ -52,7 +52,21 @@ class RunCliIT {
 
     @AfterEach
     void stop() throws Exception {
-        if (registry != null) registry.close();
+        try {
+            // A test that failed half-way must not leave its containers running (a busy one took a
+            // core from the rest of the build) or their rootfs mounted under the temporary directory.
+            if (store != null && Files.isDirectory(Path.of(store))) {
+                List<String> left = strata("ps", "-a", "-q", "--root", store).out().lines().toList();
+                if (!left.isEmpty()) {
+                    List<String> rm = new ArrayList<>(List.of("rm", "-f", "--root", store));
+                    rm.addAll(left);
+                    Run removed = strata(rm.toArray(String[]::new)); // one may be gone meanwhile: a -d --rm container's shim removes it
+                    assertEquals("", strata("ps", "-a", "-q", "--root", store).out(), "left by the test, and not removed: " + removed.err());
+                }
+            }
+        } finally {
+            if (registry != null) registry.close();
+        }
     }
 
     /** A one-layer image: busybox with its applets, a passwd with a user in a supplementary group, a data file. */
