@@ -103,24 +103,27 @@ public final class Hasher {
 
     /** The state after the bytes hashed so far, as text that {@link #restore} reads back. */
     public String save() {
-        long count = length();
-        Base64.Encoder b64 = Base64.getEncoder();
+        byte[] words;
+        byte[] partial;
         if (digest instanceof NativeSha256 n) {
-            return algorithm.id() + ":" + count + ":" + b64.encodeToString(n.words()) + ":" + b64.encodeToString(n.partial());
-        }
-        int blockOffset = (int) BUF_OFS.get(spi);
-        byte[] partial = Arrays.copyOf((byte[]) BUFFER.get(spi), blockOffset);
-        ByteBuffer words;
-        if (algorithm == DigestAlgorithm.SHA256) {
-            int[] state = (int[]) STATE_256.get(spi);
-            words = ByteBuffer.allocate(state.length * 4);
-            for (int w : state) words.putInt(w);
+            words = n.words();
+            partial = n.partial();
         } else {
-            long[] state = (long[]) STATE_512.get(spi);
-            words = ByteBuffer.allocate(state.length * 8);
-            for (long w : state) words.putLong(w);
+            partial = Arrays.copyOf((byte[]) BUFFER.get(spi), (int) BUF_OFS.get(spi));
+            ByteBuffer w;
+            if (algorithm == DigestAlgorithm.SHA256) {
+                int[] state = (int[]) STATE_256.get(spi);
+                w = ByteBuffer.allocate(state.length * 4);
+                for (int x : state) w.putInt(x);
+            } else {
+                long[] state = (long[]) STATE_512.get(spi);
+                w = ByteBuffer.allocate(state.length * 8);
+                for (long x : state) w.putLong(x);
+            }
+            words = w.array();
         }
-        return algorithm.id() + ":" + count + ":" + b64.encodeToString(words.array()) + ":" + b64.encodeToString(partial);
+        Base64.Encoder b64 = Base64.getEncoder();
+        return algorithm.id() + ":" + length() + ":" + b64.encodeToString(words) + ":" + b64.encodeToString(partial);
     }
 
     /** Rebuilds a hasher from {@link #save()}; throws IllegalArgumentException on anything malformed. */
