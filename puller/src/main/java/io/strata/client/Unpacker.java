@@ -177,7 +177,11 @@ public final class Unpacker {
         try {
             if (i > 0) committed.get(i - 1).get(); // commit in order: the parent must exist
             String parent = i == 0 ? null : chain.get(i - 1).toString();
-            if (parent != null) Applier.inheritImplicitDirs(snapshotter.layerDir(key), applied.implicitDirs(), snapshotter.chain(parent));
+            try {
+                Applier.finish(snapshotter.layerDir(key), applied, parent == null ? List.of() : snapshotter.chain(parent));
+            } catch (LayerException e) {
+                throw new LayerException("layer " + layer.digest() + ": " + e.getMessage());
+            }
             try {
                 snapshotter.commit(chain.get(i).toString(), key, parent);
             } catch (Snapshotter.AlreadyExistsException e) {

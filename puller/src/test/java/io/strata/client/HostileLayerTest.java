@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,66 +52,6 @@ class HostileLayerTest {
         store = new LayoutStore(tmp.resolve("store"));
         snapshotter = new OverlaySnapshotter(store.root().resolve("snapshots"));
         outside = Files.createDirectories(tmp.resolve("outside"));
-    }
-
-    /** A tar built entry by entry, as a hostile producer would write it. */
-    private static final class Tar {
-        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        final TarArchiveOutputStream out = new TarArchiveOutputStream(bytes);
-
-        Tar() {
-            out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-            out.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-        }
-
-        Tar file(String name, byte[] content) throws IOException {
-            TarArchiveEntry e = new TarArchiveEntry(name);
-            e.setSize(content.length);
-            out.putArchiveEntry(e);
-            out.write(content);
-            out.closeArchiveEntry();
-            return this;
-        }
-
-        Tar zeros(String name, long size) throws IOException {
-            TarArchiveEntry e = new TarArchiveEntry(name);
-            e.setSize(size);
-            out.putArchiveEntry(e);
-            byte[] chunk = new byte[1 << 16];
-            for (long left = size; left > 0; left -= chunk.length) out.write(chunk, 0, (int) Math.min(chunk.length, left));
-            out.closeArchiveEntry();
-            return this;
-        }
-
-        Tar link(String name, byte type, String target) throws IOException {
-            TarArchiveEntry e = new TarArchiveEntry(name, type);
-            e.setLinkName(target);
-            out.putArchiveEntry(e);
-            out.closeArchiveEntry();
-            return this;
-        }
-
-        Tar dir(String name, String... pax) throws IOException {
-            TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/");
-            for (int i = 0; i < pax.length; i += 2) e.addPaxHeader(pax[i], pax[i + 1]);
-            out.putArchiveEntry(e);
-            out.closeArchiveEntry();
-            return this;
-        }
-
-        Tar device(String name, int major, int minor) throws IOException {
-            TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_CHR);
-            e.setDevMajor(major);
-            e.setDevMinor(minor);
-            out.putArchiveEntry(e);
-            out.closeArchiveEntry();
-            return this;
-        }
-
-        byte[] bytes() throws IOException {
-            out.close();
-            return bytes.toByteArray();
-        }
     }
 
     static byte[] gzip(byte[] tar) throws IOException {
@@ -162,7 +101,12 @@ class HostileLayerTest {
                 Arguments.of("whiteout through a planted symlink", new Tar().link("link", TarConstants.LF_SYMLINK, "OUTSIDE")
                         .file("link/.wh.victim", new byte[0]).bytes(), "symlink link"),
                 Arguments.of("hardlink escaping", new Tar().link("h", TarConstants.LF_LINK, "../../../../etc/passwd").bytes(), "'..'"),
-                Arguments.of("hardlink to a host path", new Tar().link("h", TarConstants.LF_LINK, "/etc/passwd").bytes(), "is not in the layer"),
+                Arguments.of("hardlink to a host path", new Tar().link("h", TarConstants.LF_LINK, "/etc/passwd").bytes(), "is not in the layer nor in the layers below"),
+                Arguments.of("hardlink to a path the layer's opaque directory hides", new Tar().dir("d").file("d/.wh..wh..opq", new byte[0])
+                        .link("h", TarConstants.LF_LINK, "d/below").bytes(), "opaque directory d hides the layers below"),
+                Arguments.of("hardlink to a path the layer deleted", new Tar().file(".wh.gone", new byte[0])
+                        .link("h", TarConstants.LF_LINK, "gone").bytes(), "hardlink to a deleted path"),
+                Arguments.of("hardlink to a path below itself", new Tar().link("h", TarConstants.LF_LINK, "h/x").bytes(), "below itself"),
                 Arguments.of("hardlink through a planted symlink", new Tar().link("link", TarConstants.LF_SYMLINK, "/etc")
                         .link("h", TarConstants.LF_LINK, "link/passwd").bytes(), "symlink link"),
                 Arguments.of("forged whiteout device", new Tar().device("victim", 0, 0).bytes(), "whiteout"),

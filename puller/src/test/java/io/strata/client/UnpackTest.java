@@ -277,6 +277,113 @@ class UnpackTest {
         assertTrue(blocks * 512 < (1 << 20), "sparse file allocates " + blocks + " blocks");
     }
 
+    /** Files a later layer hardlinks, and the places around them that layer changes. */
+    private Path linkedBase() throws Exception {
+        Path s = Files.createDirectories(tmp.resolve("linked-src"));
+        Native.chmod(s, 0755);
+        dir(s, "data", 0755, 0, 0);
+        file(s, "data/a", "lower a", 0640, 7, 8);
+        Native.lsetxattr(s.resolve("data/a"), "user.k", ImageBuilder.utf8("v"));
+        dir(s, "deep", 0711, 5, 5);
+        dir(s, "deep/x", 0701, 6, 6);
+        file(s, "deep/x/y", "lower y", 0600, 0, 0);
+        file(s, "c", "old c", 0644, 0, 0);
+        file(s, "w", "old w", 0644, 0, 0);
+        dir(s, "op", 0755, 0, 0);
+        file(s, "op/f", "old op/f", 0644, 0, 0);
+        dir(s, "dd", 0755, 0, 0);
+        file(s, "dd/f", "old dd/f", 0644, 0, 0);
+        Files.createSymbolicLink(s.resolve("sym"), Path.of("data/a"));
+        dir(s, "imp", 0711, 5, 5);
+        return ImageBuilder.gnuTar(s, tmp.resolve("linked-base.tar"), List.of(".", "data", "data/a", "deep", "deep/x", "deep/x/y", "c", "w",
+                "op", "op/f", "dd", "dd/f", "sym", "imp"));
+    }
+
+    private Path handTar(String name, Tar tar) throws IOException {
+        return Files.write(tmp.resolve(name), tar.bytes());
+    }
+
+    private static final byte HARDLINK = org.apache.commons.compress.archivers.tar.TarConstants.LF_LINK;
+
+    private static byte[] bytes(String s) {
+        return ImageBuilder.utf8(s);
+    }
+
+    @Test
+    void hardlinksToFilesOfLowerLayersUnpackAsUmociAndOverlayDo() throws Exception {
+        // As overlay would, linking through a mount of the layers below: the file is copied up, the new name
+        // links to the copy; what later entries do to either name applies to that name alone.
+        Path linking = handTar("linking.tar", new Tar()
+                .link("data/b", HARDLINK, "data/a")
+                .link("data/b2", HARDLINK, "data/b") // a link to the link: the same inode
+                .dir("new")
+                .link("new/yy", HARDLINK, "deep/x/y") // deep and deep/x are not listed: they keep the attributes below
+                .link("c2", HARDLINK, "c").file("c", bytes("new c")) // the copy-up replaced: c2 keeps the old file
+                .link("w2", HARDLINK, "w").file(".wh.w", new byte[0]) // the copy-up deleted
+                .link("op2", HARDLINK, "op/f").dir("op").file("op/.wh..wh..opq", new byte[0]) // hidden by an opaque directory
+                .link("x", HARDLINK, "dd/f").file(".wh.dd", new byte[0]) // its directory deleted
+                // Not a link: a directory the layer made as a parent, then replaced by a file, which keeps its own attributes.
+                .file("imp/x", bytes("in imp")).file("imp", bytes("now a file"), 0600, 0, 0));
+        Path layout = tmp.resolve("linked");
+        new ImageBuilder().layer(linkedBase()).layer(linking).write(layout, "v1", ImageBuilder.Compression.GZIP);
+        publish(layout, "lib/linked:v1");
+        LayoutStore store = new LayoutStore(tmp.resolve("store"));
+        assertEquals(2, pull(store, "lib/linked:v1").unpacked());
+
+        Map<String, String> ours = merged(store, host() + "/lib/linked:v1");
+        assertEquals("", Trees.diff(umoci(layout), ours), "merged overlay against umoci raw unpack");
+
+        // The comparison saw what it was meant to see.
+        assertTrue(ours.get("data/a").startsWith("mode=100640 uid=7 gid=8"), ours.get("data/a"));
+        assertTrue(ours.get("data/a").contains("xattr:user.k=76"), ours.get("data/a"));
+        assertTrue(ours.get("data/b2").endsWith("hardlinks=data/a,data/b,data/b2"), ours.get("data/b2"));
+        assertTrue(ours.get("new/yy").endsWith("hardlinks=deep/x/y,new/yy"), ours.get("new/yy"));
+        assertTrue(ours.get("deep").startsWith("mode=040711 uid=5 gid=5"), ours.get("deep"));
+        assertTrue(ours.get("deep/x").startsWith("mode=040701 uid=6 gid=6"), ours.get("deep/x"));
+        assertFalse(ours.get("c").contains("hardlinks") || ours.get("c2").contains("hardlinks"), ours.get("c") + " / " + ours.get("c2"));
+        assertFalse(sha(ours.get("c")).equals(sha(ours.get("c2"))), "c2 keeps the old c");
+        for (String gone : List.of("w", "op/f", "dd", "dd/f")) assertFalse(ours.containsKey(gone), gone + " was deleted");
+        for (String kept : List.of("op", "w2", "op2", "x")) assertTrue(ours.containsKey(kept), kept + " is there");
+        assertTrue(ours.get("imp").startsWith("mode=100600 uid=0 gid=0"), ours.get("imp"));
+
+        // The layer's own directory holds the files it copied up, with their content, and nothing it deleted.
+        Path top = snapshotter(store).chain(snapshotter(store).list().stream()
+                .filter(i -> i.parent() != null).findFirst().orElseThrow().name()).getFirst();
+        assertEquals("lower a", Files.readString(top.resolve("data/a")));
+        assertEquals("old c", Files.readString(top.resolve("c2")));
+        assertEquals("old dd/f", Files.readString(top.resolve("x")));
+        assertFalse(Files.exists(top.resolve("op/f"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    }
+
+    private static String sha(String entry) {
+        return entry.replaceAll(".* sha256=(\\S+).*", "$1");
+    }
+
+    @Test
+    void aHardlinkToWhatTheLayersBelowDoNotHaveAsAFileIsRefused() throws Exception {
+        Path base = linkedBase();
+        Map<String, String> refusals = Map.of(
+                "sym", "hardlink target sym is not a regular file in the layers below",
+                "nowhere", "hardlink target nowhere is not in the layer nor in the layers below",
+                "deep/x", "hardlink to a directory",
+                "dd/f/under", "hardlink target dd/f/under is not in the layer nor in the layers below");
+        int n = 0;
+        for (var r : refusals.entrySet()) {
+            String tag = "lib/refused:v" + n;
+            Path layout = tmp.resolve("refused-" + n);
+            new ImageBuilder().layer(base).layer(handTar("refused-" + n + ".tar", new Tar().link("h", HARDLINK, r.getKey())))
+                    .write(layout, "v1", ImageBuilder.Compression.GZIP);
+            publish(layout, tag);
+            LayoutStore store = new LayoutStore(tmp.resolve("store-" + n++));
+            IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> pull(store, tag));
+            assertTrue(e.getMessage().contains("entry h: " + r.getValue()) && e.getMessage().contains("layer sha256:"), e.getMessage());
+            List<Snapshotter.Info> left = snapshotter(store).list();
+            assertEquals(1, left.size(), "the base layer's snapshot only: " + left);
+            assertEquals(Snapshotter.Kind.COMMITTED, left.getFirst().kind());
+            assertEquals(null, left.getFirst().parent());
+        }
+    }
+
     @Test
     void zstdAndGzipCopiesShareSnapshotsAndUnpackAlike() throws Exception {
         ImageBuilder image = fullImage();

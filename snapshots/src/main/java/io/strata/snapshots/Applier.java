@@ -20,6 +20,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -31,8 +32,8 @@ import java.util.Set;
  * entries as they are, {@code .wh.NAME} as an overlay whiteout (char device 0/0) and
  * {@code .wh..wh..opq} as {@code trusted.overlay.opaque=y}. It computes the DiffID as it reads and
  * refuses, naming the entry, anything that would write outside the directory or forge overlay
- * metadata. Parent directories the tar does not list are made here and reported, so that
- * {@link #inheritImplicitDirs} can give them the attributes of the layers below.
+ * metadata. Parent directories the tar does not list are made here and reported, and so are
+ * hardlinks to files of the layers below: {@link #finish} completes both once those layers exist.
  */
 public final class Applier {
     static final String WHITEOUT_PREFIX = ".wh.";
@@ -46,14 +47,33 @@ public final class Applier {
         public static final Limits DEFAULT = new Limits(64L << 30, 10_000_000);
     }
 
-    /** What was applied: the DiffID, the uncompressed size, the entries, and the directories made implicitly. */
-    public record Result(Digest diffId, long bytes, long entries, Set<String> implicitDirs) {}
+    /**
+     * What was applied: the DiffID, the uncompressed size, the entries, the directories made
+     * implicitly, and the files of the layers below that entries hardlink.
+     */
+    public record Result(Digest diffId, long bytes, long entries, Set<String> implicitDirs, List<LowerLink> lowerLinks) {}
+
+    /**
+     * A hardlink (the entry {@code entry}) to {@code target}, a file this layer does not have and
+     * the layers below do. Applied through an overlay mount of those layers, link(2) would copy the
+     * file up into this layer and link the new name to the copy; the layers unpack at once, before
+     * the ones below exist, so the copy is an empty file until {@link #finish} fills it. {@code
+     * names} are this layer's paths of that inode still there at the end of the layer: the copy at
+     * {@code target} unless a later entry replaced or deleted it, the hardlink, and any later
+     * hardlinks to either.
+     */
+    public record LowerLink(String target, String entry, List<String> names) {}
+
+    /** A copy-up in the making: its target and this layer's paths of its inode (see {@link LowerLink}). */
+    private record CopyUp(String target, String entry, Set<String> names) {}
 
     private final Path root;
     private final Limits limits;
     private final Set<String> knownDirs = new HashSet<>();
     private final Set<String> implicitDirs = new LinkedHashSet<>();
     private final List<DirTime> dirTimes = new ArrayList<>();
+    private final List<CopyUp> copyUps = new ArrayList<>();
+    private final Map<String, CopyUp> copyUpOf = new HashMap<>(); // a path of this layer -> the copy-up inode it names
     private final byte[] buffer = new byte[1 << 18];
     private long entries;
 
@@ -82,7 +102,11 @@ public final class Applier {
         }
         counted.transferTo(java.io.OutputStream.nullOutputStream()); // trailing zero blocks count in the DiffID
         for (DirTime t : a.dirTimes) Native.lutimes(t.path(), t.seconds(), t.nanos(), t.seconds(), t.nanos());
-        return new Result(counted.digest(), counted.count(), a.entries, Set.copyOf(a.implicitDirs));
+        List<LowerLink> links = new ArrayList<>();
+        for (CopyUp c : a.copyUps) {
+            if (!c.names().isEmpty()) links.add(new LowerLink(c.target(), c.entry(), List.copyOf(c.names())));
+        }
+        return new Result(counted.digest(), counted.count(), a.entries, Set.copyOf(a.implicitDirs), List.copyOf(links));
     }
 
     private void apply(TarEntry e, TarReader reader) throws IOException {
@@ -97,19 +121,20 @@ public final class Applier {
         String base = parts.getLast();
         List<String> parentParts = parts.subList(0, parts.size() - 1);
         if (base.equals(OPAQUE_MARKER)) {
-            Path dir = parents(e.name(), parentParts, true);
+            Path dir = parents(e.name(), parentParts);
             Native.lsetxattr(dir, OPAQUE_XATTR, new byte[] {'y'});
+            dropCopyUps(String.join("/", parentParts)); // what was copied up from below is hidden now
             return;
         }
         if (base.startsWith(WHITEOUT_PREFIX)) {
             if (base.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX)) return; // AUFS metadata (.wh..wh.plnk): not content
             String hidden = base.substring(WHITEOUT_PREFIX.length());
             if (hidden.isEmpty() || hidden.equals(".") || hidden.equals("..")) throw LayerException.entry(e.name(), "invalid whiteout");
-            Path dir = parents(e.name(), parentParts, true);
+            Path dir = parents(e.name(), parentParts);
             whiteout(dir.resolve(hidden), String.join("/", parentParts.isEmpty() ? List.of(hidden) : append(parentParts, hidden)));
             return;
         }
-        Path parent = parents(e.name(), parentParts, true);
+        Path parent = parents(e.name(), parentParts);
         Path target = parent.resolve(base);
         String rel = String.join("/", parts);
         BasicFileAttributes existing = lstat(target);
@@ -119,7 +144,11 @@ public final class Applier {
                 implicitDirs.remove(rel); // listed after all: its own attributes apply
             } else {
                 remove(target, existing);
-                if (existing.isDirectory()) knownDirs.clear();
+                forget(rel);
+                if (existing.isDirectory()) {
+                    knownDirs.clear();
+                    implicitDirs.removeIf(d -> atOrUnder(d, rel)); // gone: none may take attributes from below
+                }
                 existing = null;
             }
         }
@@ -139,9 +168,17 @@ public final class Applier {
                 Files.createSymbolicLink(target, Path.of(e.linkName()));
             }
             case HARDLINK -> {
-                Path source = existingLinkTarget(e);
-                if (source.equals(target)) throw LayerException.entry(e.name(), "hardlink to itself");
+                List<String> to = components(e.linkName(), e.name());
+                String toRel = String.join("/", to);
+                if (toRel.equals(rel)) throw LayerException.entry(e.name(), "hardlink to itself");
+                if (toRel.startsWith(rel + "/")) throw LayerException.entry(e.name(), "hardlink to a path below itself");
+                Path source = linkSource(e, to);
                 Files.createLink(target, source);
+                CopyUp c = copyUpOf.get(toRel);
+                if (c != null) {
+                    c.names().add(rel);
+                    copyUpOf.put(rel, c);
+                }
                 return; // the inode's attributes are the target's
             }
             case CHAR, BLOCK -> {
@@ -182,7 +219,7 @@ public final class Applier {
      * is refused: following one could write outside the layer. A whiteout on the way becomes an
      * opaque directory (the layer deleted the path below, then recreated it).
      */
-    private Path parents(String entry, List<String> parts, boolean create) throws IOException {
+    private Path parents(String entry, List<String> parts) throws IOException {
         Path dir = root;
         StringBuilder rel = new StringBuilder();
         for (String part : parts) {
@@ -193,13 +230,11 @@ public final class Applier {
             if (knownDirs.contains(key)) continue;
             BasicFileAttributes a = lstat(dir);
             if (a == null) {
-                if (!create) throw LayerException.entry(entry, "link target's directory " + key + " is not in the layer");
                 Files.createDirectory(dir);
                 implicitDirs.add(key);
             } else if (a.isSymbolicLink()) {
                 throw LayerException.entry(entry, "path goes through the symlink " + key + " (it could point outside the layer)");
             } else if (isWhiteout(dir, a)) {
-                if (!create) throw LayerException.entry(entry, "link target's directory " + key + " was deleted");
                 Files.delete(dir);
                 Files.createDirectory(dir);
                 Native.lsetxattr(dir, OPAQUE_XATTR, new byte[] {'y'});
@@ -211,20 +246,117 @@ public final class Applier {
         return dir;
     }
 
-    private Path existingLinkTarget(TarEntry e) throws IOException {
-        List<String> parts = components(e.linkName(), e.name());
+    /**
+     * The file a hardlink entry links to: the layer's own where it has one; otherwise, where
+     * nothing in this layer hides the path, a copy-up of the file below (see {@link LowerLink}).
+     */
+    private Path linkSource(TarEntry e, List<String> parts) throws IOException {
         if (parts.isEmpty()) throw LayerException.entry(e.name(), "hardlink to the layer root");
-        Path dir = parents(e.name(), parts.subList(0, parts.size() - 1), false);
-        Path source = dir.resolve(parts.getLast());
-        BasicFileAttributes a = lstat(source);
-        if (a == null) throw LayerException.entry(e.name(), "hardlink target " + e.linkName() + " is not an earlier entry of this layer");
-        if (a.isDirectory()) throw LayerException.entry(e.name(), "hardlink to a directory");
-        if (isWhiteout(source, a)) throw LayerException.entry(e.name(), "hardlink to a deleted path");
-        return source;
+        Path p = root;
+        String hiddenBy = null;
+        for (int i = 0; i < parts.size(); i++) {
+            p = p.resolve(parts.get(i));
+            String key = String.join("/", parts.subList(0, i + 1));
+            BasicFileAttributes a = lstat(p);
+            if (a == null) {
+                if (hiddenBy != null) {
+                    throw LayerException.entry(e.name(), "hardlink target " + e.linkName() + " is not in the layer, and the layer's opaque directory "
+                            + hiddenBy + " hides the layers below");
+                }
+                return copyUp(e, parts);
+            }
+            if (a.isSymbolicLink() && i < parts.size() - 1) {
+                throw LayerException.entry(e.name(), "path goes through the symlink " + key + " (it could point outside the layer)");
+            }
+            if (isWhiteout(p, a)) throw LayerException.entry(e.name(), "hardlink to a deleted path");
+            if (i == parts.size() - 1) {
+                if (a.isDirectory()) throw LayerException.entry(e.name(), "hardlink to a directory");
+                return p;
+            }
+            if (!a.isDirectory()) throw LayerException.entry(e.name(), key + " is not a directory");
+            if (Native.lgetxattr(p, OPAQUE_XATTR).isPresent()) hiddenBy = key;
+        }
+        throw new AssertionError("unreachable");
+    }
+
+    /** An empty file at the target's path, to become the copy of the file below in {@link #finish}. */
+    private Path copyUp(TarEntry e, List<String> parts) throws IOException {
+        Path copy = parents(e.name(), parts.subList(0, parts.size() - 1)).resolve(parts.getLast());
+        Files.createFile(copy);
+        String target = String.join("/", parts);
+        CopyUp c = new CopyUp(target, e.name(), new LinkedHashSet<>(List.of(target)));
+        copyUps.add(c);
+        copyUpOf.put(target, c);
+        return copy;
+    }
+
+    /** The copy-up inodes lose {@code rel}, and every path below it: a later entry removed them. */
+    private void forget(String rel) {
+        if (copyUpOf.isEmpty()) return;
+        copyUpOf.entrySet().removeIf(en -> {
+            boolean gone = atOrUnder(en.getKey(), rel);
+            if (gone) en.getValue().names().remove(en.getKey());
+            return gone;
+        });
+    }
+
+    /**
+     * Removes the copies of files below under the directory {@code dirRel}, which now hides the
+     * layers below, and the directories made only to hold them; the layer's own paths of those
+     * inodes stay.
+     */
+    private void dropCopyUps(String dirRel) throws IOException {
+        List<String> copies = new ArrayList<>();
+        for (var en : copyUpOf.entrySet()) {
+            if (en.getKey().equals(en.getValue().target()) && atOrUnder(en.getKey(), dirRel)) copies.add(en.getKey());
+        }
+        for (String copy : copies) {
+            Files.delete(root.resolve(copy));
+            forget(copy);
+            for (String d = parentOf(copy); d != null && !d.equals(dirRel); d = parentOf(d)) {
+                Path dir = root.resolve(d);
+                if (!implicitDirs.contains(d) || !isEmptyDir(dir)) break;
+                Files.delete(dir);
+                implicitDirs.remove(d);
+                knownDirs.remove(d);
+            }
+        }
+    }
+
+    /** Whether the layer path {@code path} is {@code dir} or below it ("" is the layer root). */
+    private static boolean atOrUnder(String path, String dir) {
+        return dir.isEmpty() || path.equals(dir) || path.startsWith(dir + "/");
+    }
+
+    private static String parentOf(String rel) {
+        int slash = rel.lastIndexOf('/');
+        return slash < 0 ? (rel.isEmpty() ? null : "") : rel.substring(0, slash);
+    }
+
+    private static boolean isEmptyDir(Path dir) throws IOException {
+        try (var s = Files.newDirectoryStream(dir)) {
+            return !s.iterator().hasNext();
+        }
     }
 
     private void whiteout(Path hidden, String rel) throws IOException {
         BasicFileAttributes a = lstat(hidden);
+        CopyUp c = copyUpOf.get(rel);
+        if (c != null && c.target().equals(rel)) {
+            // A copy of the file below, not an entry of the layer: deleted with it.
+            Files.delete(hidden);
+            forget(rel);
+            a = null;
+        } else if (a != null && a.isDirectory()) {
+            dropCopyUps(rel);
+            if (implicitDirs.contains(rel) && isEmptyDir(hidden)) {
+                // Made only to hold copies of files below: nothing of the layer's own is in it.
+                Files.delete(hidden);
+                implicitDirs.remove(rel);
+                knownDirs.remove(rel);
+                a = null;
+            }
+        }
         if (a == null) {
             Native.mknod(hidden, Native.S_IFCHR, 0);
         } else if (a.isDirectory()) {
@@ -324,33 +456,68 @@ public final class Applier {
     }
 
     /**
+     * Completes an applied layer once the layers below it exist ({@code lowers}, top first; empty
+     * for a base layer): copies up the files of those layers that its entries hardlink (see {@link
+     * LowerLink}), then gives the directories it did not list the attributes they have below.
+     */
+    public static void finish(Path layer, Result applied, List<Path> lowers) throws IOException {
+        for (LowerLink l : applied.lowerLinks()) copyUp(layer, l, lowers);
+        inheritImplicitDirs(layer, applied.implicitDirs(), lowers);
+    }
+
+    /** Fills the copy-up inode, through any of its paths, with the file below: its data, owner, mode, xattrs and times. */
+    private static void copyUp(Path layer, LowerLink l, List<Path> lowers) throws IOException {
+        Path below = lookupBelow(l.target(), lowers);
+        if (below == null) {
+            throw LayerException.entry(l.entry(), "hardlink target " + l.target() + " is not in the layer nor in the layers below it");
+        }
+        BasicFileAttributes a = lstat(below);
+        if (a.isDirectory()) throw LayerException.entry(l.entry(), "hardlink to a directory");
+        if (!a.isRegularFile()) {
+            throw LayerException.entry(l.entry(), "hardlink target " + l.target() + " is not a regular file in the layers below"
+                    + " (only regular files are linked across layers)");
+        }
+        Path copy = layer.resolve(l.names().getFirst());
+        try (FileChannel in = FileChannel.open(below, StandardOpenOption.READ, NOFOLLOW);
+             FileChannel out = FileChannel.open(copy, StandardOpenOption.WRITE, NOFOLLOW)) {
+            for (long done = 0, size = in.size(); done < size; ) done += in.transferTo(done, size - done, out);
+        }
+        copyAttributes(below, copy);
+    }
+
+    /**
      * Gives the directories a layer did not list (made by {@link #apply} as parents) the owner, mode,
      * times and xattrs the same path has below, as overlay shows the upper directory's attributes.
-     * {@code lowers} are the layer directories below, top first.
      */
-    public static void inheritImplicitDirs(Path layer, Set<String> implicit, List<Path> lowers) throws IOException {
+    private static void inheritImplicitDirs(Path layer, Set<String> implicit, List<Path> lowers) throws IOException {
         for (String rel : implicit) {
-            Path below = findBelow(rel, lowers);
-            if (below == null) continue;
-            Path dir = rel.isEmpty() ? layer : layer.resolve(rel);
-            Map<String, Object> a = Files.readAttributes(below, "unix:uid,gid,mode,lastModifiedTime,lastAccessTime", NOFOLLOW);
-            Native.lchown(dir, (Integer) a.get("uid"), (Integer) a.get("gid"));
-            Native.chmod(dir, (Integer) a.get("mode"));
-            for (String x : Native.llistxattr(below)) {
-                if (x.startsWith(OVERLAY_XATTRS)) continue;
-                var v = Native.lgetxattr(below, x);
-                if (v.isPresent()) Native.lsetxattr(dir, x, v.get());
-            }
-            FileTime m = (FileTime) a.get("lastModifiedTime");
-            FileTime at = (FileTime) a.get("lastAccessTime");
-            var mi = m.toInstant();
-            var ai = at.toInstant();
-            Native.lutimes(dir, ai.getEpochSecond(), ai.getNano(), mi.getEpochSecond(), mi.getNano());
+            Path below = lookupBelow(rel, lowers);
+            if (below == null || !Files.isDirectory(below, NOFOLLOW)) continue;
+            copyAttributes(below, rel.isEmpty() ? layer : layer.resolve(rel));
         }
     }
 
-    /** The directory {@code rel} as the layers below show it, or null where it does not exist there. */
-    private static Path findBelow(String rel, List<Path> lowers) throws IOException {
+    /** Owner, mode (after the owner: chown clears setuid), xattrs but overlay's own, then times. */
+    private static void copyAttributes(Path from, Path to) throws IOException {
+        Map<String, Object> a = Files.readAttributes(from, "unix:uid,gid,mode,lastModifiedTime,lastAccessTime", NOFOLLOW);
+        Native.lchown(to, (Integer) a.get("uid"), (Integer) a.get("gid"));
+        Native.chmod(to, (Integer) a.get("mode"));
+        for (String x : Native.llistxattr(from)) {
+            if (x.startsWith(OVERLAY_XATTRS)) continue;
+            var v = Native.lgetxattr(from, x);
+            if (v.isPresent()) Native.lsetxattr(to, x, v.get());
+        }
+        var mi = ((FileTime) a.get("lastModifiedTime")).toInstant();
+        var ai = ((FileTime) a.get("lastAccessTime")).toInstant();
+        Native.lutimes(to, ai.getEpochSecond(), ai.getNano(), mi.getEpochSecond(), mi.getNano());
+    }
+
+    /**
+     * What the layers below ({@code lowers}, top first) show at {@code rel}, as overlay would: the
+     * topmost node there, or null where there is none (never made, deleted, or hidden by an opaque
+     * directory or by a non-directory on the way).
+     */
+    private static Path lookupBelow(String rel, List<Path> lowers) throws IOException {
         List<String> parts = rel.isEmpty() ? List.of() : List.of(rel.split("/"));
         for (Path lower : lowers) {
             Path p = lower;
@@ -363,12 +530,12 @@ public final class Applier {
                     present = false;
                     break;
                 }
+                if (i == parts.size() - 1) return isWhiteout(p, a) ? null : p;
                 if (!a.isDirectory()) return null; // a file, link or whiteout there hides everything below
-                if (i < parts.size() - 1 && Native.lgetxattr(p, OPAQUE_XATTR).isPresent()) opaqueAbove = true;
+                if (Native.lgetxattr(p, OPAQUE_XATTR).isPresent()) opaqueAbove = true;
             }
-            if (present) return p;
+            if (present) return p; // the root
             if (opaqueAbove) return null;
-            if (parts.isEmpty()) return lower;
         }
         return null;
     }
