@@ -6,9 +6,12 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -21,22 +24,32 @@ import picocli.CommandLine.Parameters;
 final class ArchiveCommands {
     private ArchiveCommands() {}
 
-    /** Writes to a temporary file beside the target and renames it into place, so a failed or interrupted write leaves no half archive. */
+    /**
+     * Writes to a temporary file beside the target and renames it into place, so a failed or
+     * interrupted write leaves no half archive; the file and the rename are on disk before the
+     * command says it is done, so a crash after that loses neither.
+     */
     private interface Writer {
         void write(OutputStream out) throws Exception;
     }
 
     private static void atomically(Path target, Writer writer) throws Exception {
         Path temp = target.toAbsolutePath().resolveSibling("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16)) {
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             // ctrl-C or SIGTERM mid-write: the JVM's exit removes the half archive (once renamed, nothing is there to remove).
             temp.toFile().deleteOnExit();
+            OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
             writer.write(out);
+            out.flush();
+            ch.force(true);
         } catch (Exception e) {
             Files.deleteIfExists(temp);
             throw e;
         }
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel dir = FileChannel.open(temp.getParent(), StandardOpenOption.READ)) {
+            dir.force(true); // the rename
+        }
     }
 
     @Command(name = "save", mixinStandardHelpOptions = true,
