@@ -253,34 +253,42 @@ public final class Applier {
     private Path linkSource(TarEntry e, List<String> parts) throws IOException {
         if (parts.isEmpty()) throw LayerException.entry(e.name(), "hardlink to the layer root");
         Path p = root;
-        String hiddenBy = null;
+        StringBuilder key = new StringBuilder();
         for (int i = 0; i < parts.size(); i++) {
             p = p.resolve(parts.get(i));
-            String key = String.join("/", parts.subList(0, i + 1));
+            if (!key.isEmpty()) key.append('/');
+            key.append(parts.get(i));
+            boolean last = i == parts.size() - 1;
+            if (!last && knownDirs.contains(key.toString())) continue;
             BasicFileAttributes a = lstat(p);
-            if (a == null) {
-                if (hiddenBy != null) {
-                    throw LayerException.entry(e.name(), "hardlink target " + e.linkName() + " is not in the layer, and the layer's opaque directory "
-                            + hiddenBy + " hides the layers below");
-                }
-                return copyUp(e, parts);
-            }
-            if (a.isSymbolicLink() && i < parts.size() - 1) {
+            if (a == null) return copyUp(e, parts, i);
+            if (a.isSymbolicLink() && !last) {
                 throw LayerException.entry(e.name(), "path goes through the symlink " + key + " (it could point outside the layer)");
             }
             if (isWhiteout(p, a)) throw LayerException.entry(e.name(), "hardlink to a deleted path");
-            if (i == parts.size() - 1) {
+            if (last) {
                 if (a.isDirectory()) throw LayerException.entry(e.name(), "hardlink to a directory");
                 return p;
             }
             if (!a.isDirectory()) throw LayerException.entry(e.name(), key + " is not a directory");
-            if (Native.lgetxattr(p, OPAQUE_XATTR).isPresent()) hiddenBy = key;
+            knownDirs.add(key.toString());
         }
         throw new AssertionError("unreachable");
     }
 
-    /** An empty file at the target's path, to become the copy of the file below in {@link #finish}. */
-    private Path copyUp(TarEntry e, List<String> parts) throws IOException {
+    /**
+     * An empty file at the target's path, to become the copy of the file below in {@link #finish};
+     * the layer has the target's first {@code present} directories, and none of them may be opaque
+     * (the layers below would not show the target there).
+     */
+    private Path copyUp(TarEntry e, List<String> parts, int present) throws IOException {
+        for (int i = 1; i <= present; i++) {
+            String dir = String.join("/", parts.subList(0, i));
+            if (Native.lgetxattr(root.resolve(dir), OPAQUE_XATTR).isPresent()) {
+                throw LayerException.entry(e.name(), "hardlink target " + e.linkName() + " is not in the layer, and the layer's opaque directory "
+                        + dir + " hides the layers below");
+            }
+        }
         Path copy = parents(e.name(), parts.subList(0, parts.size() - 1)).resolve(parts.getLast());
         Files.createFile(copy);
         String target = String.join("/", parts);
