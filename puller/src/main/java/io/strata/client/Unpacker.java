@@ -166,8 +166,7 @@ public final class Unpacker {
             }
         } catch (IOException e) {
             if (key != null) discard(key);
-            String message = "layer " + layer.digest() + ": " + e.getMessage();
-            throw e instanceof LayerException ? new LayerException(message) : new IOException(message, e);
+            throw naming(layer, e);
         } catch (Exception | Error t) {
             if (key != null) discard(key);
             throw t;
@@ -179,8 +178,8 @@ public final class Unpacker {
             String parent = i == 0 ? null : chain.get(i - 1).toString();
             try {
                 Applier.finish(snapshotter.layerDir(key), applied, parent == null ? List.of() : snapshotter.chain(parent));
-            } catch (LayerException e) {
-                throw new LayerException("layer " + layer.digest() + ": " + e.getMessage());
+            } catch (IOException e) {
+                throw naming(layer, e);
             }
             try {
                 snapshotter.commit(chain.get(i).toString(), key, parent);
@@ -193,6 +192,12 @@ public final class Unpacker {
         }
         committed.get(i).complete(null);
         events.layer(layer.digest(), "Pull complete");
+    }
+
+    /** {@code e} with the layer named first, so the user knows which one failed; a LayerException stays one. */
+    private static IOException naming(Descriptor layer, IOException e) {
+        String message = "layer " + layer.digest() + ": " + e.getMessage();
+        return e instanceof LayerException ? new LayerException(message) : new IOException(message, e);
     }
 
     private void discard(String key) {

@@ -321,13 +321,9 @@ public final class Applier {
         for (String copy : copies) {
             Files.delete(root.resolve(copy));
             forget(copy);
-            for (String d = parentOf(copy); d != null && !d.equals(dirRel); d = parentOf(d)) {
-                Path dir = root.resolve(d);
-                if (!implicitDirs.contains(d) || !isEmptyDir(dir)) break;
-                Files.delete(dir);
-                implicitDirs.remove(d);
-                knownDirs.remove(d);
-            }
+            // The directories made only to hold it go too, up to dirRel.
+            String d = parentOf(copy);
+            while (d != null && !d.equals(dirRel) && removeIfOnlyImplicit(d)) d = parentOf(d);
         }
     }
 
@@ -341,10 +337,17 @@ public final class Applier {
         return slash < 0 ? (rel.isEmpty() ? null : "") : rel.substring(0, slash);
     }
 
-    private static boolean isEmptyDir(Path dir) throws IOException {
+    /** Removes the directory {@code rel} when the layer made it implicitly and it is empty; says whether it did. */
+    private boolean removeIfOnlyImplicit(String rel) throws IOException {
+        Path dir = root.resolve(rel);
+        if (!implicitDirs.contains(rel)) return false;
         try (var s = Files.newDirectoryStream(dir)) {
-            return !s.iterator().hasNext();
+            if (s.iterator().hasNext()) return false;
         }
+        Files.delete(dir);
+        implicitDirs.remove(rel);
+        knownDirs.remove(rel);
+        return true;
     }
 
     private void whiteout(Path hidden, String rel) throws IOException {
@@ -357,13 +360,7 @@ public final class Applier {
             a = null;
         } else if (a != null && a.isDirectory()) {
             dropCopyUps(rel);
-            if (implicitDirs.contains(rel) && isEmptyDir(hidden)) {
-                // Made only to hold copies of files below: nothing of the layer's own is in it.
-                Files.delete(hidden);
-                implicitDirs.remove(rel);
-                knownDirs.remove(rel);
-                a = null;
-            }
+            if (removeIfOnlyImplicit(rel)) a = null; // it held copies of files below only, nothing of the layer's own
         }
         if (a == null) {
             Native.mknod(hidden, Native.S_IFCHR, 0);
@@ -469,12 +466,12 @@ public final class Applier {
      * LowerLink}), then gives the directories it did not list the attributes they have below.
      */
     public static void finish(Path layer, Result applied, List<Path> lowers) throws IOException {
-        for (LowerLink l : applied.lowerLinks()) copyUp(layer, l, lowers);
+        for (LowerLink l : applied.lowerLinks()) fill(layer, l, lowers);
         inheritImplicitDirs(layer, applied.implicitDirs(), lowers);
     }
 
     /** Fills the copy-up inode, through any of its paths, with the file below: its data, owner, mode, xattrs and times. */
-    private static void copyUp(Path layer, LowerLink l, List<Path> lowers) throws IOException {
+    private static void fill(Path layer, LowerLink l, List<Path> lowers) throws IOException {
         Path below = lookupBelow(l.target(), lowers);
         if (below == null) {
             throw LayerException.entry(l.entry(), "hardlink target " + l.target() + " is not in the layer nor in the layers below it");
