@@ -12,11 +12,11 @@ final class AccessLog {
 
     static void handle(RoutingContext ctx) {
         long start = System.nanoTime();
-        ctx.addEndHandler(done -> {
+        Sent.whenDone(ctx, status -> {
             var request = ctx.request();
             var response = ctx.response();
             LOG.info("method={} path={} status={} bytes_in={} bytes_out={} duration_ms={} remote={}",
-                    request.method(), request.path(), response.getStatusCode(), request.bytesRead(),
+                    request.method(), request.path(), status == Sent.NONE ? "-" : status, request.bytesRead(),
                     response.bytesWritten(), (System.nanoTime() - start) / 1_000_000,
                     request.remoteAddress() == null ? "-" : request.remoteAddress().hostAddress());
         });

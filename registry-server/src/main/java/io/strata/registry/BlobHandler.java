@@ -20,7 +20,7 @@ final class BlobHandler {
 
     Reply get(RoutingContext ctx, RequestBody body) {
         RepositoryName name = Requests.name(ctx);
-        Digest digest = Digest.parse(ctx.pathParam("digest"));
+        Digest digest = Digest.parse(ApiPath.of(ctx).param());
         BlobStore.BlobInfo blob = storage.repositories().statBlob(name, digest)
                 .orElseThrow(() -> new RegistryException(ErrorCode.BLOB_UNKNOWN, "blob unknown to repository " + name,
                         Map.of("digest", digest.toString())));
@@ -69,7 +69,7 @@ final class BlobHandler {
     /** Removes the repository's link; the bytes stay while other repositories link them (GC reclaims the rest). */
     Reply delete(RoutingContext ctx, RequestBody body) {
         RepositoryName name = Requests.name(ctx);
-        Digest digest = Digest.parse(ctx.pathParam("digest"));
+        Digest digest = Digest.parse(ApiPath.of(ctx).param());
         if (!storage.repositories().unlinkBlob(name, digest)) {
             throw new RegistryException(ErrorCode.BLOB_UNKNOWN, "blob unknown to repository " + name,
                     Map.of("digest", digest.toString()));

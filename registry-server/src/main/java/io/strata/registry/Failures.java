@@ -22,6 +22,9 @@ final class Failures {
     static RegistryException toRegistryError(Throwable t) {
         return switch (t) {
             case RegistryException e -> e;
+            case RequestBody.MalformedBody e -> new RegistryException(ErrorCode.UNSUPPORTED, 400, e.getMessage(), null, Map.of());
+            // Storage wraps what a body's read threw; a malformed body is the client's fault wherever it surfaced.
+            case java.io.UncheckedIOException e when e.getCause() instanceof RequestBody.MalformedBody m -> toRegistryError(m);
             case InvalidValueException e -> new RegistryException(switch (e.kind()) {
                 case NAME -> ErrorCode.NAME_INVALID;
                 case TAG -> ErrorCode.TAG_INVALID;

@@ -60,7 +60,7 @@ final class ListingHandler {
     /** Always 200 (spec: the referrers API never answers 404), with an empty index when nothing refers. */
     Reply referrers(RoutingContext ctx, RequestBody body) throws IOException {
         RepositoryName name = Requests.name(ctx);
-        Digest subject = Digest.parse(ctx.pathParam("digest"));
+        Digest subject = Digest.parse(ApiPath.of(ctx).param());
         String artifactType = Requests.query(ctx, "artifactType");
         if (artifactType != null) MediaType.requireValid(artifactType);
         List<Descriptor> found = storage.repositories().referrers(name, subject,

@@ -44,7 +44,7 @@ final class ManifestHandler {
 
     Reply get(RoutingContext ctx, RequestBody body) {
         RepositoryName name = Requests.name(ctx);
-        String reference = ctx.pathParam("reference");
+        String reference = ApiPath.of(ctx).param();
         Digest digest;
         try {
             if (isDigest(reference)) {
@@ -81,7 +81,7 @@ final class ManifestHandler {
 
     Reply put(RoutingContext ctx, RequestBody body) throws IOException {
         RepositoryName name = Requests.name(ctx);
-        String reference = ctx.pathParam("reference");
+        String reference = ApiPath.of(ctx).param();
         Tag tag = isDigest(reference) ? null : Tag.of(reference);
         Digest byDigest = isDigest(reference) ? Digest.parse(reference) : null;
         if (Requests.contentLength(ctx) > maxBytes) throw tooLarge();
@@ -164,7 +164,7 @@ final class ManifestHandler {
 
     Reply delete(RoutingContext ctx, RequestBody body) {
         RepositoryName name = Requests.name(ctx);
-        String reference = ctx.pathParam("reference");
+        String reference = ApiPath.of(ctx).param();
         if (isDigest(reference)) {
             Digest digest = Digest.parse(reference);
             if (storage.repositories().manifestLink(name, digest).isEmpty()) throw unknown(name, reference);

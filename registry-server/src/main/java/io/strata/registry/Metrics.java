@@ -14,7 +14,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 
 /**
  * The registry's metrics in Prometheus's text format at {@code /metrics} (Micrometer): requests by
@@ -25,12 +24,6 @@ import java.util.regex.Pattern;
  * number of series stays fixed however many repositories there are.
  */
 final class Metrics {
-    private static final Pattern BLOB = Pattern.compile("^/v2/.+/blobs/[^/]+$");
-    private static final Pattern UPLOAD = Pattern.compile("^/v2/.+/blobs/uploads/.*$");
-    private static final Pattern MANIFEST = Pattern.compile("^/v2/.+/manifests/[^/]+$");
-    private static final Pattern TAGS = Pattern.compile("^/v2/.+/tags/list$");
-    private static final Pattern REFERRERS = Pattern.compile("^/v2/.+/referrers/[^/]+$");
-
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicInteger uploadsInFlight = new AtomicInteger();
     private final java.util.concurrent.ConcurrentHashMap<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
@@ -50,14 +43,10 @@ final class Metrics {
         bytesOut = DistributionSummary.builder("strata.http.bytes.out").baseUnit("bytes").register(registry);
     }
 
-    static String route(String path) {
-        if (path.equals("/v2/") || path.equals("/v2")) return "base";
-        if (path.equals("/v2/_catalog")) return "catalog";
-        if (UPLOAD.matcher(path).matches()) return "upload";
-        if (BLOB.matcher(path).matches()) return "blob";
-        if (MANIFEST.matcher(path).matches()) return "manifest";
-        if (TAGS.matcher(path).matches()) return "tags";
-        if (REFERRERS.matcher(path).matches()) return "referrers";
+    static String route(RoutingContext ctx) {
+        String path = ctx.request().path();
+        ApiPath api = ApiPath.of(ctx);
+        if (api != null) return api.endpoint().label();
         if (path.equals("/token")) return "token";
         if (path.equals("/healthz") || path.equals("/readyz") || path.equals("/metrics")) return path.substring(1);
         return "other";
@@ -66,14 +55,14 @@ final class Metrics {
     /** Router handler: times the request and counts what it moved once it ends. */
     void handle(RoutingContext ctx) {
         long start = System.nanoTime();
-        String route = route(ctx.request().path());
+        String route = route(ctx);
         boolean upload = route.equals("upload");
         if (upload) uploadsInFlight.incrementAndGet();
-        ctx.addEndHandler(done -> {
+        Sent.whenDone(ctx, status -> {
             if (upload) uploadsInFlight.decrementAndGet();
             var request = ctx.request();
             var response = ctx.response();
-            timer(route, request.method().name(), response.getStatusCode()).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            timer(route, request.method().name(), status).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             bytesIn.record(request.bytesRead());
             bytesOut.record(response.bytesWritten());
         });
@@ -83,7 +72,7 @@ final class Metrics {
     /** One timer per route, method and status, looked up without building Micrometer's ids on every request. */
     private Timer timer(String route, String method, int status) {
         return timers.computeIfAbsent(route + ' ' + method + ' ' + status, k -> Timer.builder("strata.http.requests")
-                .publishPercentileHistogram().tag("route", route).tag("method", method).tag("status", Integer.toString(status))
+                .publishPercentileHistogram().tag("route", route).tag("method", method).tag("status", status == Sent.NONE ? "none" : Integer.toString(status))
                 .register(registry));
     }
 

@@ -114,7 +114,7 @@ final class PullThrough {
             RepositoryName name = Requests.name(ctx);
             Optional<Target> t = target(name);
             if (t.isEmpty()) return manifests.get(ctx, body);
-            boolean stale = refresh(name, t.get(), ctx.pathParam("reference"));
+            boolean stale = refresh(name, t.get(), ApiPath.of(ctx).param());
             Reply reply = manifests.get(ctx, body);
             if (eviction != null) eviction.pulled(name, Digest.parse(reply.headers().get("Docker-Content-Digest")));
             if (!stale || !(reply instanceof Reply.Bytes b)) return reply;
@@ -239,7 +239,7 @@ final class PullThrough {
             RepositoryName name = Requests.name(ctx);
             Optional<Target> t = target(name);
             if (t.isEmpty()) return blobs.get(ctx, body);
-            Digest digest = Digest.parse(ctx.pathParam("digest"));
+            Digest digest = Digest.parse(ApiPath.of(ctx).param());
             Target target = t.get();
             for (int attempt = 1; attempt <= 3; attempt++) {
                 if (storage.repositories().statBlob(name, digest).isPresent()) {

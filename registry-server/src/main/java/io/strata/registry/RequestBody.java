@@ -79,6 +79,7 @@ final class RequestBody extends InputStream {
 
     /** On the event loop: the body ended, or failed with {@code t}. */
     private void finish(Throwable t) {
+        if (t != null && RequestGuard.malformedBody(request, t)) t = new MalformedBody(t);
         lock.lock();
         try {
             if (t == null) end = true;
@@ -151,6 +152,7 @@ final class RequestBody extends InputStream {
         lock.lock();
         try {
             if (buffers.isEmpty()) {
+                if (failure instanceof MalformedBody m) throw m;
                 if (failure != null) throw new IOException("request body failed: " + failure.getMessage(), failure);
                 if (end || !wait) return null;
                 waiting = true;
@@ -185,6 +187,13 @@ final class RequestBody extends InputStream {
         byte[] all = readNBytes(limit + 1);
         if (all.length > limit) throw new BodyTooLarge(limit);
         return all;
+    }
+
+    /** The HTTP decoder could not read the body: answered 400 already ({@link RequestGuard#malformedBody}). */
+    static final class MalformedBody extends IOException {
+        MalformedBody(Throwable cause) {
+            super("malformed request body: " + cause.getMessage(), cause);
+        }
     }
 
     static final class BodyTooLarge extends IOException {

@@ -1,7 +1,10 @@
 package io.strata.registry;
 
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import java.util.Map;
@@ -27,8 +30,9 @@ final class RequestGuard implements Handler<HttpServerRequest> {
 
     private final Handler<HttpServerRequest> router;
     private final boolean tls;
-    private final AtomicLong window = new AtomicLong();
-    private final AtomicLong inWindow = new AtomicLong();
+    // The log's rate, one for the process: refusals come from the guard and from request bodies alike.
+    private static final AtomicLong WINDOW = new AtomicLong();
+    private static final AtomicLong IN_WINDOW = new AtomicLong();
 
     /** {@code tls}: whether the listener speaks TLS (a plain one reads a TLS handshake as a malformed request). */
     RequestGuard(Handler<HttpServerRequest> router, boolean tls) {
@@ -45,8 +49,22 @@ final class RequestGuard implements Handler<HttpServerRequest> {
             request.connection().close();
             return;
         }
+        if (request.method() == HttpMethod.OPTIONS && request.uri().equals("*")) {
+            // OPTIONS * asks about the server as a whole (RFC 9110 9.3.7): the methods some endpoint takes.
+            request.response().setStatusCode(204).putHeader("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+                    .putHeader("Docker-Distribution-API-Version", "registry/2.0").end();
+            return;
+        }
+        if (request.method() == HttpMethod.CONNECT) {
+            log(request, "CONNECT");
+            Failures.send(request, new RegistryException(ErrorCode.UNSUPPORTED, 405,
+                    "CONNECT is not supported: this is a registry, not a proxy", null, Map.of("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")));
+            return;
+        }
         String refusal = refusal(request);
         if (refusal == null) {
+            // A body the decoder cannot read fails the request before any handler may be reading it.
+            request.exceptionHandler(t -> malformedBody(request, t));
             router.handle(request);
             return;
         }
@@ -55,9 +73,12 @@ final class RequestGuard implements Handler<HttpServerRequest> {
     }
 
     static String refusal(HttpServerRequest request) {
-        if (request.version() != HttpVersion.HTTP_2 && request.version() != HttpVersion.HTTP_1_0 && request.getHeader("Host") == null) {
+        int hosts = request.headers().getAll("Host").size();
+        if (request.version() != HttpVersion.HTTP_2 && request.version() != HttpVersion.HTTP_1_0 && hosts == 0) {
             return "an HTTP/1.1 request needs a Host header";
         }
+        // Two Host headers make the request's authority ambiguous to whatever reads one of them (RFC 9112 3.2).
+        if (hosts > 1) return "the request has more than one Host header";
         String uri = request.uri();
         int query = uri.indexOf('?');
         String path = query < 0 ? uri : uri.substring(0, query);
@@ -93,17 +114,35 @@ final class RequestGuard implements Handler<HttpServerRequest> {
         Failures.send(request, new RegistryException(ErrorCode.UNSUPPORTED, status, message, null, Map.of()));
     }
 
-    /** One line per refusal, at most 10 a second: a flood of bad requests does not flood the log. */
-    private void log(HttpServerRequest request, String refusal) {
-        String uri = request.uri();
-        log("refused {} {} from {}: {}", request.method(), uri.length() > 200 ? uri.substring(0, 200) + "…" : uri,
-                request.remoteAddress(), refusal);
+    /**
+     * A request whose body the HTTP decoder could not read (a malformed chunk size or chunk line):
+     * answered 400 in the spec's format here, on the event loop, because Vert.x closes the connection
+     * right after it reports the failure. Returns whether {@code t} was such a failure.
+     */
+    static boolean malformedBody(HttpServerRequest request, Throwable t) {
+        if (!(t instanceof IllegalArgumentException || t instanceof DecoderException) || t instanceof PrematureChannelClosureException) {
+            return false;
+        }
+        log("refused {} {} from {}: malformed request body ({})", request.method(), shortened(request.uri()), request.remoteAddress(),
+                t.getMessage());
+        request.response().putHeader("Connection", "close");
+        Failures.send(request, new RegistryException(ErrorCode.UNSUPPORTED, 400, "malformed request body: " + t.getMessage(), null, Map.of()));
+        return true;
     }
 
-    private void log(String format, Object... args) {
+    private static String shortened(String uri) {
+        return uri.length() > 200 ? uri.substring(0, 200) + "…" : uri;
+    }
+
+    /** One line per refusal, at most 10 a second: a flood of bad requests does not flood the log. */
+    private static void log(HttpServerRequest request, String refusal) {
+        log("refused {} {} from {}: {}", request.method(), shortened(request.uri()), request.remoteAddress(), refusal);
+    }
+
+    private static void log(String format, Object... args) {
         long second = System.currentTimeMillis() / 1000;
-        if (window.getAndSet(second) != second) inWindow.set(0);
-        long n = inWindow.incrementAndGet();
+        if (WINDOW.getAndSet(second) != second) IN_WINDOW.set(0);
+        long n = IN_WINDOW.incrementAndGet();
         if (n <= 10) {
             LOG.warn(format, args);
         } else if (n == 11) {

@@ -9,7 +9,7 @@ final class Requests {
     private Requests() {}
 
     static RepositoryName name(RoutingContext ctx) {
-        return RepositoryName.of(ctx.pathParam("name"));
+        return RepositoryName.of(ApiPath.of(ctx).name());
     }
 
     /** A query parameter that may appear at most once; null when absent. */

@@ -4,7 +4,9 @@ import io.strata.storage.Keys;
 import io.strata.storage.Storage;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.Handler;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
@@ -19,7 +21,6 @@ final class Routes {
 
     /** Characters a request path may hold: what names, tags, digests and upload ids are made of. */
     private static final Pattern SAFE_PATH = Pattern.compile("/v2/[A-Za-z0-9._/:+=-]*");
-    private static final String NAME = "(?<name>[^?#]+?)";
 
     /** {@code proxy}: the pull-through cache, null when no upstream is configured. */
     static Router build(Vertx vertx, Storage storage, RegistryConfig config, ExecutorService blocking, Metrics metrics,
@@ -65,19 +66,6 @@ final class Routes {
             router.route("/token").failureHandler(Failures::handle);
         }
 
-        // The API's base, also without its slash (distribution redirects that to /v2/).
-        for (String base : java.util.List.of("/v2/", "/v2")) {
-            router.get(base).handler(ctx -> ctx.response()
-                    .putHeader("Docker-Distribution-API-Version", "registry/2.0")
-                    .putHeader("Content-Type", "application/json")
-                    .end("{}"));
-            router.head(base).handler(ctx -> ctx.response()
-                    .putHeader("Docker-Distribution-API-Version", "registry/2.0")
-                    .putHeader("Content-Type", "application/json")
-                    .putHeader("Content-Length", "2")
-                    .end());
-        }
-
         OptionalLong chunkMin = storage.driver().minimumChunk();
         BlobHandler blobs = new BlobHandler(storage);
         UploadHandler uploads = new UploadHandler(storage, chunkMin, config.limits().maxOpenUploadsPerClient() == null ? 0
@@ -86,12 +74,6 @@ final class Routes {
         metrics.cache(manifests.cache(), "manifests");
         ListingHandler listings = new ListingHandler(storage);
 
-        router.get("/v2/_catalog").handler(Dispatch.blocking(blocking, listings::catalog));
-
-        String uploadsPath = "/v2/" + NAME + "/blobs/uploads/";
-        String uploadPath = uploadsPath + "(?<uuid>[^/]+)";
-        String blobPath = "/v2/" + NAME + "/blobs/(?<digest>[^/]+)";
-        String manifestPath = "/v2/" + NAME + "/manifests/(?<reference>[^/]+)";
         Dispatch.ResourceHandler startUpload = uploads::start;
         Dispatch.ResourceHandler getBlob = blobs::get;
         Dispatch.ResourceHandler getManifest = manifests::get;
@@ -104,32 +86,50 @@ final class Routes {
             getManifest = proxy.manifests(manifests);
             tags = proxy.tags(listings);
         }
-        router.routeWithRegex(HttpMethod.POST, uploadsPath).handler(Dispatch.blocking(blocking, startUpload));
-        router.routeWithRegex(HttpMethod.PATCH, uploadPath).handler(Dispatch.blocking(blocking, uploads::patch));
-        router.routeWithRegex(HttpMethod.PUT, uploadPath).handler(Dispatch.blocking(blocking, uploads::finish));
-        router.routeWithRegex(HttpMethod.GET, uploadPath).handler(Dispatch.blocking(blocking, uploads::status));
-        router.routeWithRegex(HttpMethod.DELETE, uploadPath).handler(Dispatch.blocking(blocking, uploads::cancel));
-        router.routeWithRegex(HttpMethod.GET, blobPath).handler(Dispatch.blocking(blocking, getBlob));
-        router.routeWithRegex(HttpMethod.HEAD, blobPath).handler(Dispatch.blocking(blocking, getBlob));
-        router.routeWithRegex(HttpMethod.DELETE, blobPath).handler(Dispatch.blocking(blocking, deletable(config, blobs::delete)));
-        router.routeWithRegex(HttpMethod.GET, manifestPath).handler(Dispatch.blocking(blocking, getManifest));
-        router.routeWithRegex(HttpMethod.HEAD, manifestPath).handler(Dispatch.blocking(blocking, getManifest));
-        router.routeWithRegex(HttpMethod.PUT, manifestPath).handler(Dispatch.blocking(blocking, putManifest));
-        router.routeWithRegex(HttpMethod.DELETE, manifestPath).handler(Dispatch.blocking(blocking, deletable(config, manifests::delete)));
-        router.routeWithRegex(HttpMethod.GET, "/v2/" + NAME + "/tags/list").handler(Dispatch.blocking(blocking, tags));
-        router.routeWithRegex(HttpMethod.GET, "/v2/" + NAME + "/referrers/(?<digest>[^/]+)")
-                .handler(Dispatch.blocking(blocking, listings::referrers));
 
-        // A resource that exists answers a method it does not take with 405 and the methods it does
-        // (RFC 9110 15.5.6), not 404: a client then knows the path was right.
-        allowOnly(router, "/v2/?", "GET, HEAD");
-        allowOnly(router, "/v2/_catalog", "GET");
-        allowOnly(router, uploadsPath, "POST");
-        allowOnly(router, uploadPath, "GET, PATCH, PUT, DELETE");
-        allowOnly(router, blobPath, "GET, HEAD, DELETE");
-        allowOnly(router, manifestPath, "GET, HEAD, PUT, DELETE");
-        allowOnly(router, "/v2/" + NAME + "/tags/list", "GET");
-        allowOnly(router, "/v2/" + NAME + "/referrers/(?<digest>[^/]+)", "GET");
+        // One table of the API's endpoints and methods, dispatched on the one reading of the path
+        // (ApiPath) that the gate and the metrics use too.
+        java.util.Map<ApiPath.Endpoint, java.util.Map<HttpMethod, Handler<RoutingContext>>> api = new java.util.EnumMap<>(ApiPath.Endpoint.class);
+        java.util.function.BiConsumer<ApiPath.Endpoint, java.util.Map<HttpMethod, Dispatch.ResourceHandler>> on = (endpoint, handlers) -> {
+            java.util.Map<HttpMethod, Handler<RoutingContext>> byMethod = new java.util.HashMap<>();
+            handlers.forEach((method, handler) -> byMethod.put(method, Dispatch.blocking(blocking, handler)));
+            api.put(endpoint, byMethod);
+        };
+        // The API's base, also without its slash (distribution redirects that to /v2/).
+        api.put(ApiPath.Endpoint.BASE, Map.of(HttpMethod.GET, ctx -> ctx.response()
+                .putHeader("Docker-Distribution-API-Version", "registry/2.0")
+                .putHeader("Content-Type", "application/json")
+                .end("{}"), HttpMethod.HEAD, ctx -> ctx.response()
+                .putHeader("Docker-Distribution-API-Version", "registry/2.0")
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Content-Length", "2")
+                .end()));
+        on.accept(ApiPath.Endpoint.CATALOG, Map.of(HttpMethod.GET, listings::catalog));
+        on.accept(ApiPath.Endpoint.UPLOADS, Map.of(HttpMethod.POST, startUpload));
+        on.accept(ApiPath.Endpoint.UPLOAD, Map.of(HttpMethod.PATCH, uploads::patch, HttpMethod.PUT, uploads::finish,
+                HttpMethod.GET, uploads::status, HttpMethod.DELETE, uploads::cancel));
+        on.accept(ApiPath.Endpoint.BLOB, Map.of(HttpMethod.GET, getBlob, HttpMethod.HEAD, getBlob,
+                HttpMethod.DELETE, deletable(config, blobs::delete)));
+        on.accept(ApiPath.Endpoint.MANIFEST, Map.of(HttpMethod.GET, getManifest, HttpMethod.HEAD, getManifest,
+                HttpMethod.PUT, putManifest, HttpMethod.DELETE, deletable(config, manifests::delete)));
+        on.accept(ApiPath.Endpoint.TAGS, Map.of(HttpMethod.GET, tags));
+        on.accept(ApiPath.Endpoint.REFERRERS, Map.of(HttpMethod.GET, listings::referrers));
+        router.route("/v2/*").handler(ctx -> {
+            ApiPath path = ApiPath.of(ctx);
+            HttpMethod method = ctx.request().method();
+            if (path == null) {
+                ctx.next(); // the 404 below
+            } else if (method == HttpMethod.OPTIONS) {
+                // A resource that exists answers OPTIONS with the methods it takes, and any other
+                // method with 405 and the same list (RFC 9110 15.5.6), not 404: the path was right.
+                ctx.response().setStatusCode(204).putHeader("Allow", path.endpoint().allow())
+                        .putHeader("Docker-Distribution-API-Version", "registry/2.0").end();
+            } else if (!path.endpoint().takes(method)) {
+                ctx.fail(notAllowed(method, path.endpoint().allow()));
+            } else {
+                api.get(path.endpoint()).get(method).handle(ctx);
+            }
+        });
 
         router.get("/healthz").handler(ctx -> ctx.response().end("ok\n"));
         // Ready only when storage answers.
@@ -147,24 +147,15 @@ final class Routes {
             Failures.handle(ctx);
         });
         router.route("/v2/*").last().handler(ctx -> ctx.fail(404));
+        // Any other path: the same error JSON, not Vert.x's plain text.
+        router.route().last().handler(ctx -> ctx.fail(404));
+        router.route().failureHandler(Failures::handle);
         return router;
     }
 
-    /**
-     * Answers every request to {@code pathRegex} that no route above took: OPTIONS with 204 and the
-     * methods the endpoint takes, any other method with 405 and the same list.
-     */
-    private static void allowOnly(Router router, String pathRegex, String methods) {
-        String allowed = methods + ", OPTIONS";
-        router.routeWithRegex(pathRegex).handler(ctx -> {
-            if (ctx.request().method() == HttpMethod.OPTIONS) {
-                ctx.response().setStatusCode(204).putHeader("Allow", allowed)
-                        .putHeader("Docker-Distribution-API-Version", "registry/2.0").end();
-                return;
-            }
-            ctx.fail(new RegistryException(ErrorCode.UNSUPPORTED, 405,
-                    ctx.request().method() + " is not allowed here; allowed: " + allowed, null, Map.of("Allow", allowed)));
-        });
+    private static RegistryException notAllowed(HttpMethod method, String allowed) {
+        return new RegistryException(ErrorCode.UNSUPPORTED, 405, method + " is not allowed here; allowed: " + allowed, null,
+                Map.of("Allow", allowed));
     }
 
     /** DELETE answers 405 UNSUPPORTED when storage.delete.enabled is false, as distribution does. */

@@ -111,7 +111,7 @@ final class UploadHandler {
 
     Reply patch(RoutingContext ctx, RequestBody body) throws IOException {
         RepositoryName name = Requests.name(ctx);
-        Uploads.UploadStatus session = session(ctx, name, ctx.pathParam("uuid"));
+        Uploads.UploadStatus session = session(ctx, name, ApiPath.of(ctx).param());
         ByteRange range = ByteRange.forChunk(ctx.request().getHeader("Content-Range"));
         if (range != null) {
             if (range.first() != session.offset()) throw outOfOrder(name, session);
@@ -128,7 +128,7 @@ final class UploadHandler {
 
     Reply finish(RoutingContext ctx, RequestBody body) throws IOException {
         RepositoryName name = Requests.name(ctx);
-        Uploads.UploadStatus session = session(ctx, name, ctx.pathParam("uuid"));
+        Uploads.UploadStatus session = session(ctx, name, ApiPath.of(ctx).param());
         String digestParam = Requests.query(ctx, "digest");
         if (digestParam == null) {
             throw new RegistryException(ErrorCode.DIGEST_INVALID, "the final PUT of an upload needs ?digest=");
@@ -146,12 +146,12 @@ final class UploadHandler {
 
     Reply status(RoutingContext ctx, RequestBody body) {
         RepositoryName name = Requests.name(ctx);
-        return new Reply.Empty(204, progress(name, session(ctx, name, ctx.pathParam("uuid"))));
+        return new Reply.Empty(204, progress(name, session(ctx, name, ApiPath.of(ctx).param())));
     }
 
     Reply cancel(RoutingContext ctx, RequestBody body) {
         RepositoryName name = Requests.name(ctx);
-        Uploads.UploadStatus session = session(ctx, name, ctx.pathParam("uuid"));
+        Uploads.UploadStatus session = session(ctx, name, ApiPath.of(ctx).param());
         storage.uploads().cancel(session.id());
         open.invalidate(session.id());
         return new Reply.Empty(204, Map.of());

@@ -86,6 +86,11 @@ class HardeningTest {
             corpus.put("PUT /v2/lib/app/manifests/v1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n"
                     + "Content-Length: 5\r\n\r\n{}xyz", 400);
             corpus.put("GET /v2/_catalog?n=-1 HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+            corpus.put("GET /v2/ HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400);
+            corpus.put("GET /v2/lib/app/tags/list HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400);
+            corpus.put("CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n", 405);
+            corpus.put("GET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n", 404);
+            corpus.put("GET /v2/lib/app/manifests/v1/extra HTTP/1.1\r\nHost: x\r\n\r\n", 404);
             for (var e : corpus.entrySet()) {
                 String request = e.getKey();
                 String label = request.length() > 80 ? request.substring(0, 80) + "…" : request;
@@ -102,6 +107,52 @@ class HardeningTest {
             String websocket = raw(port, "GET /v2/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
             assertTrue(websocket.startsWith("HTTP/1.1 404 "), "no WebSockets here: " + websocket);
+        }
+    }
+
+    /**
+     * A body the HTTP decoder cannot read (a chunk size that is not hex, a chunk line cut short) is
+     * answered 400 in the spec's format before the connection closes, is logged as a refusal and not
+     * as an internal error, and the access log says the status that was sent.
+     */
+    @Test
+    void aMalformedChunkedBodyIsAnsweredAndLoggedAsARefusal() throws Exception {
+        try (LogLines guard = LogLines.of(RequestGuard.class); LogLines failures = LogLines.of(Failures.class);
+             LogLines access = LogLines.info("io.strata.registry.access"); Registry registry = start("log:\n  access: true\n")) {
+            int port = registry.port();
+            String location = new Http(port).send("POST", "/v2/lib/app/blobs/uploads/", (byte[]) null).header("Location");
+            Map<String, String> bodies = new LinkedHashMap<>();
+            bodies.put("PATCH " + location, "ZZ\r\nabc\r\n0\r\n\r\n");
+            bodies.put("PATCH " + location + " ", "3\r\nabc\r\nQ\r\n");
+            bodies.put("PUT /v2/lib/app/manifests/v1", "-5\r\nabc\r\n0\r\n\r\n");
+            bodies.put("POST /v2/lib/app/blobs/uploads/", "1;" + "x".repeat(20_000) + "\r\na\r\n0\r\n\r\n");
+            for (var e : bodies.entrySet()) {
+                String response = raw(port, e.getKey().strip() + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n" + e.getValue());
+                assertTrue(response.startsWith("HTTP/1.1 400 "), e.getKey() + ": " + response);
+                JsonNode error = JSON.readTree(response.substring(response.indexOf("\r\n\r\n") + 4)).path("errors").path(0);
+                assertEquals("UNSUPPORTED", error.path("code").asText(), response);
+                assertTrue(error.path("message").asText().startsWith("malformed request body"), response);
+            }
+            assertEquals(200, new Http(port).get("/v2/").status(), "still serving");
+            Thread.sleep(200); // the access log's line for a failed connection comes one event-loop turn later
+            assertEquals(java.util.List.of(), failures.messages(), "no internal error logged");
+            assertEquals(bodies.size(), guard.messages().stream().filter(m -> m.contains("malformed request body")).count(),
+                    String.join("\n", guard.messages()));
+            java.util.List<String> refused = access.messages().stream().filter(m -> m.contains("status=400")).toList();
+            assertEquals(bodies.size(), refused.size(), String.join("\n", access.messages()));
+            assertTrue(access.messages().stream().noneMatch(m -> m.contains("chunked") || m.matches(".*(PATCH|PUT).*status=200.*")),
+                    String.join("\n", access.messages()));
+        }
+    }
+
+    /** OPTIONS * asks about the server as a whole: the methods some endpoint takes, and no body. */
+    @Test
+    void optionsStarAnswersTheServersMethods() throws Exception {
+        try (Registry registry = start("")) {
+            String response = raw(registry.port(), "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertTrue(response.startsWith("HTTP/1.1 204 "), response);
+            assertTrue(response.contains("Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n"), response);
         }
     }
 

@@ -10,15 +10,26 @@ import org.slf4j.LoggerFactory;
 public final class LogLines implements AutoCloseable {
     private final Logger logger;
     private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    private ch.qos.logback.classic.Level level;
+    private boolean restore;
 
-    private LogLines(Class<?> source) {
-        logger = (Logger) LoggerFactory.getLogger(source);
+    private LogLines(String name) {
+        logger = (Logger) LoggerFactory.getLogger(name);
         lines.start();
         logger.addAppender(lines);
     }
 
     public static LogLines of(Class<?> source) {
-        return new LogLines(source);
+        return new LogLines(source.getName());
+    }
+
+    /** The lines of the logger named so, from INFO up whatever the configuration says (its level is restored on close). */
+    public static LogLines info(String logger) {
+        LogLines l = new LogLines(logger);
+        l.level = l.logger.getLevel();
+        l.restore = true;
+        l.logger.setLevel(ch.qos.logback.classic.Level.INFO);
+        return l;
     }
 
     public List<String> messages() {
@@ -28,5 +39,6 @@ public final class LogLines implements AutoCloseable {
     @Override
     public void close() {
         logger.detachAppender(lines);
+        if (restore) logger.setLevel(level);
     }
 }

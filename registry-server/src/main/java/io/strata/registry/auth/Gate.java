@@ -2,6 +2,7 @@ package io.strata.registry.auth;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.strata.registry.ApiPath;
 import io.strata.registry.ErrorCode;
 import io.strata.registry.RegistryConfig;
 import io.strata.registry.RegistryException;
@@ -25,8 +26,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Auth as a layer in front of the handlers: who is calling (nobody, a htpasswd user over Basic, or
@@ -40,8 +39,6 @@ import java.util.regex.Pattern;
  */
 public final class Gate {
     private static final String ACCESS = "strata.access";
-    private static final Pattern REPOSITORY_PATH =
-            Pattern.compile("^/v2/(.+?)/(?:blobs/uploads/.*|blobs/[^/]+|manifests/[^/]+|tags/list|referrers/[^/]+)$");
 
     /**
      * What the caller may do; in mode none, everything.
@@ -154,7 +151,7 @@ public final class Gate {
             ctx.next();
             return;
         }
-        Need need = need(request);
+        Need need = need(ctx);
         String header = request.getHeader("Authorization");
         if (mode.equals("htpasswd")) {
             Basic basic = Basic.parse(header);
@@ -170,15 +167,19 @@ public final class Gate {
                 decide(ctx, need, basic.user(), true);
                 return;
             }
+            AtomicInteger attempts = reserveAttempt(client);
+            if (attempts == null) {
+                ctx.fail(tooMany(60_000));
+                return;
+            }
             // bcrypt is slow by design: check off the event loop; the request waits, paused.
             Context context = ctx.vertx().getOrCreateContext();
             request.pause();
             blocking.submit(() -> {
-                boolean ok = htpasswd.verify(basic.user(), basic.password());
+                boolean ok = verify(attempts, basic.user(), basic.password());
                 context.runOnContext(v -> {
                     request.resume();
                     if (!ok) {
-                        failed(client);
                         ctx.fail(unauthorized(need, ctx, "invalid username or password", null));
                         return;
                     }
@@ -214,16 +215,15 @@ public final class Gate {
         }
     }
 
-    static Need need(HttpServerRequest request) {
-        String path = request.path();
-        if (path.equals("/v2/_catalog")) return new Need(null, null, null, true);
-        Matcher m = REPOSITORY_PATH.matcher(path);
-        if (!m.matches()) return new Need(null, null, null, false);
+    /** What the request needs, read from its path exactly as the router reads it ({@link ApiPath}). */
+    static Need need(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        ApiPath path = ApiPath.of(ctx);
+        if (path == null || path.endpoint() == ApiPath.Endpoint.BASE) return new Need(null, null, null, false);
+        if (path.endpoint() == ApiPath.Endpoint.CATALOG) return new Need(null, null, null, true);
         HttpMethod method = request.method();
-        String action = method == HttpMethod.GET || method == HttpMethod.HEAD ? "pull"
-                : method == HttpMethod.DELETE ? "delete" : "push";
         String from = method == HttpMethod.POST && request.getParam("mount") != null ? request.getParam("from") : null;
-        return new Need(m.group(1), action, from, false);
+        return new Need(path.name(), path.action(method), from, false);
     }
 
     /** htpasswd mode: the policy decides for the user (null: anonymous). */
@@ -297,8 +297,25 @@ public final class Gate {
         return failedLoginsPerMinute > 0 && n != null && n.get() >= failedLoginsPerMinute;
     }
 
-    void failed(String client) {
-        failures.get(client, k -> new AtomicInteger()).incrementAndGet();
+    /**
+     * Counts a password check against the address's limit before it runs, atomically, so that
+     * attempts sent at once cannot all pass a check made before any of them failed. Null when the
+     * address has no attempt left; otherwise the counter, for {@link #verify}.
+     */
+    AtomicInteger reserveAttempt(String client) {
+        AtomicInteger n = failures.get(client, k -> new AtomicInteger());
+        if (failedLoginsPerMinute > 0 && n.incrementAndGet() > failedLoginsPerMinute) {
+            n.decrementAndGet();
+            return null;
+        }
+        return n;
+    }
+
+    /** Checks a password whose attempt was reserved: a right one gives the attempt back, a wrong one keeps it counted. */
+    boolean verify(AtomicInteger attempts, String user, String password) {
+        boolean ok = htpasswd.verify(user, password);
+        if (ok && failedLoginsPerMinute > 0) attempts.decrementAndGet();
+        return ok;
     }
 
     /** Basic credentials from an Authorization header. */

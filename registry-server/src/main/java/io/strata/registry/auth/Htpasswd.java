@@ -20,11 +20,12 @@ import javax.crypto.spec.SecretKeySpec;
  * Users and bcrypt hashes as {@code htpasswd -B} writes them ({@code user:$2y$...}), re-read when the
  * file changes. A bcrypt check costs tens of milliseconds by design, so a verified pair is
  * remembered for a few minutes as a keyed hash (never the password itself), and an unknown user costs
- * the same bcrypt check as a known one, so timing does not tell which names exist.
+ * the same bcrypt check as a known one: it is checked against a stand-in hash made at the cost most of
+ * the file's entries use ({@code htpasswd -B} writes cost 5 unless told {@code -C}), so timing does
+ * not tell which names exist.
  */
 public final class Htpasswd {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Htpasswd.class);
-    private static final String DUMMY = BCrypt.withDefaults().hashToString(10, "not a password".toCharArray());
     private static final ThreadLocal<Mac> MACS = ThreadLocal.withInitial(() -> {
         try {
             return Mac.getInstance("HmacSHA256");
@@ -32,7 +33,18 @@ public final class Htpasswd {
             throw new IllegalStateException(e);
         }
     });
-    private final Reloading<Map<String, String>> users;
+    /** The file's users and their hashes, and the stand-in hash an unknown user is checked against. */
+    record Users(Map<String, String> hashes, String standIn) {
+        boolean isEmpty() {
+            return hashes.isEmpty();
+        }
+
+        String get(String user) {
+            return hashes.get(user);
+        }
+    }
+
+    private final Reloading<Users> users;
     private final byte[] cacheKey = new byte[32];
     private final Cache<String, String> verified = Caffeine.newBuilder().expireAfterWrite(Duration.ofMinutes(5))
             .maximumSize(10_000).build();
@@ -47,7 +59,7 @@ public final class Htpasswd {
         }
     }
 
-    static Map<String, String> parse(Path file) throws IOException {
+    static Users parse(Path file) throws IOException {
         Map<String, String> out = new HashMap<>();
         int n = 0;
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -61,7 +73,19 @@ public final class Htpasswd {
             }
             out.put(line.substring(0, colon), hash);
         }
-        return Map.copyOf(out);
+        return new Users(Map.copyOf(out), standIn(out.values()));
+    }
+
+    /** A hash of no one's password at the cost most entries use (the file's users are checked at theirs). */
+    static String standIn(java.util.Collection<String> hashes) {
+        Map<Integer, Integer> costs = new HashMap<>();
+        for (String h : hashes) costs.merge(Integer.parseInt(h.substring(4, 6)), 1, Integer::sum);
+        int cost = costs.entrySet().stream().max(Map.Entry.<Integer, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
+                .map(Map.Entry::getKey).orElse(10);
+        byte[] password = new byte[16];
+        new SecureRandom().nextBytes(password);
+        return BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(Math.max(4, Math.min(31, cost)),
+                java.util.HexFormat.of().formatHex(password).toCharArray());
     }
 
     /** True when this pair was verified a moment ago (no bcrypt needed); false says only: ask {@link #verify}. */
@@ -72,11 +96,11 @@ public final class Htpasswd {
 
     /** Whether the password is the user's. */
     public boolean verify(String user, String password) {
-        Map<String, String> current = users.get();
+        Users current = users.get();
         String hash = current.get(user);
         String key = keyed(user, password, hash);
         if (hash != null && hash.equals(verified.getIfPresent(key))) return true;
-        boolean ok = BCrypt.verifyer().verify(password.toCharArray(), (hash != null ? hash : DUMMY).toCharArray()).verified;
+        boolean ok = BCrypt.verifyer().verify(password.toCharArray(), (hash != null ? hash : current.standIn()).toCharArray()).verified;
         if (ok && hash != null) {
             verified.put(key, hash);
             return true;

@@ -105,9 +105,9 @@ public final class TokenEndpoint {
 
     private String checkPassword(String client, String user, String password) {
         if (user == null || password == null) throw bad("username and password are required");
-        if (gate.blocked(client)) throw Gate.tooMany(60_000);
-        if (!gate.htpasswd().verify(user, password)) {
-            gate.failed(client);
+        var attempts = gate.blocked(client) ? null : gate.reserveAttempt(client);
+        if (attempts == null) throw Gate.tooMany(60_000);
+        if (!gate.verify(attempts, user, password)) {
             throw new RegistryException(ErrorCode.UNAUTHORIZED, 401, "invalid username or password", null, Map.of());
         }
         return user;

@@ -27,6 +27,7 @@ import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -217,6 +218,90 @@ class AuthTest {
             assertTrue(limited >= 10, "a burst beyond 5 a second is refused: " + limited);
             Thread.sleep(1100);
             assertEquals(200, http.get("/v2/").status(), "and served again once the bucket refilled");
+        }
+    }
+
+    // ---- the gate reads a path as the router does -----------------------------------------------
+
+    /** The exact repository each user is given every action on, and names that hold the API's words as components. */
+    private static final String EXACT_POLICY = """
+            rules:
+              - repositories: ["shared/app"]
+                users: [eve]
+                actions: [pull, push, delete]
+              - repositories: ["shared/app/blobs/uploads/x"]
+                users: [mallory]
+                actions: [pull, push, delete]
+            """;
+    private static final List<String> TRICKY = List.of("shared/app/blobs/uploads/x", "shared/app/blobs", "shared/app/blobs/uploads",
+            "shared/app/manifests/v1", "shared/app/manifests", "shared/app/tags/list", "shared/app/tags", "shared/app/referrers/x",
+            "shared/app/uploads", "shared/app/blobs/x/manifests", "shared");
+
+    private void exactPolicy() throws Exception {
+        Files.writeString(dir.resolve("htpasswd"), ExternalTool.ok("htpasswd", "-Bbn", "eve", "pw-eve")
+                + ExternalTool.ok("htpasswd", "-Bbn", "mallory", "pw-mallory"));
+        Files.writeString(dir.resolve("access.yml"), EXACT_POLICY);
+    }
+
+    /** Who may do each call on each repository: only the user the policy names for exactly that repository. */
+    private static void onlyTheExactRepository(Map<String, Http> users, java.util.function.IntPredicate refused) {
+        Map<String, String> owner = new java.util.LinkedHashMap<>();
+        owner.put("shared/app", "eve");
+        owner.put("shared/app/blobs/uploads/x", "mallory");
+        for (String repo : TRICKY) owner.putIfAbsent(repo, null);
+        for (var e : owner.entrySet()) {
+            for (Call c : calls(e.getKey())) {
+                for (var u : users.entrySet()) {
+                    int status = u.getValue().send(c.method(), c.path(), (byte[]) null).status();
+                    String what = u.getKey() + ": " + c.method() + " " + c.path() + " -> " + status;
+                    if (u.getKey().equals(e.getValue())) assertFalse(refused.test(status), what);
+                    else assertTrue(refused.test(status), what);
+                }
+            }
+        }
+    }
+
+    /** A push and a pull through a path whose name holds "blobs/uploads": only mallory's repository is reached. */
+    private static void pushesLandInTheRepositoryTheRouterServes(Http eve, Http mallory) {
+        int crafted = eve.get("/v2/shared/app/blobs/uploads/x/manifests/v1").status();
+        assertTrue(crafted == 401 || crafted == 403, "eve may not read mallory's repository: " + crafted);
+        Digest config = push(mallory, "shared/app/blobs/uploads/x", "v1", 7);
+        assertEquals("NAME_UNKNOWN", eve.get("/v2/shared/app/tags/list").errorCode(), "mallory's push went to her repository, not to shared/app");
+        assertEquals(200, mallory.get("/v2/shared/app/blobs/uploads/x/blobs/" + config).status());
+        assertEquals(200, mallory.get("/v2/shared/app/blobs/uploads/x/manifests/v1").status());
+        push(eve, "shared/app", "v1", 8);
+        assertEquals(404, eve.get("/v2/shared/app/blobs/" + config).status(), "a blob of the other repository is not eve's to read");
+        int eveCrafted = eve.send("PUT", "/v2/shared/app/blobs/uploads/x/manifests/v2", new byte[] {'{', '}'}).status();
+        assertTrue(eveCrafted == 401 || eveCrafted == 403, "nor to push to: " + eveCrafted);
+    }
+
+    @Test
+    void htpasswdModeAuthorizesTheRepositoryTheRouterServes() throws Exception {
+        exactPolicy();
+        try (Registry registry = start(htpasswdMode(""))) {
+            int port = registry.port();
+            Http eve = new Http(port).withBasicAuth("eve", "pw-eve");
+            Http mallory = new Http(port).withBasicAuth("mallory", "pw-mallory");
+            onlyTheExactRepository(Map.of("eve", eve, "mallory", mallory), status -> status == 403);
+            pushesLandInTheRepositoryTheRouterServes(eve, mallory);
+        }
+    }
+
+    @Test
+    void tokenModeAuthorizesTheRepositoryTheRouterServes() throws Exception {
+        ExternalTool.require("openssl");
+        exactPolicy();
+        try (Registry registry = start(tokenMode(key("issuer")))) {
+            int port = registry.port();
+            // Each user's token asks for everything on every repository of the test: the policy grants only the exact one.
+            StringBuilder scopes = new StringBuilder();
+            for (String repo : java.util.stream.Stream.concat(Stream.of("shared/app"), TRICKY.stream()).toList()) {
+                scopes.append(scopes.isEmpty() ? "" : "&").append("scope=").append(enc("repository:" + repo + ":pull,push,delete"));
+            }
+            Http eve = new Http(port).withBearer(token(port, scopes.toString(), "eve", "pw-eve").path("token").asText());
+            Http mallory = new Http(port).withBearer(token(port, scopes.toString(), "mallory", "pw-mallory").path("token").asText());
+            onlyTheExactRepository(Map.of("eve", eve, "mallory", mallory), status -> status == 401);
+            pushesLandInTheRepositoryTheRouterServes(eve, mallory);
         }
     }
 
