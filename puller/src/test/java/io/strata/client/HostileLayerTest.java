@@ -111,6 +111,12 @@ class HostileLayerTest {
                         .link("h", TarConstants.LF_LINK, "link/passwd").bytes(), "symlink link"),
                 Arguments.of("forged whiteout device", new Tar().device("victim", 0, 0).bytes(), "whiteout"),
                 Arguments.of("forged opaque xattr", new Tar().dir("d", "SCHILY.xattr.trusted.overlay.opaque", "y").bytes(), "overlay attribute"),
+                Arguments.of("names that are not UTF-8 (a\\xff and a\\xfe would both become a\\ufffd)", new Tar("ISO-8859-1")
+                        .file("a\u00ff", new byte[] {1}).file("a\u00fe", new byte[] {2}).bytes(), "tar entry a\\xff: its name is not valid UTF-8"),
+                Arguments.of("a link name that is not UTF-8", new Tar("ISO-8859-1").link("l", TarConstants.LF_SYMLINK, "t\u00ff").bytes(),
+                        "tar entry t\\xff: its name is not valid UTF-8"),
+                Arguments.of("a name component longer than a file name may be", new Tar().file("d/" + "n".repeat(300), new byte[] {1}).bytes(),
+                        "entry d/nnnn"),
                 Arguments.of("not a tar", new byte[2048], null),
                 Arguments.of("garbage header", garbage(), "checksum"));
     }
@@ -161,6 +167,36 @@ class HostileLayerTest {
         try (var walk = Files.walk(tmp)) {
             assertFalse(walk.anyMatch(p -> p.getFileName().toString().equals("escape")), "no escape file anywhere");
         }
+    }
+
+    @Test
+    void anErrorNamesTheEntryShortenedNeverTheHostPath() throws IOException {
+        // 64 KiB of name in 200-byte components: the system refuses it; the message names the entry, in a line.
+        StringBuilder name = new StringBuilder();
+        while (name.length() < 64 * 1024) name.append("c".repeat(199)).append('/');
+        IOException e = assertThrows(IOException.class, () -> unpackTar(new Tar().file(name + "f", new byte[] {1}).bytes(), Applier.Limits.DEFAULT));
+        assertTrue(e.getMessage().length() < 600, "one short line: " + e.getMessage().length() + " characters");
+        assertTrue(e.getMessage().contains("entry cccc") && e.getMessage().contains("…"), e.getMessage());
+        assertFalse(e.getMessage().contains(tmp.toString()), "no host path: " + e.getMessage());
+        assertNothingLeft();
+    }
+
+    /** A PAX global header's path changes no entry's name, as Go's archive/tar and containerd read it. */
+    @Test
+    void aGlobalHeaderRenamesNoEntry() throws IOException {
+        byte[] global = (Tar.paxRecord("path", "everyone") + Tar.paxRecord("comment", "made by a tool"))
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ByteArrayOutputStream raw = new ByteArrayOutputStream();
+        raw.write(Tar.record("pax_global_header", 'g', global));
+        raw.write(Tar.record("a", '0', new byte[] {1}));
+        raw.write(Tar.record("b", '0', new byte[] {2}));
+        raw.write(new byte[1024]);
+        byte[] tar = raw.toByteArray();
+        unpackTar(tar, Applier.Limits.DEFAULT);
+        Path layer = snapshotter.layerDir(snapshotter.list().getFirst().name());
+        assertEquals(1, Files.readAllBytes(layer.resolve("a"))[0]);
+        assertEquals(2, Files.readAllBytes(layer.resolve("b"))[0]);
+        assertFalse(Files.exists(layer.resolve("everyone")));
     }
 
     @Test

@@ -139,6 +139,20 @@ public record OciRuntime(String name, Path stateRoot) {
         quiet("kill", id, signal);
     }
 
+    /**
+     * Freezes every process of the container (the cgroup freezer, as {@code docker commit --pause}
+     * does), so that what Strata reads of its files holds still; {@link #resume} thaws it.
+     */
+    public void pause(String id) throws IOException {
+        Result r = quiet("pause", id);
+        if (r.exit() != 0) throw new IOException("cannot pause container " + id + " with " + name + ": " + r.err().strip());
+    }
+
+    public void resume(String id) throws IOException {
+        Result r = quiet("resume", id);
+        if (r.exit() != 0) throw new IOException("cannot resume container " + id + " with " + name + ": " + r.err().strip());
+    }
+
     /** Removes the runtime's state of the container (and kills it if it still runs); nothing to do, no process started. */
     public void delete(String id) throws IOException {
         if (!Files.exists(stateRoot.resolve(id))) return;

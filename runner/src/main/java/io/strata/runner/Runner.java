@@ -120,8 +120,13 @@ public final class Runner {
             } finally {
                 unmountRootfs(c);
             }
-        } catch (IOException | RuntimeException e) {
-            remove(c, true);
+        } catch (IOException | RuntimeException | Error e) {
+            // A run that fails leaves nothing: no container, no snapshot, no mount.
+            try {
+                remove(c, true);
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
             throw e;
         }
     }
@@ -463,7 +468,7 @@ public final class Runner {
 
         /** Docker's exit code for a reason {@link #checkCommand} gave: 126 when not executable, 127 when not there. */
         static int exitCode(String why) {
-            return why.endsWith("permission denied") ? 126 : 127;
+            return why.endsWith("permission denied") || why.contains(": operation not permitted") ? 126 : 127;
         }
     }
 
@@ -511,7 +516,10 @@ public final class Runner {
             if (p != null && cmd.contains("/") && Files.isDirectory(p)) return cmd + ": is a directory: permission denied";
             if (p == null || !Files.isRegularFile(p)) continue;
             int mode = (Integer) Files.getAttribute(p, "unix:mode");
-            if ((mode & 0111) != 0) return null;
+            if ((mode & 0111) != 0) {
+                return FileCapabilities.refusedUnder(p, FileCapabilities.mask(Bundle.CAPABILITIES))
+                        ? cmd + ": operation not permitted (the file's capabilities exceed the container's)" : null;
+            }
             foundButNotExecutable = true;
         }
         if (unseen) return null;
@@ -519,15 +527,26 @@ public final class Runner {
                 ? "no such file or directory" : "executable file not found in $PATH");
     }
 
-    /** Writes the container's filesystem as it sees it (its image and its changes, flattened) as a tar. */
+    /**
+     * Writes the container's filesystem as it sees it (its image and its changes, flattened) as a
+     * tar. A running container is frozen while its files are read, so the archive is one moment of
+     * it; the walk never leaves its root whatever its processes do (see LayerWriter).
+     */
     public void export(Container c, OutputStream out) throws IOException {
         Path rootfs = containers.bundle(c.id()).resolve("rootfs");
+        boolean running = refresh(c).status() == Container.Status.RUNNING;
         boolean mountedHere = !Mount.isMountPoint(rootfs);
         if (mountedHere) mountRootfs(c);
+        OciRuntime runtime = running ? runtime(c) : null;
+        if (running) runtime.pause(c.id());
         try (io.strata.snapshots.TarWriter tar = new io.strata.snapshots.TarWriter(out)) {
             io.strata.snapshots.LayerWriter.write(rootfs, tar);
         } finally {
-            if (mountedHere) unmountRootfs(c);
+            try {
+                if (running) runtime.resume(c.id());
+            } finally {
+                if (mountedHere) unmountRootfs(c);
+            }
         }
     }
 

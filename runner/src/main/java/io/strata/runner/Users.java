@@ -2,7 +2,8 @@ package io.strata.runner;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.strata.snapshots.ConfinedDir;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -16,6 +17,9 @@ import java.util.Set;
  * come from {@code /etc/group} for a named user.
  */
 public final class Users {
+    /** The most of /etc/passwd or /etc/group read: real ones are kilobytes. */
+    static final int MAX_BYTES = 4 << 20;
+
     private Users() {}
 
     /** The ids a process runs as. */
@@ -82,12 +86,21 @@ public final class Users {
         return v > Integer.MAX_VALUE ? null : (int) v;
     }
 
-    /** A colon-separated database of the image, read without following links out of the rootfs. */
+    /**
+     * A colon-separated database of the image, read without following links out of the rootfs and
+     * to at most {@link #MAX_BYTES}: an image decides its size, and a user database is small.
+     */
     private static List<String[]> read(Path rootfs, String rel) throws IOException {
-        Path p = RootfsPaths.resolve(rootfs, "/" + rel);
-        if (p == null || !Files.isRegularFile(p)) return List.of();
+        byte[] content;
+        try (ConfinedDir root = ConfinedDir.open(rootfs); InputStream in = root.readInRoot("/" + rel)) {
+            if (in == null) return List.of();
+            content = in.readNBytes(MAX_BYTES + 1);
+        }
+        if (content.length > MAX_BYTES) {
+            throw new IOException("the image's /" + rel + " is larger than " + (MAX_BYTES >> 20) + " MiB: too large to be its user database");
+        }
         List<String[]> out = new ArrayList<>();
-        for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
+        for (String line : new String(content, StandardCharsets.UTF_8).split("\n")) {
             if (line.isBlank() || line.startsWith("#")) continue;
             out.add(line.split(":", -1));
         }

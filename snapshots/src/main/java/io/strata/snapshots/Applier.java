@@ -98,7 +98,15 @@ public final class Applier {
             if (++a.entries > limits.maxEntries()) {
                 throw new LayerException("layer has more than " + limits.maxEntries() + " entries (the limit)");
             }
-            a.apply(e, reader);
+            try {
+                a.apply(e, reader);
+            } catch (LayerException refused) {
+                throw refused;
+            } catch (java.nio.file.FileSystemException | Native.NativeException failed) {
+                // Name the entry (shortened), not the host path the system call was given: it can be long
+                // and says where the store is, not what in the layer failed.
+                throw LayerException.entry(e.name(), reason(failed));
+            }
         }
         counted.transferTo(java.io.OutputStream.nullOutputStream()); // trailing zero blocks count in the DiffID
         for (DirTime t : a.dirTimes) Native.lutimes(t.path(), t.seconds(), t.nanos(), t.seconds(), t.nanos());
@@ -418,6 +426,13 @@ public final class Applier {
                 if (ex.errno() != Native.ENOTSUP && !(ex.errno() == Native.EPERM && e.type() == TarEntry.Type.SYMLINK)) throw ex;
             }
         }
+    }
+
+    /** What failed, without the host path: the system's reason, or the call and errno's text. */
+    private static String reason(IOException failed) {
+        if (failed instanceof Native.NativeException n) return n.reason();
+        String r = ((java.nio.file.FileSystemException) failed).getReason();
+        return r != null ? r : failed.getClass().getSimpleName();
     }
 
     static BasicFileAttributes lstat(Path p) throws IOException {

@@ -26,27 +26,31 @@ public final class LayerWriter {
     /** One change of a layer against what is below it, as docker diff shows it. */
     public record Change(char kind, String path) {}
 
+    /**
+     * Writes the tree at {@code layer} as a layer tar. The tree may be one a container changes while
+     * this runs, or left changed: it is walked through {@link ConfinedDir}, so nothing outside it is
+     * ever read, whatever its symlinks say or become.
+     */
     public static void write(Path layer, TarWriter tar) throws IOException {
         Map<Object, String> firstPathOfInode = new HashMap<>();
-        walk(layer, layer, "", tar, firstPathOfInode);
+        try (ConfinedDir root = ConfinedDir.open(layer)) {
+            walk(root, "", tar, firstPathOfInode);
+        }
     }
 
-    private static void walk(Path root, Path dir, String rel, TarWriter tar, Map<Object, String> links) throws IOException {
-        List<Path> children = new ArrayList<>();
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
-            s.forEach(children::add);
-        }
-        children.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
-        for (Path p : children) {
-            String name = (rel.isEmpty() ? "" : rel + "/") + p.getFileName();
+    private static void walk(ConfinedDir dir, String rel, TarWriter tar, Map<Object, String> links) throws IOException {
+        for (String child : dir.list()) {
+            String name = (rel.isEmpty() ? "" : rel + "/") + child;
+            Path p = dir.entry(child);
             var a = Applier.lstat(p);
+            if (a == null) continue; // removed since it was listed
             if (Applier.isWhiteout(p, a)) {
                 String parent = rel.isEmpty() ? "" : rel + "/";
-                tar.header(new TarEntry(parent + Applier.WHITEOUT_PREFIX + p.getFileName(), TarEntry.Type.FILE, 0644, 0, 0, 0, 0,
+                tar.header(new TarEntry(parent + Applier.WHITEOUT_PREFIX + child, TarEntry.Type.FILE, 0644, 0, 0, 0, 0,
                         0, 0, "", 0, 0, Map.of(), null));
                 continue;
             }
-            Map<String, Object> u = Files.readAttributes(p, "unix:mode,uid,gid,rdev,size,nlink,ino,dev,lastModifiedTime", LinkOption.NOFOLLOW_LINKS);
+            Map<String, Object> u = dir.attributes(child, "mode,uid,gid,rdev,size,nlink,ino,dev,lastModifiedTime");
             int mode = (Integer) u.get("mode");
             FileTime mtime = (FileTime) u.get("lastModifiedTime");
             long seconds = mtime.toInstant().getEpochSecond();
@@ -58,16 +62,19 @@ public final class LayerWriter {
             }
             int uid = (Integer) u.get("uid");
             int gid = (Integer) u.get("gid");
-            if (a.isDirectory()) {
+            int type = mode & 0170000;
+            if (type == 0040000) {
                 tar.header(new TarEntry(name, TarEntry.Type.DIRECTORY, mode, uid, gid, 0, 0, seconds, nanos, "", 0, 0, xattrs, null));
                 if (Native.lgetxattr(p, Applier.OPAQUE_XATTR).map(v -> v.length == 1 && v[0] == 'y').orElse(false)) {
                     tar.header(new TarEntry(name + "/" + Applier.OPAQUE_MARKER, TarEntry.Type.FILE, 0644, 0, 0, 0, 0, 0, 0, "", 0, 0, Map.of(), null));
                 }
-                walk(root, p, name, tar, links);
-            } else if (a.isSymbolicLink()) {
+                try (ConfinedDir sub = dir.dir(child)) {
+                    walk(sub, name, tar, links);
+                }
+            } else if (type == 0120000) {
                 tar.header(new TarEntry(name, TarEntry.Type.SYMLINK, 0777, uid, gid, 0, 0, seconds, nanos,
-                        Files.readSymbolicLink(p).toString(), 0, 0, xattrs, null));
-            } else if (a.isRegularFile()) {
+                        dir.readlink(child), 0, 0, xattrs, null));
+            } else if (type == 0100000) {
                 Object inode = u.get("dev") + ":" + u.get("ino");
                 String first = (Integer) u.get("nlink") > 1 ? links.putIfAbsent(inode, name) : null;
                 if (first != null) {
@@ -75,12 +82,11 @@ public final class LayerWriter {
                     continue;
                 }
                 long size = (Long) u.get("size");
-                tar.header(new TarEntry(name, TarEntry.Type.FILE, mode, uid, gid, size, size, seconds, nanos, "", 0, 0, xattrs, null));
-                try (InputStream in = Files.newInputStream(p)) {
+                try (InputStream in = dir.read(child)) {
+                    tar.header(new TarEntry(name, TarEntry.Type.FILE, mode, uid, gid, size, size, seconds, nanos, "", 0, 0, xattrs, null));
                     tar.data(in, size);
                 }
             } else {
-                int type = mode & 0170000;
                 long rdev = (Long) u.get("rdev");
                 TarEntry.Type t = type == Native.S_IFCHR ? TarEntry.Type.CHAR : type == Native.S_IFBLK ? TarEntry.Type.BLOCK : TarEntry.Type.FIFO;
                 tar.header(new TarEntry(name, t, mode, uid, gid, 0, 0, seconds, nanos, "", Native.major(rdev), Native.minor(rdev), xattrs, null));
@@ -94,65 +100,107 @@ public final class LayerWriter {
      */
     public static List<Change> changes(Path layer, List<Path> lowers) throws IOException {
         List<Change> out = new ArrayList<>();
-        changes(layer, "", lowers, out);
+        try (ConfinedDir root = ConfinedDir.open(layer)) {
+            changes(root, "", lowers, out);
+        }
         return out;
     }
 
     /**
      * Removes what a runtime made in a layer only to mount on (empty files and directories that the
      * layers below lack, at the given container paths), and the directories overlay copied up just
-     * to hold them: they are not changes the container made.
+     * to hold them: they are not changes the container made. The layer is one a container wrote, so
+     * it is walked through {@link ConfinedDir}: a mount point's parent that the container replaced
+     * with a symlink is left alone, never followed.
      */
     public static void removeMountpoints(Path layer, List<Path> lowers, List<String> mountpoints) throws IOException {
-        for (String m : mountpoints) {
-            String rel = m.replaceAll("^/+", "");
-            if (rel.isEmpty()) continue;
-            Path p = layer.resolve(rel);
-            var a = Applier.lstat(p);
-            if (a == null || existsBelow("/" + rel, lowers)) continue;
-            boolean empty = a.isRegularFile() ? a.size() == 0 : a.isDirectory() && isEmptyDir(p);
-            if (!empty) continue;
-            Files.delete(p);
-            // Parents overlay copied up only for this: empty, not opaque, present below.
-            for (Path parent = p.getParent(); !parent.equals(layer); parent = parent.getParent()) {
-                String prel = "/" + layer.relativize(parent);
-                if (!isEmptyDir(parent) || !existsBelow(prel, lowers) || Native.lgetxattr(parent, Applier.OPAQUE_XATTR).isPresent()) break;
-                Files.delete(parent);
+        try (ConfinedDir root = ConfinedDir.open(layer)) {
+            for (String m : mountpoints) {
+                List<String> parts = new ArrayList<>();
+                for (String part : m.split("/")) if (!part.isEmpty() && !part.equals(".")) parts.add(part);
+                if (parts.isEmpty() || parts.contains("..")) continue;
+                removeMountpoint(root, parts, lowers);
             }
         }
     }
 
-    private static boolean isEmptyDir(Path p) throws IOException {
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(p)) {
-            return !s.iterator().hasNext();
+    private static void removeMountpoint(ConfinedDir root, List<String> parts, List<Path> lowers) throws IOException {
+        List<ConfinedDir> dirs = new ArrayList<>(); // dirs.get(i) holds parts.get(i)
+        dirs.add(root);
+        try {
+            for (int i = 0; i < parts.size() - 1; i++) {
+                var a = dirs.getLast().lstat(parts.get(i));
+                if (a == null || !a.isDirectory()) return; // not there, or not a directory the walk may enter
+                dirs.add(dirs.getLast().dir(parts.get(i)));
+            }
+            String name = parts.getLast();
+            ConfinedDir parent = dirs.getLast();
+            var a = parent.lstat(name);
+            if (a == null || existsBelow(parts, lowers)) return;
+            boolean empty = a.isRegularFile() ? a.size() == 0 : a.isDirectory() && isEmptyDir(parent, name);
+            if (!empty) return;
+            parent.delete(name);
+            // Parents overlay copied up only for this: empty, not opaque, present below.
+            for (int i = parts.size() - 2; i >= 0; i--) {
+                ConfinedDir holder = dirs.get(i);
+                String dir = parts.get(i);
+                if (!isEmptyDir(holder, dir) || !existsBelow(parts.subList(0, i + 1), lowers)
+                        || Native.lgetxattr(holder.entry(dir), Applier.OPAQUE_XATTR).isPresent()) {
+                    break;
+                }
+                holder.delete(dir);
+            }
+        } finally {
+            for (int i = dirs.size() - 1; i > 0; i--) dirs.get(i).close();
         }
     }
 
-    private static void changes(Path dir, String rel, List<Path> lowers, List<Change> out) throws IOException {
-        List<Path> children = new ArrayList<>();
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
-            s.forEach(children::add);
+    private static boolean isEmptyDir(ConfinedDir parent, String name) throws IOException {
+        try (ConfinedDir d = parent.dir(name)) {
+            return d.list().isEmpty();
+        } catch (java.nio.file.NotDirectoryException e) {
+            return false;
         }
-        children.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
-        for (Path p : children) {
-            String path = rel + "/" + p.getFileName();
+    }
+
+    private static void changes(ConfinedDir dir, String rel, List<Path> lowers, List<Change> out) throws IOException {
+        for (String child : dir.list()) {
+            String path = rel + "/" + child;
+            Path p = dir.entry(child);
             var a = Applier.lstat(p);
+            if (a == null) continue; // removed since it was listed
             if (Applier.isWhiteout(p, a)) {
                 out.add(new Change('D', path));
                 continue;
             }
-            boolean below = existsBelow(path, lowers);
-            out.add(new Change(below ? 'C' : 'A', path));
-            if (a.isDirectory()) changes(p, path, lowers, out);
+            List<String> parts = List.of(path.substring(1).split("/"));
+            out.add(new Change(existsBelow(parts, lowers) ? 'C' : 'A', path));
+            if (a.isDirectory()) {
+                try (ConfinedDir sub = dir.dir(child)) {
+                    changes(sub, path, lowers, out);
+                } catch (java.nio.file.NotDirectoryException swapped) {
+                    // replaced by something else since its lstat: there is nothing below it to list
+                }
+            }
         }
     }
 
-    private static boolean existsBelow(String path, List<Path> lowers) throws IOException {
+    /**
+     * Whether the layers below (top first; committed snapshots, which nothing changes) have the path,
+     * as an overlay mount of them would: a component that is not a directory (a file, a symlink, a
+     * whiteout) ends the path there, in that layer and all below it; symlinks are never followed.
+     */
+    private static boolean existsBelow(List<String> parts, List<Path> lowers) throws IOException {
         for (Path lower : lowers) {
-            Path p = lower.resolve(path.substring(1));
-            var a = Applier.lstat(p);
-            if (a == null) continue;
-            return !Applier.isWhiteout(p, a);
+            Path p = lower;
+            for (int i = 0; i < parts.size(); i++) {
+                p = p.resolve(parts.get(i));
+                var a = Applier.lstat(p);
+                if (a == null) break; // not in this layer: look below
+                if (Applier.isWhiteout(p, a)) return false;
+                if (i == parts.size() - 1) return true;
+                if (!a.isDirectory()) return false;
+            }
         }
         return false;
     }

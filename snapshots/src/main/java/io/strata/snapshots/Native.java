@@ -53,7 +53,7 @@ public final class Native {
     static final int EBUSY = 16;
     static final int ENOSYS = 38;
     private static final int O_RDONLY = 0;
-    private static final int O_DIRECTORY = 0200000;
+    static final int O_DIRECTORY = 0200000;
     private static final int O_CLOEXEC = 02000000;
     private static final int FSCONFIG_SET_STRING = 1;
     private static final int FSCONFIG_CMD_CREATE = 6;
@@ -104,6 +104,12 @@ public final class Native {
                 FunctionDescriptor.of(INT, PTR, INT, INT), Libc.ERRNO, Linker.Option.firstVariadicArg(2))).orElseThrow();
         static final MethodHandle CLOSE = fn("close", INT, INT);
         static final MethodHandle SYNCFS = fn("syncfs", INT, INT);
+    }
+
+    /** Opens relative to a directory descriptor: what {@link ConfinedDir} walks a container's files with. */
+    private static final class At {
+        static final MethodHandle OPENAT = Libc.LIBC.find("openat").map(a -> Libc.LINKER.downcallHandle(a,
+                FunctionDescriptor.of(INT, INT, PTR, INT, INT), Libc.ERRNO, Linker.Option.firstVariadicArg(3))).orElseThrow();
     }
 
     private static final class Ids {
@@ -157,10 +163,17 @@ public final class Native {
     /** A failed call: its errno, and a message naming the call and the path. */
     public static final class NativeException extends IOException {
         private final int errno;
+        private final String call;
 
         NativeException(String call, String subject, int errno) {
             super(call + " " + subject + ": " + strerror(errno) + " (errno " + errno + ")");
             this.errno = errno;
+            this.call = call;
+        }
+
+        /** The call and errno's text, without the path it was given. */
+        public String reason() {
+            return call + ": " + strerror(errno);
         }
 
         public int errno() {
@@ -407,6 +420,36 @@ public final class Native {
             }
         } catch (NativeException e) {
             throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static final int O_NOFOLLOW = 0400000;
+    static final int O_NONBLOCK = 04000;
+    static final int ELOOP = 40;
+    static final int ENOTDIR = 20;
+
+    /**
+     * openat(2): {@code name} relative to the directory descriptor {@code dirfd} (or {@link #AT_FDCWD}),
+     * with O_CLOEXEC added; {@code what} names it in an error. Returns the new descriptor.
+     */
+    static int openat(int dirfd, String name, int flags, String what) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(Libc.STATE);
+            int fd = (int) At.OPENAT.invokeExact(st, dirfd, str(a, name), flags | O_CLOEXEC, 0);
+            if (fd < 0) throw new NativeException("open", what, errno(st));
+            return fd;
+        } catch (NativeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static void close(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            int ignored = (int) Sync.CLOSE.invokeExact(a.allocate(Libc.STATE), fd);
         } catch (Throwable t) {
             throw rethrow(t);
         }

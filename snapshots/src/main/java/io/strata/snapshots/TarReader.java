@@ -25,7 +25,6 @@ public final class TarReader {
 
     private final InputStream in;
     private final byte[] header = new byte[BLOCK];
-    private final Map<String, byte[]> globalPax = new LinkedHashMap<>();
     private long remaining;   // data bytes of the current entry not yet read
     private long padding;     // padding after the current entry's data
     private boolean done;
@@ -38,7 +37,7 @@ public final class TarReader {
     public TarEntry next() throws IOException {
         if (done) return null;
         skipRest();
-        Map<String, byte[]> pax = new LinkedHashMap<>(globalPax);
+        Map<String, byte[]> pax = new LinkedHashMap<>();
         List<String[]> paxSparse = new ArrayList<>();
         String longName = null;
         String longLink = null;
@@ -58,19 +57,22 @@ public final class TarReader {
             long size = number(124, 12, "size");
             if (size < 0) throw new IOException("tar header has a negative size");
             switch (type) {
-                case 'x', 'g' -> {
-                    byte[] data = readExtension(size, "PAX header");
-                    Map<String, byte[]> records = type == 'x' ? pax : globalPax;
-                    parsePax(data, records, type == 'x' ? paxSparse : new ArrayList<>());
-                    if (type == 'g') pax.putAll(globalPax);
+                case 'x' -> {
+                    parsePax(readExtension(size, "PAX header"), pax, paxSparse);
+                    continue;
+                }
+                case 'g' -> {
+                    // A global header is read (and must be well formed) but changes no entry, as Go's
+                    // archive/tar and containerd read it: a path in it would give every later entry one name.
+                    parsePax(readExtension(size, "PAX global header"), new LinkedHashMap<>(), new ArrayList<>());
                     continue;
                 }
                 case 'L' -> {
-                    longName = cString(readExtension(size, "GNU long name"));
+                    longName = name(readExtension(size, "GNU long name"));
                     continue;
                 }
                 case 'K' -> {
-                    longLink = cString(readExtension(size, "GNU long link name"));
+                    longLink = name(readExtension(size, "GNU long link name"));
                     continue;
                 }
                 case 'V' -> {
@@ -119,9 +121,9 @@ public final class TarReader {
             default -> throw new IOException("tar entry " + headerName() + " has unsupported type '" + printable(type) + "'");
         };
         String name = longName != null ? longName : headerName();
-        if (pax.containsKey("path")) name = utf8(pax.get("path"));
-        String link = longLink != null ? longLink : cString(Arrays.copyOfRange(header, 157, 257));
-        if (pax.containsKey("linkpath")) link = utf8(pax.get("linkpath"));
+        if (pax.containsKey("path")) name = name(pax.get("path"));
+        String link = longLink != null ? longLink : name(Arrays.copyOfRange(header, 157, 257));
+        if (pax.containsKey("linkpath")) link = name(pax.get("linkpath"));
         if (name.isEmpty()) throw new IOException("tar entry has an empty name");
         if (name.indexOf('\0') >= 0 || link.indexOf('\0') >= 0) throw new IOException("tar entry " + name + " has a NUL in its name");
 
@@ -162,7 +164,7 @@ public final class TarReader {
             realSize = number(483, 12, "sparse real size");
         } else if (pax.containsKey("GNU.sparse.major") || pax.containsKey("GNU.sparse.map") || !paxSparse.isEmpty()
                 || pax.containsKey("GNU.sparse.size") || pax.containsKey("GNU.sparse.realsize")) {
-            if (pax.containsKey("GNU.sparse.name")) name = utf8(pax.get("GNU.sparse.name"));
+            if (pax.containsKey("GNU.sparse.name")) name = name(pax.get("GNU.sparse.name"));
             realSize = pax.containsKey("GNU.sparse.realsize") ? paxLong(pax, "GNU.sparse.realsize") : paxLong(pax, "GNU.sparse.size");
             String major1 = pax.containsKey("GNU.sparse.major") ? utf8(pax.get("GNU.sparse.major")) : null;
             if ("1".equals(major1)) sparse = sparseMapInData();
@@ -405,12 +407,12 @@ public final class TarReader {
         if (stored != unsigned && stored != signed) throw new IOException("tar header checksum mismatch (not a tar archive, or corrupt)");
     }
 
-    private String headerName() {
-        String name = cString(Arrays.copyOfRange(header, 0, 100));
+    private String headerName() throws IOException {
+        String name = name(Arrays.copyOfRange(header, 0, 100));
         boolean ustar = header[257] == 'u' && header[258] == 's' && header[259] == 't' && header[260] == 'a' && header[261] == 'r';
         boolean gnu = ustar && header[262] == ' ';
         if (ustar && !gnu && header[345] != 0) {
-            name = cString(Arrays.copyOfRange(header, 345, 500)) + "/" + name;
+            name = name(Arrays.copyOfRange(header, 345, 500)) + "/" + name;
         }
         return name;
     }
@@ -446,10 +448,25 @@ public final class TarReader {
         return any ? v : 0;
     }
 
-    private static String cString(byte[] b) {
+    /**
+     * A name or link name up to its first NUL, which must be UTF-8: decoding other bytes would map
+     * different names (a\xff, a\xfe) to one, and two entries would become one file while the
+     * DiffID still matched. Refused, naming the entry with its bytes escaped.
+     */
+    private static String name(byte[] b) throws IOException {
         int n = 0;
         while (n < b.length && b[n] != 0) n++;
-        return new String(b, 0, n, StandardCharsets.UTF_8);
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(b, 0, n)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            StringBuilder shown = new StringBuilder();
+            for (int i = 0; i < Math.min(n, 200); i++) {
+                int c = b[i] & 0xff;
+                shown.append(c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\x%02x", c));
+            }
+            throw new IOException("tar entry " + shown + (n > 200 ? "…" : "") + ": its name is not valid UTF-8");
+        }
     }
 
     private static String utf8(byte[] b) {
