@@ -38,7 +38,7 @@ podman() { CONTAINERS_CONF="$work/containers.conf" command podman --root "$work/
 podman load -q -i "$work/image.tar" >/dev/null
 
 i=0
-run_strata() { secs env STRATA_NO_BUILD=1 "$here/strata" run --root "$work/strata" --rm "$name" true; }
+run_strata() { secs env STRATA_NO_BUILD=1 "$here/strata" run --root "$work/strata" --rm --network none "$name" true; }  # as the others: no network
 run_runc() { i=$((i + 1)); secs runc --root "$work/runc" run --bundle "$work/bundle" "b$i"; }
 run_crun() { i=$((i + 1)); secs crun --root "$work/crun" run --bundle "$work/bundle" "c$i"; }
 run_ctr() { i=$((i + 1)); secs ctr --address "$work/ctd/sock" run --rm "$name" "k$i" true; }

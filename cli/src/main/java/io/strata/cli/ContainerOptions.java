@@ -43,8 +43,13 @@ final class ContainerOptions {
     @Option(names = "--hostname", paramLabel = "NAME", description = "The container's host name (default: its short id).")
     String hostname;
 
-    @Option(names = "--network", paramLabel = "host|none", description = "none (default): a network namespace with only loopback; host: the host's.")
-    String network = "none";
+    @Option(names = "--network", paramLabel = "bridge|none|host", description = "bridge (default): the default network, strata0, "
+            + "with outbound traffic and published ports; none: a network namespace with only loopback; host: the host's.")
+    String network = "bridge";
+
+    @Option(names = {"-p", "--publish"}, paramLabel = "[IP:][HOSTPORT:]CONTAINERPORT[/PROTO]", description = "Publish a container's port "
+            + "(or range) on the host, e.g. 8080:80, 127.0.0.1:8080:80/tcp, 53:53/udp; without HOSTPORT, a free one.")
+    List<String> publish = new ArrayList<>();
 
     @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CTR[:ro]", description = "Bind a host path into the container.")
     List<String> volumes = new ArrayList<>();
@@ -89,6 +94,16 @@ final class ContainerOptions {
             if (!Files.exists(Path.of(bind.host()))) throw new IllegalArgumentException("volume source " + bind.host() + ": no such file or directory");
             binds.add(bind);
         }
+        // What the user wrote is checked before anything is pulled or made.
+        RunSpec.Network net = switch (network) {
+            case "bridge" -> RunSpec.Network.BRIDGE;
+            case "none" -> RunSpec.Network.NONE;
+            case "host" -> RunSpec.Network.HOST;
+            default -> throw new IllegalArgumentException("unknown network " + network + " (bridge, none or host)");
+        };
+        List<io.strata.runner.PortMapping> ports = new ArrayList<>();
+        for (String p : publish) ports.addAll(io.strata.runner.PortMapping.parse(p, ContainerOptions::freePort));
+        Runner.Options.checkPorts(net, ports);
         Runner.Image image = findOrPull(options, remote, store);
         List<String> environment = new ArrayList<>();
         for (Path f : envFiles) {
@@ -98,15 +113,19 @@ final class ContainerOptions {
             }
         }
         for (String e : env) environment.add(withValue(e));
-        RunSpec.Network net = switch (network) {
-            case "none" -> RunSpec.Network.NONE;
-            case "host" -> RunSpec.Network.HOST;
-            default -> throw new IllegalArgumentException("--network must be host or none, was " + network);
-        };
         Runner.Options o = new Runner.Options(name, command, entrypoint, environment, workdir, user, hostname, net,
                 binds, readOnly, memory == null ? null : bytes(memory), cpus, pidsLimit,
-                tty, runtime);
+                tty, runtime, ports);
         return Containers.runner(store).create(image, o);
+    }
+
+    /** A host port free now, the kernel's choice (as docker picks one for -p CONTAINERPORT and -P). */
+    private static int freePort() {
+        try (var s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("no free port: " + e.getMessage(), e);
+        }
     }
 
     /** {@code KEY=VALUE} as given; a bare {@code KEY} takes this process's value, as docker's -e and --env-file. */

@@ -103,6 +103,35 @@ final class LifecycleCommands {
         }
     }
 
+    @Command(name = "port", mixinStandardHelpOptions = true, description = "List a running container's published ports, or where one of them is.")
+    static final class Port implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Parameters(index = "0", paramLabel = "CONTAINER", description = "Container name or ID.")
+        String name;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "PORT[/PROTO]", description = "Only this container port (e.g. 80, 53/udp).")
+        String port;
+
+        @Override
+        public Integer call() throws Exception {
+            LayoutStore store = options.store();
+            var c = Containers.store(store).find(name);
+            List<io.strata.runner.PortMapping> ports = Containers.runner(store).ports(c);
+            if (port != null) {
+                String wanted = port.contains("/") ? port : port + "/tcp";
+                ports = ports.stream().filter(p -> (p.containerPort() + "/" + p.protocol()).equals(wanted)).toList();
+                if (ports.isEmpty()) throw new IllegalArgumentException("no public port '" + wanted + "' published for " + c.name());
+                // docker prints only the host side when asked for one port
+                for (var p : ports) System.out.println((p.hostIp().isEmpty() ? "0.0.0.0" : p.hostIp()) + ":" + p.hostPort());
+                return 0;
+            }
+            for (var p : ports) System.out.println(p);
+            return 0;
+        }
+    }
+
     @Command(name = "wait", mixinStandardHelpOptions = true, description = "Wait for containers to exit and print their exit codes.")
     static final class Wait implements Callable<Integer> {
         @Mixin

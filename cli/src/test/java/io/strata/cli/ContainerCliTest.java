@@ -74,7 +74,7 @@ abstract class ContainerCliTest {
         for (String d : List.of("bin", "etc", "tmp", "data", "home/app")) Files.createDirectories(root.resolve(d));
         Native.chmod(root.resolve("tmp"), 01777);
         Files.copy(Path.of(ExternalTool.ok("sh", "-c", "command -v busybox").trim()), root.resolve("bin/busybox"));
-        for (String applet : List.of("sh", "echo", "cat", "ls", "id", "pwd", "touch", "rm", "ip", "hostname", "dd", "true", "sleep", "mv", "ln",
+        for (String applet : List.of("sh", "echo", "cat", "ls", "id", "pwd", "touch", "rm", "ip", "hostname", "dd", "true", "sleep", "mv", "ln", "httpd", "nc",
                 "mkdir")) {
             Files.createSymbolicLink(root.resolve("bin/" + applet), Path.of("busybox"));
         }

@@ -36,21 +36,21 @@ public final class Bundle {
                 + spec.hostname() + "\n");
         Files.writeString(etc.resolve("resolv.conf"), resolvConf(spec.network()));
         // One cgroup per container under strata/, which the runtime removes with the container.
-        Files.write(dir.resolve("config.json"), config(dir, spec, "/strata/" + id));
+        Files.write(dir.resolve("config.json"), config(dir, spec, "/strata/" + id, Networking.netns(id)));
     }
 
     /** The host's resolvers for host networking; none reachable from a network namespace of its own. */
     private static String resolvConf(RunSpec.Network network) throws IOException {
         Path host = Path.of("/etc/resolv.conf");
         if (network == RunSpec.Network.HOST && Files.isReadable(host)) return Files.readString(host, StandardCharsets.UTF_8);
-        return "";
+        return network == RunSpec.Network.BRIDGE ? Networking.resolvConf() : "";
     }
 
     /**
      * The runtime spec's config.json, written with jackson-core's generator (a container's start
      * should not build an ObjectMapper for one document).
      */
-    static byte[] config(Path dir, RunSpec spec, String cgroupsPath) throws IOException {
+    static byte[] config(Path dir, RunSpec spec, String cgroupsPath, Path netns) throws IOException {
         long files = Math.min(1_048_576, hostOpenFilesLimit());
         List<Mount> mounts = new ArrayList<>(List.of(
                 new Mount("/proc", "proc", "proc", "nosuid", "noexec", "nodev"),
@@ -84,7 +84,9 @@ public final class Bundle {
                 .string("hostname", spec.hostname())
                 .objects("mounts", mounts, Mount::write)
                 .object("linux", true, linux -> linux
-                        .objects("namespaces", namespaces, (type, ns) -> ns.string("type", type))
+                        .objects("namespaces", namespaces, (type, ns) -> ns.string("type", type)
+                                // On the bridge, the runtime joins the namespace the CNI plugins set up.
+                                .string("path", type.equals("network") && spec.network() == RunSpec.Network.BRIDGE ? netns.toString() : null))
                         .strings("maskedPaths", MASKED).strings("readonlyPaths", READ_ONLY)
                         .object("resources", true, resources -> resources
                                 .objects("devices", List.of("rwm"), (access, deny) -> deny.bool("allow", false).string("access", access))

@@ -18,7 +18,8 @@ public record RunSpec(
         Double cpus,
         Long pidsLimit) {
 
-    public enum Network { NONE, HOST }
+    /** none: only loopback; host: the host's; bridge: the default network (see {@link Networking}). */
+    public enum Network { NONE, HOST, BRIDGE }
 
     /** A host path bound into the container. */
     public record Bind(String host, String container, boolean readOnly) {

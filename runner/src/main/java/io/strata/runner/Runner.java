@@ -57,7 +57,20 @@ public final class Runner {
             Double cpus,
             Long pidsLimit,
             boolean terminal,
-            String runtime) {}
+            String runtime,
+            List<PortMapping> ports) {
+        public Options {
+            ports = ports == null ? List.of() : List.copyOf(ports);
+            checkPorts(network, ports);
+        }
+
+        /** Ports are published on the bridge only: none and host have nothing to forward them to. */
+        public static void checkPorts(RunSpec.Network network, List<PortMapping> ports) {
+            if (!ports.isEmpty() && network != RunSpec.Network.BRIDGE) {
+                throw new IllegalArgumentException("ports are published on the bridge network only (--network " + network.name().toLowerCase() + ")");
+            }
+        }
+    }
 
     public OciRuntime runtime(Container c) {
         return new OciRuntime(c.runtime(), runtimeState.resolve(c.runtime()));
@@ -95,6 +108,7 @@ public final class Runner {
             held.add(key);
             lease.add(List.of(Digest.parse(c.imageDigest())), held);
             containers.create(c);
+            if (o.network() == RunSpec.Network.BRIDGE) Networking.request(containers.dir(id), new Networking.Request(Networking.NETWORK, o.ports()));
             prepare(c, key, top, o, cfg, args, id);
         }
         return c;
@@ -188,6 +202,7 @@ public final class Runner {
             if (missing != null) return refuse(c, missing, foreground);
             OciRuntime runtime = runtime(c);
             runtime.delete(c.id()); // state a killed earlier run left
+            attachNetwork(c);
             Process p = runtime.run(c.id(), containers.bundle(c.id()), foreground);
             containers.write(c.running(ProcessHandle.current().pid()));
             List<Thread> copiers = new ArrayList<>();
@@ -226,8 +241,42 @@ public final class Runner {
             runtime.delete(c.id());
             return code;
         } finally {
-            unmountRootfs(c);
+            try {
+                Networking.detach(dir);
+            } catch (IOException e) {
+                // The exit code is the container's; what could not be freed is freed by rm or the next start.
+                System.err.println("strata: detaching " + c.name() + " from its network: " + e.getMessage());
+            } finally {
+                unmountRootfs(c);
+            }
         }
+    }
+
+    /**
+     * Attaches a container that asked for the bridge network, after freeing what containers that are
+     * no longer running still hold (a run killed with SIGKILL never detached): their namespaces,
+     * addresses, rules and published ports.
+     */
+    private void attachNetwork(Container c) throws IOException {
+        Networking.Request request = Networking.requested(containers.dir(c.id()));
+        if (request == null) return;
+        List<Networking.Attachment> others = new ArrayList<>();
+        for (Container other : containers.list()) {
+            if (other.id().equals(c.id())) continue;
+            Networking.Attachment a = Networking.attachment(containers.dir(other.id()));
+            if (a == null) continue;
+            if (refresh(other).status() == Container.Status.RUNNING) others.add(a);
+            else Networking.detach(containers.dir(other.id()));
+        }
+        Networking.detach(containers.dir(c.id())); // its own, left by a run of it that was killed
+        String hostname = Files.readString(containers.bundle(c.id()).resolve("etc/hostname")).strip();
+        Networking.attach(containers.dir(c.id()), c.id(), request.ports(), others, hostname);
+    }
+
+    /** The ports a container publishes while it runs, as {@code strata port} lists them. */
+    public List<PortMapping> ports(Container c) throws IOException {
+        Networking.Attachment a = refresh(c).status() == Container.Status.RUNNING ? Networking.attachment(containers.dir(c.id())) : null;
+        return a == null ? List.of() : a.ports();
     }
 
     private static void copy(java.io.InputStream in, Path log) {
@@ -576,6 +625,7 @@ public final class Runner {
         } catch (IOException ignored) {
             // the runtime binary is gone: nothing of the runtime's to clean
         }
+        Networking.detach(containers.dir(c.id()));
         unmountRootfs(c);
         if (snapshotter.stat(c.snapshot()).isPresent()) snapshotter.remove(c.snapshot());
         Path dir = containers.dir(c.id());

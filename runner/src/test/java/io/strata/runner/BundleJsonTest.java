@@ -40,7 +40,7 @@ class BundleJsonTest {
         Users.Ids user = new Users.Ids(1000, 100, List.of(5, 27), "/home/u");
         RunSpec plain = new RunSpec(List.of("/bin/sh", "-c", "true"), List.of("PATH=/bin"), "/", user, false, null, "box",
                 RunSpec.Network.NONE, List.of(new RunSpec.Bind("/srv", "/data", true)), false, null, null, null);
-        JsonNode c = ImageJson.plain().readTree(Bundle.config(dir, plain, "/strata/x"));
+        JsonNode c = ImageJson.plain().readTree(Bundle.config(dir, plain, "/strata/x", Networking.netns("x")));
         assertEquals("/strata/x", c.path("linux").path("cgroupsPath").asText());
         assertEquals(List.of("/bin/sh", "-c", "true"), strings(c.path("process").path("args")));
         assertEquals(List.of(5, 27), List.of(c.path("process").path("user").path("additionalGids").get(0).asInt(),
@@ -58,7 +58,7 @@ class BundleJsonTest {
         assertFalse(resources.path("devices").get(0).path("allow").asBoolean(true));
 
         // What exec, the command check and unmounting read back.
-        java.nio.file.Files.write(dir.resolve("config.json"), Bundle.config(dir, plain, "/strata/x"));
+        java.nio.file.Files.write(dir.resolve("config.json"), Bundle.config(dir, plain, "/strata/x", Networking.netns("x")));
         Bundle.Written back = Bundle.read(dir);
         assertEquals(List.of("PATH=/bin"), back.env());
         assertEquals("/", back.cwd());
@@ -70,7 +70,7 @@ class BundleJsonTest {
 
         RunSpec limited = new RunSpec(List.of("top"), List.of(), "/", user, true, new int[] {40, 120}, "box",
                 RunSpec.Network.HOST, List.of(), true, 64L << 20, 1.5, 100L);
-        JsonNode l = ImageJson.plain().readTree(new String(Bundle.config(dir, limited, "/strata/y"), StandardCharsets.UTF_8));
+        JsonNode l = ImageJson.plain().readTree(new String(Bundle.config(dir, limited, "/strata/y", Networking.netns("y")), StandardCharsets.UTF_8));
         assertEquals(40, l.path("process").path("consoleSize").path("height").asInt());
         assertEquals(64L << 20, l.path("linux").path("resources").path("memory").path("swap").asLong());
         assertEquals(150_000, l.path("linux").path("resources").path("cpu").path("quota").asLong());

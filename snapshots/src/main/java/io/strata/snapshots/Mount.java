@@ -90,8 +90,16 @@ public record Mount(String type, String source, List<String> options) {
         for (String point : points) unmount(Path.of(point));
     }
 
-    /** Unmounts whatever is mounted at {@code target}. */
+    /**
+     * Unmounts whatever is mounted at {@code target}. Another process may unmount it first (a
+     * container's supervisor and {@code rm -f} both clean up after it exits): a target that is no
+     * longer a mount point then is no error.
+     */
     public static void unmount(Path target) throws IOException {
-        Native.umount(target);
+        try {
+            Native.umount(target);
+        } catch (Native.NativeException e) {
+            if (e.errno() != Native.EINVAL || isMountPoint(target)) throw e;
+        }
     }
 }

@@ -1,0 +1,119 @@
+package io.strata.runner;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.strata.oci.ImageJson;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Container Network Interface (CNI spec 1.0), as a runtime calls it: each plugin of a network
+ * configuration list is executed with {@code CNI_COMMAND}, {@code CNI_CONTAINERID},
+ * {@code CNI_NETNS}, {@code CNI_IFNAME} and {@code CNI_PATH} in its environment and its
+ * configuration on stdin, the previous plugin's result as {@code prevResult}, and the runtime
+ * arguments it declares a capability for (port mappings) as {@code runtimeConfig}. The plugins
+ * (Debian's containernetworking-plugins) do the netlink, IPAM and iptables work.
+ */
+final class Cni {
+    /** Where the plugins are looked for, in order: Debian's package, then the usual upstream place. */
+    static final List<Path> PLUGIN_DIRS = List.of(Path.of("/usr/lib/cni"), Path.of("/opt/cni/bin"));
+    private static final ObjectMapper JSON = ImageJson.plain();
+
+    private Cni() {}
+
+    /** What ADD, CHECK and DEL are told about the container. */
+    record Target(String containerId, Path netns, String ifName, Map<String, Object> runtimeConfig) {}
+
+    /** A plugin's refusal, with the code and message the spec's error JSON carries. */
+    static final class PluginException extends IOException {
+        PluginException(String plugin, String command, String message) {
+            super("CNI plugin " + plugin + " (" + command + "): " + message);
+        }
+    }
+
+    /** ADD: each plugin in order; returns the last one's result, which DEL and CHECK are given back. */
+    static JsonNode add(JsonNode list, Target target) throws IOException {
+        JsonNode result = null;
+        for (JsonNode plugin : list.path("plugins")) {
+            result = exec("ADD", list, plugin, target, result);
+        }
+        return result;
+    }
+
+    /** DEL: each plugin in reverse order, with ADD's result; what is already gone is not an error (the spec's DEL is idempotent). */
+    static void del(JsonNode list, Target target, JsonNode added) throws IOException {
+        List<JsonNode> plugins = new ArrayList<>();
+        list.path("plugins").forEach(plugins::add);
+        IOException first = null;
+        for (int i = plugins.size() - 1; i >= 0; i--) {
+            try {
+                exec("DEL", list, plugins.get(i), target, added);
+            } catch (IOException e) {
+                if (first == null) first = e; // the rest still clean up what they made
+            }
+        }
+        if (first != null) throw first;
+    }
+
+    private static JsonNode exec(String command, JsonNode list, JsonNode plugin, Target target, JsonNode prevResult) throws IOException {
+        String type = plugin.path("type").asText();
+        if (!type.matches("[A-Za-z0-9_.-]+")) throw new IOException("CNI plugin type " + type + " is not a plugin name");
+        Path binary = PLUGIN_DIRS.stream().map(d -> d.resolve(type)).filter(Files::isExecutable).findFirst()
+                .orElseThrow(() -> new IOException("CNI plugin " + type + " not found in " + PLUGIN_DIRS
+                        + " (Debian: apt-get install containernetworking-plugins)"));
+        ObjectNode conf = plugin.deepCopy();
+        conf.put("cniVersion", list.path("cniVersion").asText("1.0.0"));
+        conf.put("name", list.path("name").asText());
+        if (prevResult != null) conf.set("prevResult", prevResult);
+        ObjectNode runtimeConfig = JSON.createObjectNode();
+        plugin.path("capabilities").properties().forEach(cap -> {
+            Object value = target.runtimeConfig().get(cap.getKey());
+            if (cap.getValue().asBoolean() && value != null) runtimeConfig.set(cap.getKey(), JSON.valueToTree(value));
+        });
+        if (!runtimeConfig.isEmpty()) conf.set("runtimeConfig", runtimeConfig);
+
+        ProcessBuilder pb = new ProcessBuilder(binary.toString());
+        Map<String, String> env = pb.environment();
+        env.put("CNI_COMMAND", command);
+        env.put("CNI_CONTAINERID", target.containerId());
+        env.put("CNI_NETNS", target.netns().toString());
+        env.put("CNI_IFNAME", target.ifName());
+        env.put("CNI_PATH", String.join(":", PLUGIN_DIRS.stream().map(Path::toString).toList()));
+        Process p = pb.redirectError(ProcessBuilder.Redirect.PIPE).start();
+        try (var in = p.getOutputStream()) {
+            in.write(JSON.writeValueAsBytes(conf));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new PluginException(type, command, "did not finish in 60 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        if (p.exitValue() != 0) {
+            String message = err.strip();
+            try {
+                JsonNode e = JSON.readTree(out);
+                message = e.path("msg").asText(message) + (e.path("details").asText("").isEmpty() ? "" : ": " + e.path("details").asText());
+            } catch (IOException notJson) {
+                // the plugin wrote no error JSON: its stderr says why
+            }
+            throw new PluginException(type, command, message.isEmpty() ? "exit code " + p.exitValue() : message);
+        }
+        if (!command.equals("ADD")) return prevResult;
+        JsonNode result = JSON.readTree(out);
+        if (result == null || !result.isObject()) throw new PluginException(type, command, "no result");
+        return result;
+    }
+}

@@ -1,0 +1,244 @@
+package io.strata.runner;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.strata.oci.ImageJson;
+import io.strata.snapshots.Mount;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A container's place on the default network {@code bridge}: a network namespace of its own (a
+ * file bind-mounted as {@code ip netns add} does, which the runtime joins through config.json),
+ * given an interface on the host bridge {@code strata0} by the CNI plugins, with outbound traffic
+ * masqueraded and its published ports forwarded (bridge, host-local IPAM, portmap, firewall).
+ * What ADD made is kept beside the container ({@code network.json}) so DEL gets it back exactly.
+ *
+ * <p>Namespaces, IPAM reservations and the attachment records of running containers live under
+ * {@code /run/strata}: a reboot clears them together, as it clears the interfaces and rules.
+ */
+public final class Networking {
+    static final Path RUN = Path.of("/run/strata");
+    static final String NETWORK = "bridge";
+    static final String BRIDGE = "strata0";
+    /** Neither podman's 10.88.0.0/16 nor its networks' 10.89.x nor docker's 172.17.0.0/16; STRATA_BRIDGE_SUBNET changes it. */
+    static final String DEFAULT_SUBNET = "10.91.0.0/16";
+    private static final String ATTACHMENT = "network.json";
+    private static final String REQUEST = "network-request.json";
+    private static final ObjectMapper JSON = ImageJson.plain();
+
+    private Networking() {}
+
+    /** What a container asked for at create: the network and its published ports. */
+    record Request(String network, List<PortMapping> ports) {}
+
+    /** What attaching made: the netns, the configuration ADD was given, its result, the address. */
+    record Attachment(String containerId, Path netns, List<PortMapping> ports, JsonNode config, JsonNode result) {
+        String address() {
+            String cidr = result.path("ips").path(0).path("address").asText("");
+            return cidr.contains("/") ? cidr.substring(0, cidr.indexOf('/')) : cidr;
+        }
+    }
+
+    static Path netns(String containerId) {
+        return RUN.resolve("netns").resolve(containerId);
+    }
+
+    static String subnet() {
+        String s = System.getenv("STRATA_BRIDGE_SUBNET");
+        return s == null || s.isBlank() ? DEFAULT_SUBNET : s.strip();
+    }
+
+    /** The loopback plugin's list: brings the namespace's lo up (nothing to undo: it goes with the namespace). */
+    private static final JsonNode LOOPBACK = JSON.createObjectNode().put("cniVersion", "1.0.0").put("name", "lo")
+            .set("plugins", JSON.createArrayNode().add(JSON.createObjectNode().put("type", "loopback")));
+
+    /** The default network's configuration list. */
+    static JsonNode config() {
+        ObjectNode list = JSON.createObjectNode().put("cniVersion", "1.0.0").put("name", NETWORK);
+        var plugins = list.putArray("plugins");
+        ObjectNode bridge = plugins.addObject().put("type", "bridge").put("bridge", BRIDGE).put("isGateway", true)
+                .put("ipMasq", true).put("hairpinMode", true);
+        ObjectNode ipam = bridge.putObject("ipam").put("type", "host-local").put("dataDir", RUN.resolve("ipam").toString());
+        ipam.putArray("ranges").addArray().addObject().put("subnet", subnet());
+        ipam.putArray("routes").addObject().put("dst", "0.0.0.0/0");
+        plugins.addObject().put("type", "portmap").put("snat", true).putObject("capabilities").put("portMappings", true);
+        plugins.addObject().put("type", "firewall").put("backend", "iptables");
+        return list;
+    }
+
+    /** Records at create what the container will be attached to when it starts. */
+    static void request(Path containerDir, Request request) throws IOException {
+        write(containerDir.resolve(REQUEST), JSON.writeValueAsBytes(request));
+    }
+
+    static Request requested(Path containerDir) throws IOException {
+        Path f = containerDir.resolve(REQUEST);
+        if (!Files.exists(f)) return null;
+        JsonNode n = JSON.readTree(Files.readAllBytes(f));
+        return new Request(n.path("network").asText(NETWORK), ports(n.path("ports")));
+    }
+
+    /**
+     * Attaches the container: its namespace, its interface and address, its ports. A host port that
+     * is in use (by a host process, or published by another container) is refused first, naming it;
+     * a failure half-way undoes what was made.
+     */
+    static Attachment attach(Path containerDir, String containerId, List<PortMapping> ports, List<Attachment> others, String hostname)
+            throws IOException {
+        for (PortMapping p : ports) checkFree(p, others);
+        Path netns = netns(containerId);
+        JsonNode config = config();
+        createNamespace(netns);
+        Cni.Target target = target(containerId, netns, ports);
+        try {
+            Cni.add(LOOPBACK, new Cni.Target(containerId, netns, "lo", Map.of())); // lo up, as a namespace of the runtime's own has it
+            JsonNode result = Cni.add(config, target);
+            Attachment a = new Attachment(containerId, netns, ports, config, result);
+            write(containerDir.resolve(ATTACHMENT), JSON.writeValueAsBytes(Map.of("containerId", containerId, "netns", netns.toString(),
+                    "ports", ports, "config", config, "result", result)));
+            Path hosts = containerDir.resolve("bundle/etc/hosts");
+            if (Files.exists(hosts) && !a.address().isEmpty()) {
+                Files.writeString(hosts, a.address() + "\t" + hostname + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+            }
+            return a;
+        } catch (IOException | RuntimeException e) {
+            try {
+                Cni.del(config, target, null);
+            } catch (IOException ignored) {
+                e.addSuppressed(ignored);
+            }
+            removeNamespace(netns);
+            throw e;
+        }
+    }
+
+    private static Cni.Target target(String containerId, Path netns, List<PortMapping> ports) {
+        List<Map<String, Object>> mappings = new ArrayList<>();
+        for (PortMapping p : ports) {
+            mappings.add(Map.of("hostPort", p.hostPort(), "containerPort", p.containerPort(), "protocol", p.protocol(), "hostIP", p.hostIp()));
+        }
+        return new Cni.Target(containerId, netns, "eth0", Map.of("portMappings", mappings));
+    }
+
+    /** The attachment recorded beside a container, or null when it has none. */
+    static Attachment attachment(Path containerDir) throws IOException {
+        Path f = containerDir.resolve(ATTACHMENT);
+        JsonNode n;
+        try {
+            n = JSON.readTree(Files.readAllBytes(f));
+        } catch (java.nio.file.NoSuchFileException none) {
+            return null; // not attached, or detached meanwhile by the container's supervisor
+        }
+        return new Attachment(n.path("containerId").asText(), Path.of(n.path("netns").asText()), ports(n.path("ports")), n.path("config"),
+                n.path("result"));
+    }
+
+    /** The port mappings as the records above were written with them. */
+    private static List<PortMapping> ports(JsonNode array) {
+        List<PortMapping> ports = new ArrayList<>();
+        for (JsonNode p : array) {
+            ports.add(new PortMapping(p.path("hostIp").asText(""), p.path("hostPort").asInt(), p.path("containerPort").asInt(),
+                    p.path("protocol").asText("tcp")));
+        }
+        return List.copyOf(ports);
+    }
+
+    /** Undoes {@link #attach}: DEL with what ADD was given and answered, then the namespace and the record go. Idempotent. */
+    static void detach(Path containerDir) throws IOException {
+        Attachment a = attachment(containerDir);
+        if (a == null) return;
+        try {
+            Cni.del(a.config(), target(a.containerId(), a.netns(), a.ports()), a.result());
+        } finally {
+            removeNamespace(a.netns());
+            Files.deleteIfExists(containerDir.resolve(ATTACHMENT));
+        }
+    }
+
+    private static void checkFree(PortMapping p, List<Attachment> others) throws IOException {
+        for (Attachment o : others) {
+            for (PortMapping q : o.ports()) {
+                boolean sameAddress = q.hostIp().isEmpty() || p.hostIp().isEmpty() || q.hostIp().equals(p.hostIp());
+                if (q.hostPort() == p.hostPort() && q.protocol().equals(p.protocol()) && sameAddress) {
+                    throw new IllegalArgumentException("port " + p.hostPort() + "/" + p.protocol() + " is already published by container "
+                            + o.containerId().substring(0, 12));
+                }
+            }
+        }
+        InetAddress address = p.hostIp().isEmpty() ? null : InetAddress.getByName(p.hostIp());
+        try {
+            if (p.protocol().equals("udp")) {
+                new java.net.DatagramSocket(new InetSocketAddress(address, p.hostPort())).close();
+            } else {
+                try (var s = new java.net.ServerSocket()) {
+                    s.bind(new InetSocketAddress(address, p.hostPort()));
+                }
+            }
+        } catch (java.net.BindException e) {
+            throw new IllegalArgumentException("port " + (p.hostIp().isEmpty() ? "" : p.hostIp() + ":") + p.hostPort() + "/" + p.protocol()
+                    + " is already in use on the host");
+        }
+    }
+
+    /** A network namespace kept by a bind mount of it on {@code file} ({@code unshare --net=FILE}, util-linux). */
+    private static void createNamespace(Path file) throws IOException {
+        Files.createDirectories(file.getParent());
+        if (Files.exists(file)) removeNamespace(file); // left by a container whose record was lost
+        Files.createFile(file);
+        Process p = new ProcessBuilder("unshare", "--net=" + file, "true").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        try {
+            if (p.waitFor() != 0) {
+                Files.deleteIfExists(file);
+                throw new IOException("cannot create the network namespace " + file + ": " + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    private static void removeNamespace(Path file) throws IOException {
+        while (Mount.isMountPoint(file)) Mount.unmount(file);
+        Files.deleteIfExists(file);
+    }
+
+    private static void write(Path f, byte[] content) throws IOException {
+        Path temp = f.resolveSibling(f.getFileName() + ".tmp");
+        Files.write(temp, content);
+        Files.move(temp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** The host's resolvers, without loopback ones (unreachable from the container's namespace); Google's when none is left, as docker. */
+    static String resolvConf() throws IOException {
+        Path host = Path.of("/etc/resolv.conf");
+        List<String> out = new ArrayList<>();
+        boolean nameserver = false;
+        if (Files.isReadable(host)) {
+            for (String line : Files.readAllLines(host, StandardCharsets.UTF_8)) {
+                String t = line.strip();
+                if (t.startsWith("nameserver")) {
+                    String ns = t.substring("nameserver".length()).strip();
+                    if (ns.startsWith("127.") || ns.equals("::1")) continue;
+                    nameserver = true;
+                }
+                out.add(line);
+            }
+        }
+        if (!nameserver) {
+            out.add("nameserver 8.8.8.8");
+            out.add("nameserver 8.8.4.4");
+        }
+        return String.join("\n", out) + "\n";
+    }
+}
