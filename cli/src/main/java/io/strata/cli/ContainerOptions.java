@@ -51,6 +51,21 @@ final class ContainerOptions {
             + "(or range) on the host, e.g. 8080:80, 127.0.0.1:8080:80/tcp, 53:53/udp; without HOSTPORT, a free one.")
     List<String> publish = new ArrayList<>();
 
+    @Option(names = {"-P", "--publish-all"}, description = "Publish every port the image exposes (EXPOSE) on a free host port.")
+    boolean publishAll;
+
+    @Option(names = "--dns", paramLabel = "IP", description = "A nameserver for the container (replaces the host's).")
+    List<String> dns = new ArrayList<>();
+
+    @Option(names = "--dns-search", paramLabel = "DOMAIN", description = "A search domain for the container (replaces the host's).")
+    List<String> dnsSearch = new ArrayList<>();
+
+    @Option(names = "--dns-option", paramLabel = "OPTION", description = "A resolver option, e.g. ndots:2 (replaces the host's).")
+    List<String> dnsOptions = new ArrayList<>();
+
+    @Option(names = "--add-host", paramLabel = "NAME:IP", description = "Add a line to the container's /etc/hosts.")
+    List<String> addHosts = new ArrayList<>();
+
     @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CTR[:ro]", description = "Bind a host path into the container.")
     List<String> volumes = new ArrayList<>();
 
@@ -103,8 +118,17 @@ final class ContainerOptions {
         };
         List<io.strata.runner.PortMapping> ports = new ArrayList<>();
         for (String p : publish) ports.addAll(io.strata.runner.PortMapping.parse(p, ContainerOptions::freePort));
+        if (publishAll && net != RunSpec.Network.BRIDGE) Runner.Options.checkPorts(net, List.of(new io.strata.runner.PortMapping("", 1, 1, "tcp")));
         Runner.Options.checkPorts(net, ports);
+        RunSpec.Dns resolver = new RunSpec.Dns(dns, dnsSearch, dnsOptions);
+        List<RunSpec.ExtraHost> extraHosts = new ArrayList<>();
+        for (String h : addHosts) extraHosts.add(RunSpec.ExtraHost.parse(h));
         Runner.Image image = findOrPull(options, remote, store);
+        if (publishAll && image.config().config() != null && image.config().config().exposedPorts() != null) {
+            for (String exposed : image.config().config().exposedPorts().keySet()) {
+                ports.addAll(io.strata.runner.PortMapping.parse(exposed, ContainerOptions::freePort)); // 80/tcp: the container's side only
+            }
+        }
         List<String> environment = new ArrayList<>();
         for (Path f : envFiles) {
             for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
@@ -115,7 +139,7 @@ final class ContainerOptions {
         for (String e : env) environment.add(withValue(e));
         Runner.Options o = new Runner.Options(name, command, entrypoint, environment, workdir, user, hostname, net,
                 binds, readOnly, memory == null ? null : bytes(memory), cpus, pidsLimit,
-                tty, runtime, ports);
+                tty, runtime, ports, resolver, extraHosts);
         return Containers.runner(store).create(image, o);
     }
 

@@ -88,13 +88,18 @@ abstract class ContainerCliTest {
 
     /** Pushes the tree at {@code root} as a one-layer image named {@code ref}, with busybox's config. */
     protected void publish(Path root, String ref) throws Exception {
+        publish(root, ref, null);
+    }
+
+    /** As {@link #publish(Path, String)}, the config exposing {@code exposedPorts}. */
+    protected void publish(Path root, String ref, java.util.Map<String, Object> exposedPorts) throws Exception {
         List<String> paths = new ArrayList<>();
         try (var walk = Files.walk(root)) {
             walk.forEach(p -> paths.add("./" + root.relativize(p)));
         }
         Path tar = ImageBuilder.gnuTar(root, Files.createTempFile(tmp, "layer", ".tar"), paths);
         Path layout = Files.createTempDirectory(tmp, "layout");
-        new ImageBuilder().layer(tar).config(new ImageConfig.Config(null, null, List.of("PATH=/bin", "GREETING=hello"), null,
+        new ImageBuilder().layer(tar).config(new ImageConfig.Config(null, exposedPorts, List.of("PATH=/bin", "GREETING=hello"), null,
                 List.of("/bin/sh", "-c", "echo default command"), null, "/data", null, null)).write(layout, "v1", ImageBuilder.Compression.GZIP);
         ExternalTool.ok("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "oci:" + layout + ":v1", "docker://" + ref);
     }

@@ -105,6 +105,37 @@ class NetworkIT extends ContainerCliTest {
     }
 
     @Test
+    void resolverAndHostsOptionsAsDockerWritesThem() throws Exception {
+        Run r = run("--rm", "--hostname", "box", "--dns", "1.1.1.1", "--dns", "9.9.9.9", "--dns-search", "example.com", "--dns-option", "ndots:2",
+                "--add-host", "foo:1.2.3.4", image, "sh", "-c", "cat /etc/resolv.conf /etc/hosts");
+        assertEquals(0, r.exit(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(List.of("search example.com", "nameserver 1.1.1.1", "nameserver 9.9.9.9", "options ndots:2", "127.0.0.1\tlocalhost",
+                "::1\tlocalhost ip6-localhost ip6-loopback", "1.2.3.4\tfoo"), lines.subList(0, 7), r.out());
+        assertTrue(lines.get(7).matches("10\\.91\\.\\d+\\.\\d+\tbox"), "its own address names it: " + r.out());
+        Run plain = run("--rm", image, "cat", "/etc/resolv.conf");
+        assertTrue(plain.out().lines().filter(l -> l.startsWith("nameserver")).noneMatch(l -> l.contains(" 127.")), "no loopback resolver: " + plain.out());
+        for (String[] bad : new String[][] {{"--dns", "resolver.example"}, {"--add-host", "foo"}, {"--add-host", "foo:999.1.1.1"}}) {
+            Run refused = run("--rm", bad[0], bad[1], image, "true");
+            assertEquals(125, refused.exit(), String.join(" ", bad));
+            assertEquals(1, refused.err().lines().count(), refused.err());
+        }
+    }
+
+    @Test
+    void publishAllPublishesWhatTheImageExposes() throws Exception {
+        Path root = tmp.resolve("rootfs");
+        String exposing = image.replace("busybox:v1", "exposing:v1");
+        publish(root, exposing, java.util.Map.of("80/tcp", java.util.Map.of()));
+        Run web = run("-d", "--name", "exposed", "-P", exposing, "httpd", "-f", "-p", "80", "-h", "/data");
+        assertEquals(0, web.exit(), web.err());
+        String where = strata("port", "--root", store, "exposed", "80").out().strip();
+        assertTrue(where.startsWith("0.0.0.0:"), where);
+        assertEquals("200 base\n", fetch("127.0.0.1", Integer.parseInt(where.substring("0.0.0.0:".length()))));
+        assertEquals(0, strata("rm", "-f", "--root", store, "exposed").exit());
+    }
+
+    @Test
     void badPublishValuesAreRefusedInOneLine() throws Exception {
         for (String bad : List.of("80:", "abc", "70000:80", "1.2.3.4:5:6:7", "80/sctp", "8080-8081:80")) {
             Run r = run("--rm", "-p", bad, image, "true");

@@ -32,18 +32,14 @@ public final class Bundle {
     public static void write(Path dir, RunSpec spec, String id) throws IOException {
         Path etc = Files.createDirectories(dir.resolve("etc"));
         Files.writeString(etc.resolve("hostname"), spec.hostname() + "\n");
-        Files.writeString(etc.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t"
-                + spec.hostname() + "\n");
-        Files.writeString(etc.resolve("resolv.conf"), resolvConf(spec.network()));
+        StringBuilder hosts = new StringBuilder("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        for (RunSpec.ExtraHost h : spec.extraHosts()) hosts.append(h.ip()).append('\t').append(h.name()).append('\n');
+        // On the bridge, the container's address names it (added when it is attached), as docker's hosts file.
+        if (spec.network() != RunSpec.Network.BRIDGE) hosts.append("127.0.1.1\t").append(spec.hostname()).append('\n');
+        Files.writeString(etc.resolve("hosts"), hosts);
+        Files.writeString(etc.resolve("resolv.conf"), ResolvConf.of(spec.network(), spec.dns()));
         // One cgroup per container under strata/, which the runtime removes with the container.
         Files.write(dir.resolve("config.json"), config(dir, spec, "/strata/" + id, Networking.netns(id)));
-    }
-
-    /** The host's resolvers for host networking; none reachable from a network namespace of its own. */
-    private static String resolvConf(RunSpec.Network network) throws IOException {
-        Path host = Path.of("/etc/resolv.conf");
-        if (network == RunSpec.Network.HOST && Files.isReadable(host)) return Files.readString(host, StandardCharsets.UTF_8);
-        return network == RunSpec.Network.BRIDGE ? Networking.resolvConf() : "";
     }
 
     /**

@@ -76,6 +76,20 @@ public final class Networking {
         return list;
     }
 
+    /** Held while a container's ports are checked and taken (an exclusive lock on a file under /run/strata). */
+    static java.io.Closeable lock() throws IOException {
+        Files.createDirectories(RUN);
+        var channel = java.nio.channels.FileChannel.open(RUN.resolve("network.lock"), java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE);
+        try {
+            channel.lock();
+            return channel; // closing it releases the lock
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
     /** Records at create what the container will be attached to when it starts. */
     static void request(Path containerDir, Request request) throws IOException {
         write(containerDir.resolve(REQUEST), JSON.writeValueAsBytes(request));
@@ -217,28 +231,5 @@ public final class Networking {
         Path temp = f.resolveSibling(f.getFileName() + ".tmp");
         Files.write(temp, content);
         Files.move(temp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    /** The host's resolvers, without loopback ones (unreachable from the container's namespace); Google's when none is left, as docker. */
-    static String resolvConf() throws IOException {
-        Path host = Path.of("/etc/resolv.conf");
-        List<String> out = new ArrayList<>();
-        boolean nameserver = false;
-        if (Files.isReadable(host)) {
-            for (String line : Files.readAllLines(host, StandardCharsets.UTF_8)) {
-                String t = line.strip();
-                if (t.startsWith("nameserver")) {
-                    String ns = t.substring("nameserver".length()).strip();
-                    if (ns.startsWith("127.") || ns.equals("::1")) continue;
-                    nameserver = true;
-                }
-                out.add(line);
-            }
-        }
-        if (!nameserver) {
-            out.add("nameserver 8.8.8.8");
-            out.add("nameserver 8.8.4.4");
-        }
-        return String.join("\n", out) + "\n";
     }
 }

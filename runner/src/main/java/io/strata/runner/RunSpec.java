@@ -16,7 +16,52 @@ public record RunSpec(
         boolean readOnly,
         Long memoryBytes,
         Double cpus,
-        Long pidsLimit) {
+        Long pidsLimit,
+        Dns dns,
+        List<ExtraHost> extraHosts) {
+
+    /** {@code --dns}, {@code --dns-search}, {@code --dns-option}: each, when given, replaces the host's line (see ResolvConf). */
+    public record Dns(List<String> servers, List<String> search, List<String> options) {
+        public static final Dns HOST = new Dns(List.of(), List.of(), List.of());
+
+        public Dns {
+            servers = List.copyOf(servers);
+            search = List.copyOf(search);
+            options = List.copyOf(options);
+            for (String s : servers) {
+                if (!ExtraHost.isAddress(s)) throw new IllegalArgumentException("--dns takes an IP address, was " + s);
+            }
+            for (String s : search) {
+                if (!s.matches("[A-Za-z0-9.-]{1,253}")) throw new IllegalArgumentException("--dns-search takes a domain, was " + s);
+            }
+            for (String o : options) {
+                if (!o.matches("[A-Za-z0-9_.:-]{1,64}")) throw new IllegalArgumentException("--dns-option takes a resolver option, was " + o);
+            }
+        }
+    }
+
+    /** {@code --add-host NAME:IP}: a line of the container's /etc/hosts. */
+    public record ExtraHost(String name, String ip) {
+        public static ExtraHost parse(String text) {
+            int colon = text.indexOf(':');
+            String name = colon < 0 ? "" : text.substring(0, colon);
+            String ip = colon < 0 ? "" : text.substring(colon + 1);
+            if (ip.startsWith("[") && ip.endsWith("]")) ip = ip.substring(1, ip.length() - 1);
+            if (!name.matches("[A-Za-z0-9][A-Za-z0-9.-]{0,252}") || !isAddress(ip)) {
+                throw new IllegalArgumentException("invalid --add-host " + text + ": expected NAME:IP");
+            }
+            return new ExtraHost(name, ip);
+        }
+
+        /** An IPv4 or IPv6 literal (never a name: nothing is looked up). */
+        static boolean isAddress(String s) {
+            if (s.matches("(\\d{1,3}\\.){3}\\d{1,3}")) {
+                for (String part : s.split("\\.")) if (Integer.parseInt(part) > 255) return false;
+                return true;
+            }
+            return s.contains(":") && s.matches("[0-9A-Fa-f:.]+");
+        }
+    }
 
     /** none: only loopback; host: the host's; bridge: the default network (see {@link Networking}). */
     public enum Network { NONE, HOST, BRIDGE }
@@ -49,6 +94,8 @@ public record RunSpec(
         args = List.copyOf(args);
         env = List.copyOf(env);
         binds = List.copyOf(binds);
+        dns = dns == null ? Dns.HOST : dns;
+        extraHosts = extraHosts == null ? List.of() : List.copyOf(extraHosts);
         if (memoryBytes != null && memoryBytes < 6 * 1024 * 1024) throw new IllegalArgumentException("--memory must be at least 6 MiB");
         if (cpus != null && cpus <= 0) throw new IllegalArgumentException("--cpus must be positive");
         if (pidsLimit != null && pidsLimit < 1) throw new IllegalArgumentException("--pids-limit must be positive");

@@ -58,7 +58,9 @@ public final class Runner {
             Long pidsLimit,
             boolean terminal,
             String runtime,
-            List<PortMapping> ports) {
+            List<PortMapping> ports,
+            RunSpec.Dns dns,
+            List<RunSpec.ExtraHost> extraHosts) {
         public Options {
             ports = ports == null ? List.of() : List.copyOf(ports);
             checkPorts(network, ports);
@@ -129,7 +131,7 @@ public final class Runner {
                 if (!cwd.startsWith("/")) throw new IllegalArgumentException("the working directory must be absolute, was " + cwd);
                 int[] size = o.terminal() ? io.strata.snapshots.Native.windowSize(0).orElse(null) : null;
                 RunSpec spec = new RunSpec(args, env, cwd, user, o.terminal(), size, o.hostname() != null ? o.hostname() : id.substring(0, 12),
-                        o.network(), o.binds(), o.readOnly(), o.memoryBytes(), o.cpus(), o.pidsLimit());
+                        o.network(), o.binds(), o.readOnly(), o.memoryBytes(), o.cpus(), o.pidsLimit(), o.dns(), o.extraHosts());
                 Bundle.write(bundle, spec, id);
             } finally {
                 unmountRootfs(c);
@@ -260,6 +262,14 @@ public final class Runner {
     private void attachNetwork(Container c) throws IOException {
         Networking.Request request = Networking.requested(containers.dir(c.id()));
         if (request == null) return;
+        // One start at a time looks at the ports in use and takes its own: two runs asking for one
+        // port at once must not both get it.
+        try (var lock = Networking.lock()) {
+            attachNetwork(c, request);
+        }
+    }
+
+    private void attachNetwork(Container c, Networking.Request request) throws IOException {
         List<Networking.Attachment> others = new ArrayList<>();
         for (Container other : containers.list()) {
             if (other.id().equals(c.id())) continue;
