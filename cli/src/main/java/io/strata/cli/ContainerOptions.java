@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -66,8 +67,16 @@ final class ContainerOptions {
     @Option(names = "--add-host", paramLabel = "NAME:IP", description = "Add a line to the container's /etc/hosts.")
     List<String> addHosts = new ArrayList<>();
 
-    @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CTR[:ro]", description = "Bind a host path into the container.")
+    @Option(names = {"-v", "--volume"}, paramLabel = "SOURCE:CTR[:ro]", description = "Mount a named volume (made on first use, "
+            + "filled from the image when empty) or bind a host path (absolute) into the container.")
     List<String> volumes = new ArrayList<>();
+
+    @Option(names = "--mount", paramLabel = "type=bind|volume|tmpfs,source=S,target=T[,readonly]", description = "Mount a host path, "
+            + "a volume or a tmpfs (docker's --mount; tmpfs-size= and tmpfs-mode= for a tmpfs).")
+    List<String> mounts = new ArrayList<>();
+
+    @Option(names = "--tmpfs", paramLabel = "PATH[:OPTIONS]", description = "Mount a tmpfs at PATH (options: size=64m, mode=1777, …).")
+    List<String> tmpfs = new ArrayList<>();
 
     @Option(names = "--read-only", description = "Mount the container's root filesystem read-only.")
     boolean readOnly;
@@ -102,12 +111,55 @@ final class ContainerOptions {
     /** Creates the container, pulling and unpacking the image first when the store lacks it. */
     Container create(ClientOptions options, RemoteOptions remote, LayoutStore store) throws Exception {
         List<RunSpec.Bind> binds = new ArrayList<>();
+        List<Runner.VolumeMount> named = new ArrayList<>();
+        List<RunSpec.Tmpfs> tmpfsMounts = new ArrayList<>();
         for (String v : volumes) {
-            RunSpec.Bind bind = RunSpec.Bind.parse(v);
+            String source = v.contains(":") ? v.substring(0, v.indexOf(':')) : v;
+            if (io.strata.runner.Volumes.isName(source)) {
+                String[] p = v.split(":", -1);
+                if (p.length < 2 || p.length > 3 || (p.length == 3 && !p[2].equals("ro") && !p[2].equals("rw"))) {
+                    throw new IllegalArgumentException("a volume is NAME:CONTAINER[:ro], was " + v);
+                }
+                named.add(new Runner.VolumeMount(p[0], p[1], p.length == 3 && p[2].equals("ro")));
+            } else {
+                binds.add(RunSpec.Bind.parse(v));
+            }
+        }
+        for (String m : mounts) {
+            Map<String, String> kv = new java.util.LinkedHashMap<>();
+            for (String part : m.split(",")) {
+                int eq = part.indexOf('=');
+                kv.put(eq < 0 ? part : part.substring(0, eq), eq < 0 ? "true" : part.substring(eq + 1));
+            }
+            String type = kv.getOrDefault("type", "volume");
+            String source = kv.getOrDefault("source", kv.get("src"));
+            String target = kv.getOrDefault("target", kv.getOrDefault("destination", kv.get("dst")));
+            boolean ro = List.of("true", "1").contains(kv.getOrDefault("readonly", kv.getOrDefault("ro", "false")));
+            if (target == null) throw new IllegalArgumentException("--mount " + m + ": target= is required");
+            switch (type) {
+                case "bind" -> {
+                    if (source == null) throw new IllegalArgumentException("--mount " + m + ": source= is required for a bind");
+                    binds.add(RunSpec.Bind.parse(source + ":" + target + (ro ? ":ro" : "")));
+                }
+                case "volume" -> {
+                    if (source == null) throw new IllegalArgumentException("--mount " + m + ": source= (the volume's name) is required");
+                    named.add(new Runner.VolumeMount(source, target, ro));
+                }
+                case "tmpfs" -> {
+                    List<String> opts = new ArrayList<>();
+                    if (kv.containsKey("tmpfs-size")) opts.add("size=" + kv.get("tmpfs-size"));
+                    if (kv.containsKey("tmpfs-mode")) opts.add("mode=" + kv.get("tmpfs-mode"));
+                    if (ro) opts.add("ro");
+                    tmpfsMounts.add(new RunSpec.Tmpfs(target, opts));
+                }
+                default -> throw new IllegalArgumentException("--mount " + m + ": type is bind, volume or tmpfs, was " + type);
+            }
+        }
+        for (String t : tmpfs) tmpfsMounts.add(RunSpec.Tmpfs.parse(t));
+        for (RunSpec.Bind bind : binds) {
             // Refused before anything is pulled or made, as podman refuses it (docker's -v makes the
             // directory, a habit of its own); the runtime would say so only in its log format.
             if (!Files.exists(Path.of(bind.host()))) throw new IllegalArgumentException("volume source " + bind.host() + ": no such file or directory");
-            binds.add(bind);
         }
         // What the user wrote is checked before anything is pulled or made.
         RunSpec.Network net = switch (network) {
@@ -139,7 +191,7 @@ final class ContainerOptions {
         for (String e : env) environment.add(withValue(e));
         Runner.Options o = new Runner.Options(name, command, entrypoint, environment, workdir, user, hostname, net,
                 binds, readOnly, memory == null ? null : bytes(memory), cpus, pidsLimit,
-                tty, runtime, ports, resolver, extraHosts);
+                tty, runtime, ports, resolver, extraHosts, named, tmpfsMounts);
         return Containers.runner(store).create(image, o);
     }
 

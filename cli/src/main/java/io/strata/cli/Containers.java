@@ -18,7 +18,11 @@ final class Containers {
     }
 
     static Runner runner(LayoutStore store) {
-        return new Runner(UnpackOptions.snapshotter(store), store(store), store.root().resolve("runtime"), store.leases());
+        return new Runner(UnpackOptions.snapshotter(store), store(store), store.root().resolve("runtime"), store.leases(), volumes(store));
+    }
+
+    static io.strata.runner.Volumes volumes(LayoutStore store) {
+        return new io.strata.runner.Volumes(store.root().resolve("volumes"), store(store));
     }
 
     /**

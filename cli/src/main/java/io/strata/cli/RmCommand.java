@@ -18,6 +18,9 @@ final class RmCommand implements Callable<Integer> {
     @Option(names = {"-f", "--force"}, description = "Kill and remove a running container.")
     boolean force;
 
+    @Option(names = {"-v", "--volumes"}, description = "Also remove the anonymous volumes made for the image's VOLUME paths.")
+    boolean volumes;
+
     @Parameters(paramLabel = "CONTAINER", arity = "1..*", description = "Container names or IDs (prefixes too).")
     List<String> names;
 
@@ -29,7 +32,9 @@ final class RmCommand implements Callable<Integer> {
         Runner runner = Containers.runner(store);
         for (String n : names) {
             var c = containers.find(n);
+            var uses = runner.volumeUses(c);
             runner.remove(c, force);
+            if (volumes) runner.removeAnonymousVolumes(uses);
             if (!options.quiet()) System.out.println(c.name());
         }
         return 0;

@@ -60,6 +60,7 @@ public final class Bundle {
             mounts.add(new Mount("/etc/" + f, "bind", dir.resolve("etc").resolve(f).toString(), "rbind", spec.readOnly() ? "ro" : "rw"));
         }
         for (RunSpec.Bind b : spec.binds()) mounts.add(new Mount(b.container(), "bind", b.host(), "rbind", b.readOnly() ? "ro" : "rw"));
+        for (RunSpec.Tmpfs t : spec.tmpfs()) mounts.add(new Mount(t.destination(), "tmpfs", "tmpfs", t.mountOptions().toArray(String[]::new)));
         List<String> namespaces = new ArrayList<>(List.of("pid", "ipc", "uts", "mount"));
         if (spec.network() != RunSpec.Network.HOST) namespaces.add("network");
         int[] consoleSize = spec.terminal() ? spec.consoleSize() : null;

@@ -18,7 +18,37 @@ public record RunSpec(
         Double cpus,
         Long pidsLimit,
         Dns dns,
-        List<ExtraHost> extraHosts) {
+        List<ExtraHost> extraHosts,
+        List<Tmpfs> tmpfs) {
+
+    /** {@code --tmpfs /path[:options]}: a tmpfs of its own at {@code destination} (docker's defaults: rw, noexec, nosuid, nodev). */
+    public record Tmpfs(String destination, List<String> options) {
+        public Tmpfs {
+            if (!destination.startsWith("/")) throw new IllegalArgumentException("a tmpfs path must be absolute, was " + destination);
+            options = List.copyOf(options);
+            for (String o : options) {
+                if (!o.matches("(size=[0-9]+[kmgKMG%]?|mode=[0-7]{3,4}|nr_inodes=[0-9]+[kmgKMG]?|uid=[0-9]+|gid=[0-9]+|ro|rw|exec|noexec"
+                        + "|suid|nosuid|dev|nodev)")) {
+                    throw new IllegalArgumentException("unsupported tmpfs option " + o + " (size=, mode=, nr_inodes=, uid=, gid=, ro, exec, suid, dev)");
+                }
+            }
+        }
+
+        /** {@code /path[:opt,opt]}, as --tmpfs takes it. */
+        public static Tmpfs parse(String text) {
+            int colon = text.indexOf(':');
+            String path = colon < 0 ? text : text.substring(0, colon);
+            List<String> options = colon < 0 || colon == text.length() - 1 ? List.of() : List.of(text.substring(colon + 1).split(","));
+            return new Tmpfs(path, options);
+        }
+
+        /** The mount's options: docker's defaults, then the given ones (a later option wins in the kernel's parse). */
+        List<String> mountOptions() {
+            java.util.List<String> all = new java.util.ArrayList<>(List.of("rw", "noexec", "nosuid", "nodev"));
+            all.addAll(options);
+            return all;
+        }
+    }
 
     /** {@code --dns}, {@code --dns-search}, {@code --dns-option}: each, when given, replaces the host's line (see ResolvConf). */
     public record Dns(List<String> servers, List<String> search, List<String> options) {
@@ -96,6 +126,7 @@ public record RunSpec(
         binds = List.copyOf(binds);
         dns = dns == null ? Dns.HOST : dns;
         extraHosts = extraHosts == null ? List.of() : List.copyOf(extraHosts);
+        tmpfs = tmpfs == null ? List.of() : List.copyOf(tmpfs);
         if (memoryBytes != null && memoryBytes < 6 * 1024 * 1024) throw new IllegalArgumentException("--memory must be at least 6 MiB");
         if (cpus != null && cpus <= 0) throw new IllegalArgumentException("--cpus must be positive");
         if (pidsLimit != null && pidsLimit < 1) throw new IllegalArgumentException("--pids-limit must be positive");

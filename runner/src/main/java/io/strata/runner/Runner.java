@@ -27,13 +27,16 @@ public final class Runner {
 
     private final OverlaySnapshotter snapshotter;
     private final ContainerStore containers;
+    private final Volumes volumes;
     private final Path runtimeState;
     private final io.strata.client.store.Leases leases;
 
     /** {@code leases} hold a container's snapshots while it is created, until gc can see it in the container store. */
-    public Runner(OverlaySnapshotter snapshotter, ContainerStore containers, Path runtimeState, io.strata.client.store.Leases leases) {
+    public Runner(OverlaySnapshotter snapshotter, ContainerStore containers, Path runtimeState, io.strata.client.store.Leases leases,
+                  Volumes volumes) {
         this.snapshotter = snapshotter;
         this.containers = containers;
+        this.volumes = volumes;
         this.runtimeState = runtimeState;
         this.leases = leases;
     }
@@ -60,9 +63,12 @@ public final class Runner {
             String runtime,
             List<PortMapping> ports,
             RunSpec.Dns dns,
-            List<RunSpec.ExtraHost> extraHosts) {
+            List<RunSpec.ExtraHost> extraHosts,
+            List<VolumeMount> volumes,
+            List<RunSpec.Tmpfs> tmpfs) {
         public Options {
             ports = ports == null ? List.of() : List.copyOf(ports);
+            volumes = volumes == null ? List.of() : List.copyOf(volumes);
             checkPorts(network, ports);
         }
 
@@ -71,6 +77,14 @@ public final class Runner {
             if (!ports.isEmpty() && network != RunSpec.Network.BRIDGE) {
                 throw new IllegalArgumentException("ports are published on the bridge network only (--network " + network.name().toLowerCase() + ")");
             }
+        }
+    }
+
+    /** {@code -v NAME:/path[:ro]} or {@code --mount type=volume}: a named volume, made on first use. */
+    public record VolumeMount(String name, String destination, boolean readOnly) {
+        public VolumeMount {
+            Volumes.checkName(name);
+            if (!destination.startsWith("/")) throw new IllegalArgumentException("a volume's path in the container must be absolute, was " + destination);
         }
     }
 
@@ -130,8 +144,10 @@ public final class Runner {
                 String cwd = o.workdir() != null ? o.workdir() : cfg.workingDir() == null || cfg.workingDir().isEmpty() ? "/" : cfg.workingDir();
                 if (!cwd.startsWith("/")) throw new IllegalArgumentException("the working directory must be absolute, was " + cwd);
                 int[] size = o.terminal() ? io.strata.snapshots.Native.windowSize(0).orElse(null) : null;
+                List<RunSpec.Bind> binds = new ArrayList<>(o.binds());
+                binds.addAll(volumes(c, o, cfg, rootfs));
                 RunSpec spec = new RunSpec(args, env, cwd, user, o.terminal(), size, o.hostname() != null ? o.hostname() : id.substring(0, 12),
-                        o.network(), o.binds(), o.readOnly(), o.memoryBytes(), o.cpus(), o.pidsLimit(), o.dns(), o.extraHosts());
+                        o.network(), binds, o.readOnly(), o.memoryBytes(), o.cpus(), o.pidsLimit(), o.dns(), o.extraHosts(), o.tmpfs());
                 Bundle.write(bundle, spec, id);
             } finally {
                 unmountRootfs(c);
@@ -145,6 +161,65 @@ public final class Runner {
             }
             throw e;
         }
+    }
+
+    /**
+     * The container's volumes as binds of their data: the named ones it asked for (made on first use)
+     * and an anonymous one for each of the image's VOLUME paths nothing else is mounted on. An empty
+     * volume is first filled with what the image has at its path, as docker does. Which volumes it
+     * uses is recorded beside it (volume rm refuses those; rm -v removes its anonymous ones).
+     */
+    private List<RunSpec.Bind> volumes(Container c, Options o, ImageConfig.Config cfg, Path rootfs) throws IOException {
+        java.util.Set<String> covered = new java.util.HashSet<>();
+        for (RunSpec.Bind b : o.binds()) covered.add(Path.of(b.container()).normalize().toString());
+        for (RunSpec.Tmpfs t : o.tmpfs()) covered.add(Path.of(t.destination()).normalize().toString());
+        List<Volumes.Use> uses = new ArrayList<>();
+        List<RunSpec.Bind> binds = new ArrayList<>();
+        List<Volumes.Volume> mounted = new ArrayList<>();
+        for (VolumeMount v : o.volumes()) {
+            covered.add(Path.of(v.destination()).normalize().toString());
+            Volumes.Volume volume = volumes.getOrCreate(v.name());
+            uses.add(new Volumes.Use(volume.name(), v.destination(), false));
+            binds.add(new RunSpec.Bind(volume.mountpoint().toString(), v.destination(), v.readOnly()));
+            mounted.add(volume);
+        }
+        if (cfg.volumes() != null) {
+            for (String path : cfg.volumes().keySet()) {
+                if (!path.startsWith("/") || !covered.add(Path.of(path).normalize().toString())) continue;
+                Volumes.Volume volume = volumes.createAnonymous();
+                uses.add(new Volumes.Use(volume.name(), path, true));
+                binds.add(new RunSpec.Bind(volume.mountpoint().toString(), path, false));
+                mounted.add(volume);
+            }
+        }
+        Volumes.recordUse(containers.dir(c.id()), uses);
+        for (int i = 0; i < mounted.size(); i++) {
+            Path data = mounted.get(i).mountpoint();
+            if (!VolumeCopy.isEmpty(data)) continue;
+            try {
+                VolumeCopy.fill(rootfs, uses.get(i).destination(), data);
+            } catch (IOException | RuntimeException e) {
+                // Left empty rather than half filled: the next container to use it fills it again.
+                try (var left = Files.list(data)) {
+                    for (Path p : left.toList()) io.strata.snapshots.Applier.removeTree(p);
+                }
+                throw new IOException("filling volume " + mounted.get(i).name() + " from the image's " + uses.get(i).destination() + ": "
+                        + e.getMessage(), e);
+            }
+        }
+        return binds;
+    }
+
+    /** Removes the anonymous volumes a container was given for its image's VOLUME paths (rm -v). */
+    public void removeAnonymousVolumes(List<Volumes.Use> uses) throws IOException {
+        for (Volumes.Use u : uses) {
+            if (u.anonymous()) volumes.remove(u.volume());
+        }
+    }
+
+    /** The volumes a container uses, as recorded at its create. */
+    public List<Volumes.Use> volumeUses(Container c) throws IOException {
+        return Volumes.uses(containers.dir(c.id()));
     }
 
     /** Image env, then the user's; PATH, HOSTNAME and HOME as docker sets them when missing. */

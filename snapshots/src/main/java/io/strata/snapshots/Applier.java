@@ -450,6 +450,12 @@ public final class Applier {
         return (mode & 0170000) == Native.S_IFCHR && (Long) Files.getAttribute(p, "unix:rdev", NOFOLLOW) == 0L;
     }
 
+    /** Removes {@code p} and, if it is a directory, all below it, never following a symlink. */
+    public static void removeTree(Path p) throws IOException {
+        BasicFileAttributes a = lstat(p);
+        if (a != null) remove(p, a);
+    }
+
     static void remove(Path p, BasicFileAttributes a) throws IOException {
         if (!a.isDirectory()) {
             Files.delete(p);

@@ -147,6 +147,25 @@ public final class ConfinedDir implements AutoCloseable {
      * never out of it. Null when a component is missing or the file is not a regular file.
      */
     public InputStream readInRoot(String path) throws IOException {
+        return inRoot(path, (dir, name, a) -> a.isRegularFile() ? dir.read(name) : null);
+    }
+
+    /** The directory at {@code path} as the container sees it, resolved as {@link #readInRoot} does; null when there is none. */
+    public ConfinedDir dirInRoot(String path) throws IOException {
+        return inRoot(path, (dir, name, a) -> a.isDirectory() ? dir.dir(name) : null);
+    }
+
+    /** The attributes of this directory itself (the unix view, as {@link #attributes}). */
+    public Map<String, Object> ownAttributes(String attributes) throws IOException {
+        return Files.readAttributes(self(), "unix:" + attributes);
+    }
+
+    private interface Last<T> {
+        T apply(ConfinedDir dir, String name, BasicFileAttributes a) throws IOException;
+    }
+
+    /** Walks {@code path} inside this tree, following symlinks inside it only, and gives {@code last} what the path names. */
+    private <T> T inRoot(String path, Last<T> last) throws IOException {
         Deque<String> todo = new ArrayDeque<>(List.of(path.split("/")));
         Deque<ConfinedDir> opened = new ArrayDeque<>(); // below this directory, deepest last
         int links = 0;
@@ -171,12 +190,11 @@ public final class ConfinedDir implements AutoCloseable {
                     for (int i = parts.size() - 1; i >= 0; i--) todo.addFirst(parts.get(i));
                     continue;
                 }
-                boolean last = todo.stream().allMatch(p -> p.isEmpty() || p.equals("."));
-                if (last) return a.isRegularFile() ? dir.read(part) : null;
+                if (todo.stream().allMatch(p -> p.isEmpty() || p.equals("."))) return last.apply(dir, part, a);
                 if (!a.isDirectory()) return null;
                 opened.addLast(dir.dir(part));
             }
-            return null;
+            return null; // the path is this directory itself
         } finally {
             for (ConfinedDir d : opened) d.close();
         }

@@ -32,10 +32,14 @@ public final class LayerWriter {
      * ever read, whatever its symlinks say or become.
      */
     public static void write(Path layer, TarWriter tar) throws IOException {
-        Map<Object, String> firstPathOfInode = new HashMap<>();
         try (ConfinedDir root = ConfinedDir.open(layer)) {
-            walk(root, "", tar, firstPathOfInode);
+            write(root, tar);
         }
+    }
+
+    /** As {@link #write(Path, TarWriter)}, of a directory already open (what is below it, not itself). */
+    public static void write(ConfinedDir dir, TarWriter tar) throws IOException {
+        walk(dir, "", tar, new HashMap<>());
     }
 
     private static void walk(ConfinedDir dir, String rel, TarWriter tar, Map<Object, String> links) throws IOException {
