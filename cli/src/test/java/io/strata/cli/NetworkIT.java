@@ -63,6 +63,28 @@ class NetworkIT extends ContainerCliTest {
         return "links " + links + "\nnetns " + netns + "\nipam " + ipam + "\nrules " + rules.replaceAll("\\[\\d+:\\d+\\]", "");
     }
 
+    /** The host's network once the releases under way (of containers that ran before) are done. */
+    private static String settledNetworkState() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (!listing(Path.of("/run/strata/released")).equals("[]") && System.nanoTime() < deadline) Thread.sleep(100);
+        return networkState();
+    }
+
+    /**
+     * The network is released off the CLI's path (a process of its own runs the plugins' DEL): the
+     * host's network is as it was {@code before} once that process is done, within seconds.
+     */
+    private static void assertReleased(String before, String what) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        String now = networkState();
+        while (!now.equals(before) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            now = networkState();
+        }
+        assertEquals(before, now, what);
+        assertEquals("[]", listing(Path.of("/run/strata/released")), "no release left pending");
+    }
+
     private static String listing(Path dir) throws Exception {
         if (!Files.isDirectory(dir)) return "[]";
         try (var s = Files.list(dir)) {
@@ -74,7 +96,7 @@ class NetworkIT extends ContainerCliTest {
     void aPublishedWebServerAnswersOnLoopbackAndTheHostsAddress() throws Exception {
         ExternalTool.require("iptables-save");
         assertEquals(0, run("--rm", image, "true").exit(), "a first run makes the bridge and the plugins' base chains");
-        String before = networkState();
+        String before = settledNetworkState();
         int loopbackOnly = freePort();
         int everywhere = freePort();
         Run web = run("-d", "--name", "web", "-p", "127.0.0.1:" + loopbackOnly + ":80", "-p", everywhere + ":80", "-p", "8080",
@@ -101,7 +123,7 @@ class NetworkIT extends ContainerCliTest {
         assertEquals(1, strata("ps", "-a", "-q", "--root", store).out().lines().count(), "only web: the refused runs made nothing");
         Run removed = strata("rm", "-f", "--root", store, "web");
         assertEquals(0, removed.exit(), removed.err());
-        assertEquals(before, networkState(), "nothing of the container's network is left");
+        assertReleased(before, "nothing of the container's network is left");
     }
 
     @Test
@@ -173,7 +195,7 @@ class NetworkIT extends ContainerCliTest {
     @Test
     void aRunKilledWithSigkillLeavesNothingOnceRemoved() throws Exception {
         assertEquals(0, run("--rm", image, "true").exit());
-        String before = networkState();
+        String before = settledNetworkState();
         int port = freePort();
         Process killed = launcher("run", "--root", store, "--name", "killed", "-p", port + ":80", image, "httpd", "-f", "-p", "80", "-h", "/data")
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
@@ -185,6 +207,6 @@ class NetworkIT extends ContainerCliTest {
         assertTrue(again.err().contains("is already published by container"), again.err());
         Run rm = strata("rm", "-f", "--root", store, "killed");
         assertEquals(0, rm.exit(), rm.err());
-        assertEquals(before, networkState(), "nothing of the killed run's network is left");
+        assertReleased(before, "nothing of the killed run's network is left");
     }
 }

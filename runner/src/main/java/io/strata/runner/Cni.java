@@ -49,12 +49,10 @@ final class Cni {
 
     /** DEL: each plugin in reverse order, with ADD's result; what is already gone is not an error (the spec's DEL is idempotent). */
     static void del(JsonNode list, Target target, JsonNode added) throws IOException {
-        List<JsonNode> plugins = new ArrayList<>();
-        list.path("plugins").forEach(plugins::add);
         IOException first = null;
-        for (int i = plugins.size() - 1; i >= 0; i--) {
+        for (JsonNode plugin : delOrder(list)) {
             try {
-                exec("DEL", list, plugins.get(i), target, added);
+                exec("DEL", list, plugin, target, added);
             } catch (IOException e) {
                 if (first == null) first = e; // the rest still clean up what they made
             }
@@ -62,12 +60,24 @@ final class Cni {
         if (first != null) throw first;
     }
 
-    private static JsonNode exec(String command, JsonNode list, JsonNode plugin, Target target, JsonNode prevResult) throws IOException {
+    /** The plugin's executable, found as CNI_PATH says. */
+    static Path binary(JsonNode plugin) throws IOException {
         String type = plugin.path("type").asText();
         if (!type.matches("[A-Za-z0-9_.-]+")) throw new IOException("CNI plugin type " + type + " is not a plugin name");
-        Path binary = PLUGIN_DIRS.stream().map(d -> d.resolve(type)).filter(Files::isExecutable).findFirst()
+        return PLUGIN_DIRS.stream().map(d -> d.resolve(type)).filter(Files::isExecutable).findFirst()
                 .orElseThrow(() -> new IOException("CNI plugin " + type + " not found in " + PLUGIN_DIRS
                         + " (Debian: apt-get install containernetworking-plugins)"));
+    }
+
+    /** The plugins of a list in DEL's order (the reverse of ADD's). */
+    static List<JsonNode> delOrder(JsonNode list) {
+        List<JsonNode> plugins = new ArrayList<>();
+        list.path("plugins").forEach(plugins::add);
+        return plugins.reversed();
+    }
+
+    /** What a plugin of the list reads on stdin: its configuration with the list's name and version, prevResult and runtimeConfig. */
+    static byte[] stdin(JsonNode list, JsonNode plugin, Target target, JsonNode prevResult) throws IOException {
         ObjectNode conf = plugin.deepCopy();
         conf.put("cniVersion", list.path("cniVersion").asText("1.0.0"));
         conf.put("name", list.path("name").asText());
@@ -78,17 +88,24 @@ final class Cni {
             if (cap.getValue().asBoolean() && value != null) runtimeConfig.set(cap.getKey(), JSON.valueToTree(value));
         });
         if (!runtimeConfig.isEmpty()) conf.set("runtimeConfig", runtimeConfig);
+        return JSON.writeValueAsBytes(conf);
+    }
 
+    /** The environment the spec gives a plugin. */
+    static Map<String, String> environment(String command, Target target) {
+        return Map.of("CNI_COMMAND", command, "CNI_CONTAINERID", target.containerId(), "CNI_NETNS", target.netns().toString(),
+                "CNI_IFNAME", target.ifName(), "CNI_PATH", String.join(":", PLUGIN_DIRS.stream().map(Path::toString).toList()));
+    }
+
+    private static JsonNode exec(String command, JsonNode list, JsonNode plugin, Target target, JsonNode prevResult) throws IOException {
+        String type = plugin.path("type").asText();
+        Path binary = binary(plugin);
+        byte[] stdin = stdin(list, plugin, target, prevResult);
         ProcessBuilder pb = new ProcessBuilder(binary.toString());
-        Map<String, String> env = pb.environment();
-        env.put("CNI_COMMAND", command);
-        env.put("CNI_CONTAINERID", target.containerId());
-        env.put("CNI_NETNS", target.netns().toString());
-        env.put("CNI_IFNAME", target.ifName());
-        env.put("CNI_PATH", String.join(":", PLUGIN_DIRS.stream().map(Path::toString).toList()));
+        pb.environment().putAll(environment(command, target));
         Process p = pb.redirectError(ProcessBuilder.Redirect.PIPE).start();
         try (var in = p.getOutputStream()) {
-            in.write(JSON.writeValueAsBytes(conf));
+            in.write(stdin);
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -115,8 +115,23 @@ public final class Networking {
         createNamespace(netns);
         Cni.Target target = target(containerId, netns, ports);
         try {
-            Cni.add(LOOPBACK, new Cni.Target(containerId, netns, "lo", Map.of())); // lo up, as a namespace of the runtime's own has it
+            // lo up (as a namespace of the runtime's own has it), beside the bridge's list: the two are independent.
+            var loopbackFailed = new java.util.concurrent.atomic.AtomicReference<IOException>();
+            Thread loopback = Thread.ofVirtual().start(() -> {
+                try {
+                    Cni.add(LOOPBACK, new Cni.Target(containerId, netns, "lo", Map.of()));
+                } catch (IOException e) {
+                    loopbackFailed.set(e);
+                }
+            });
             JsonNode result = Cni.add(config, target);
+            try {
+                loopback.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+            if (loopbackFailed.get() != null) throw loopbackFailed.get();
             Attachment a = new Attachment(containerId, netns, ports, config, result);
             write(containerDir.resolve(ATTACHMENT), JSON.writeValueAsBytes(Map.of("containerId", containerId, "netns", netns.toString(),
                     "ports", ports, "config", config, "result", result)));
@@ -165,6 +180,74 @@ public final class Networking {
                     p.path("protocol").asText("tcp")));
         }
         return List.copyOf(ports);
+    }
+
+    /**
+     * Undoes {@link #attach} off the caller's path: the attachment moves to {@code /run/strata/released/ID},
+     * and a process of its own (a shell, setsid) runs the plugins' DEL and removes the namespace there, so
+     * that a container's exit or rm does not wait for the kernel to delete its interface (DEL is about
+     * 250 ms of the plugins' work). What such a process leaves undone (it failed, or the host went down)
+     * is done by the next start of any container ({@link #releasePending}), as the spec lets DEL run again.
+     */
+    static void release(Path containerDir) throws IOException {
+        Attachment a = attachment(containerDir);
+        if (a == null) return;
+        Path released = RUN.resolve("released").resolve(a.containerId());
+        Files.createDirectories(released);
+        try {
+            write(released.resolve(ATTACHMENT), Files.readAllBytes(containerDir.resolve(ATTACHMENT)));
+        } catch (java.nio.file.NoSuchFileException taken) {
+            return; // released meanwhile by the container's supervisor (or rm): one release is enough
+        }
+        Files.deleteIfExists(containerDir.resolve(ATTACHMENT));
+        try {
+            Cni.Target target = target(a.containerId(), a.netns(), a.ports());
+            StringBuilder script = new StringBuilder("#!/bin/sh\n# DEL of container ").append(a.containerId())
+                    .append("'s network (CNI: the plugins in reverse order), then its namespace\nok=1\n");
+            Cni.environment("DEL", target).forEach((k, v) -> script.append("export ").append(k).append('=').append(quote(v)).append('\n'));
+            int i = 0;
+            for (JsonNode plugin : Cni.delOrder(a.config())) {
+                Path stdin = released.resolve(i++ + ".json");
+                Files.write(stdin, Cni.stdin(a.config(), plugin, target, a.result()));
+                script.append(quote(Cni.binary(plugin).toString())).append(" < ").append(quote(stdin.toString()))
+                        .append(" >/dev/null 2>>").append(quote(released.resolve("log").toString())).append(" || ok=0\n");
+            }
+            script.append("umount ").append(quote(a.netns().toString())).append(" 2>/dev/null; rm -f ").append(quote(a.netns().toString()))
+                    .append("\n[ $ok = 1 ] && rm -rf ").append(quote(released.toString())).append('\n');
+            Path sh = released.resolve("release.sh");
+            Files.writeString(sh, script);
+            new ProcessBuilder("setsid", "-f", "sh", sh.toString()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        } catch (IOException | InterruptedException e) {
+            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+            detach(released); // no process of its own: here and now
+            deleteTree(released);
+        }
+    }
+
+    /** Finishes the releases a background process left undone (DEL is idempotent: one still running does no harm). */
+    static void releasePending() throws IOException {
+        Path dir = RUN.resolve("released");
+        if (!Files.isDirectory(dir)) return;
+        List<Path> pending;
+        try (var s = Files.list(dir)) {
+            pending = s.toList();
+        }
+        for (Path p : pending) {
+            detach(p);
+            deleteTree(p);
+        }
+    }
+
+    private static String quote(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (var walk = Files.walk(p)) {
+            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
+        }
     }
 
     /** Undoes {@link #attach}: DEL with what ADD was given and answered, then the namespace and the record go. Idempotent. */

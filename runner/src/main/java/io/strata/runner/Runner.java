@@ -319,7 +319,7 @@ public final class Runner {
             return code;
         } finally {
             try {
-                Networking.detach(dir);
+                Networking.release(dir);
             } catch (IOException e) {
                 // The exit code is the container's; what could not be freed is freed by rm or the next start.
                 System.err.println("strata: detaching " + c.name() + " from its network: " + e.getMessage());
@@ -354,6 +354,7 @@ public final class Runner {
             else Networking.detach(containers.dir(other.id()));
         }
         Networking.detach(containers.dir(c.id())); // its own, left by a run of it that was killed
+        Networking.releasePending();
         String hostname = Files.readString(containers.bundle(c.id()).resolve("etc/hostname")).strip();
         Networking.attach(containers.dir(c.id()), c.id(), request.ports(), others, hostname);
     }
@@ -710,7 +711,7 @@ public final class Runner {
         } catch (IOException ignored) {
             // the runtime binary is gone: nothing of the runtime's to clean
         }
-        Networking.detach(containers.dir(c.id()));
+        Networking.release(containers.dir(c.id()));
         unmountRootfs(c);
         if (snapshotter.stat(c.snapshot()).isPresent()) snapshotter.remove(c.snapshot());
         Path dir = containers.dir(c.id());
