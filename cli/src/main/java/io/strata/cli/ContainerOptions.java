@@ -44,9 +44,14 @@ final class ContainerOptions {
     @Option(names = "--hostname", paramLabel = "NAME", description = "The container's host name (default: its short id).")
     String hostname;
 
-    @Option(names = "--network", paramLabel = "bridge|none|host", description = "bridge (default): the default network, strata0, "
-            + "with outbound traffic and published ports; none: a network namespace with only loopback; host: the host's.")
+    @Option(names = "--network", paramLabel = "bridge|none|host|NAME", description = "bridge (default): the default network, strata0, "
+            + "with outbound traffic and published ports; NAME: a network made with strata network create, where containers find each "
+            + "other by name; none: a network namespace with only loopback; host: the host's.")
     String network = "bridge";
+
+    @Option(names = "--network-alias", paramLabel = "ALIAS", description = "Another name the container answers to on a network made with "
+            + "strata network create.")
+    List<String> aliases = new ArrayList<>();
 
     @Option(names = {"-p", "--publish"}, paramLabel = "[IP:][HOSTPORT:]CONTAINERPORT[/PROTO]", description = "Publish a container's port "
             + "(or range) on the host, e.g. 8080:80, 127.0.0.1:8080:80/tcp, 53:53/udp; without HOSTPORT, a free one.")
@@ -66,6 +71,12 @@ final class ContainerOptions {
 
     @Option(names = "--add-host", paramLabel = "NAME:IP", description = "Add a line to the container's /etc/hosts.")
     List<String> addHosts = new ArrayList<>();
+
+    @Option(names = "--ip", paramLabel = "IPV4", description = "The container's address on the bridge network (default: the next free).")
+    String ip;
+
+    @Option(names = "--mac-address", paramLabel = "MAC", description = "The container's MAC address on the bridge network.")
+    String mac;
 
     @Option(names = {"-v", "--volume"}, paramLabel = "SOURCE:CTR[:ro]", description = "Mount a named volume (made on first use, "
             + "filled from the image when empty) or bind a host path (absolute) into the container.")
@@ -163,15 +174,17 @@ final class ContainerOptions {
         }
         // What the user wrote is checked before anything is pulled or made.
         RunSpec.Network net = switch (network) {
-            case "bridge" -> RunSpec.Network.BRIDGE;
             case "none" -> RunSpec.Network.NONE;
             case "host" -> RunSpec.Network.HOST;
-            default -> throw new IllegalArgumentException("unknown network " + network + " (bridge, none or host)");
+            default -> RunSpec.Network.BRIDGE; // the default bridge, or a network of that name (checked below)
         };
         List<io.strata.runner.PortMapping> ports = new ArrayList<>();
         for (String p : publish) ports.addAll(io.strata.runner.PortMapping.parse(p, ContainerOptions::freePort));
-        if (publishAll && net != RunSpec.Network.BRIDGE) Runner.Options.checkPorts(net, List.of(new io.strata.runner.PortMapping("", 1, 1, "tcp")));
-        Runner.Options.checkPorts(net, ports);
+        Runner runner = Containers.runner(store);
+        if (publishAll && net != RunSpec.Network.BRIDGE) {
+            runner.checkNetwork(net, network, List.of(new io.strata.runner.PortMapping("", 1, 1, "tcp")), null, null, List.of());
+        }
+        runner.checkNetwork(net, network, ports, ip, mac, aliases);
         RunSpec.Dns resolver = new RunSpec.Dns(dns, dnsSearch, dnsOptions);
         List<RunSpec.ExtraHost> extraHosts = new ArrayList<>();
         for (String h : addHosts) extraHosts.add(RunSpec.ExtraHost.parse(h));
@@ -191,8 +204,8 @@ final class ContainerOptions {
         for (String e : env) environment.add(withValue(e));
         Runner.Options o = new Runner.Options(name, command, entrypoint, environment, workdir, user, hostname, net,
                 binds, readOnly, memory == null ? null : bytes(memory), cpus, pidsLimit,
-                tty, runtime, ports, resolver, extraHosts, named, tmpfsMounts);
-        return Containers.runner(store).create(image, o);
+                tty, runtime, ports, resolver, extraHosts, named, tmpfsMounts, ip, mac, net == RunSpec.Network.BRIDGE ? network : null, aliases);
+        return runner.create(image, o);
     }
 
     /** A host port free now, the kernel's choice (as docker picks one for -p CONTAINERPORT and -P). */

@@ -18,7 +18,8 @@ final class Containers {
     }
 
     static Runner runner(LayoutStore store) {
-        return new Runner(UnpackOptions.snapshotter(store), store(store), store.root().resolve("runtime"), store.leases(), volumes(store));
+        return new Runner(UnpackOptions.snapshotter(store), store(store), store.root().resolve("runtime"), store.leases(), volumes(store),
+                new io.strata.runner.Networks(store.root().resolve("networks")));
     }
 
     static io.strata.runner.Volumes volumes(LayoutStore store) {

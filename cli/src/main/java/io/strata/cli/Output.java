@@ -237,4 +237,17 @@ final class Output {
         if (d < 730) return d / 30 + " months ago";
         return d / 365 + " years ago";
     }
+
+    /**
+     * Asks on stderr before a prune removes things, as docker and podman ask; anything but y (and
+     * no answer, as without a terminal) says no, and the command says nothing was removed.
+     */
+    static boolean confirmed(String what) throws java.io.IOException {
+        System.err.print("WARNING! This will remove all " + what + ".\nAre you sure you want to continue? [y/N] ");
+        System.err.flush();
+        String answer = new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();
+        if (answer != null && answer.strip().equalsIgnoreCase("y")) return true;
+        System.err.println("strata: nothing removed");
+        return false;
+    }
 }

@@ -79,7 +79,7 @@ public final class Strata {
             LifecycleCommands.Shim.class, CommitCommands.Diff.class, CommitCommands.Commit.class,
             ArchiveCommands.Save.class, ArchiveCommands.Load.class, ArchiveCommands.Export.class, AotTrainCommand.class, ServeTrainCommand.class,
             LoginCommand.Login.class, LoginCommand.Logout.class, ManCommand.class, RegistryCommands.class,
-            VolumeCommands.class);
+            VolumeCommands.class, NetworkCommands.class);
     /** Global options that take a value in the next argument (unless given as --opt=value). */
     private static final Set<String> GLOBALS_WITH_VALUE = Set.of("--root", "--format");
 

@@ -122,15 +122,7 @@ final class VolumeCommands {
 
         @Override
         public Integer call() throws Exception {
-            if (!force) {
-                System.err.print("WARNING! This will remove all volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ");
-                System.err.flush();
-                String answer = new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();
-                if (answer == null || !answer.strip().equalsIgnoreCase("y")) {
-                    System.err.println("strata: nothing removed");
-                    return 1;
-                }
-            }
+            if (!force && !Output.confirmed("volumes not used by at least one container")) return 1;
             for (String n : Containers.volumes(options.store()).prune()) System.out.println(n);
             return 0;
         }

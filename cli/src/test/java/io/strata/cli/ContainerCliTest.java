@@ -62,6 +62,8 @@ abstract class ContainerCliTest {
                     Run removed = strata(rm.toArray(String[]::new)); // one may be gone meanwhile: a -d --rm container's shim removes it
                     assertEquals("", strata("ps", "-a", "-q", "--root", store).out(), "left by the test, and not removed: " + removed.err());
                 }
+                // Networks have bridges on the host, which outlive the store's temporary directory.
+                strata("network", "prune", "-f", "--root", store);
             }
         } finally {
             if (registry != null) registry.close();

@@ -3,6 +3,7 @@ package io.strata.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.strata.registry.ExternalTool;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -58,9 +59,10 @@ class NetworkIT extends ContainerCliTest {
     private static String networkState() throws Exception {
         String links = ExternalTool.ok("ip", "-o", "link", "show").lines().map(l -> l.split(":")[1].trim().split("@")[0]).sorted().toList().toString();
         String netns = listing(Path.of("/run/strata/netns"));
-        String ipam = listing(Path.of("/run/strata/ipam/bridge")).replaceAll(",? ?last_reserved_ip\\.0", "");
+        String ipam = listing(Path.of("/run/strata/ipam")) + listing(Path.of("/run/strata/ipam/bridge")).replaceAll(",? ?last_reserved_ip\\.0", "");
         String rules = ExternalTool.ok("iptables-save").lines().filter(l -> !l.startsWith("#") && !l.startsWith(":")).sorted().toList().toString();
-        return "links " + links + "\nnetns " + netns + "\nipam " + ipam + "\nrules " + rules.replaceAll("\\[\\d+:\\d+\\]", "");
+        String names = listing(Path.of("/run/strata/aardvark"));
+        return "links " + links + "\nnetns " + netns + "\nipam " + ipam + "\nnames " + names + "\nrules " + rules.replaceAll("\\[\\d+:\\d+\\]", "");
     }
 
     /** The host's network once the releases under way (of containers that ran before) are done. */
@@ -77,7 +79,7 @@ class NetworkIT extends ContainerCliTest {
     private static void assertReleased(String before, String what) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         String now = networkState();
-        while (!now.equals(before) && System.nanoTime() < deadline) {
+        while ((!now.equals(before) || !listing(Path.of("/run/strata/released")).equals("[]")) && System.nanoTime() < deadline) {
             Thread.sleep(100);
             now = networkState();
         }
@@ -145,6 +147,90 @@ class NetworkIT extends ContainerCliTest {
     }
 
     @Test
+    void anAddressAndAMacAddressOfTheUsersChoice() throws Exception {
+        Run r = run("--rm", "--ip", "10.91.200.7", "--mac-address", "02:42:0A:5B:C8:07", image, "ip", "addr", "show", "eth0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("link/ether 02:42:0a:5b:c8:07 ") && r.out().contains("inet 10.91.200.7/16 "), r.out());
+        assertEquals(0, run("-d", "--name", "holder", "--ip", "10.91.200.8", image, "sleep", "60").exit());
+        Run taken = run("--rm", "--ip", "10.91.200.8", image, "true");
+        assertEquals(125, taken.exit());
+        assertTrue(taken.err().startsWith("strata: address 10.91.200.8 is in use by container "), taken.err());
+        assertEquals("strata: --ip 10.1.1.1 is not an address of network bridge (10.91.0.0/16)\n", run("--rm", "--ip", "10.1.1.1", image, "true").err());
+        assertEquals("strata: --mac-address 01:00:5e:00:00:01 is not a unicast MAC address (xx:xx:xx:xx:xx:xx)\n",
+                run("--rm", "--mac-address", "01:00:5e:00:00:01", image, "true").err());
+        assertEquals("strata: --ip and --mac-address are for a network of the container's own (--network host)\n",
+                run("--rm", "--network", "host", "--ip", "10.91.200.9", image, "true").err());
+        assertEquals(0, strata("rm", "-f", "--root", store, "holder").exit());
+    }
+
+    private Run network(String... args) throws Exception {
+        List<String> all = new java.util.ArrayList<>(List.of("network"));
+        all.addAll(List.of(args));
+        all.addAll(List.of("--root", store));
+        return strata(all.toArray(String[]::new));
+    }
+
+    /** What busybox httpd on {@code host}:80 answers, asked from another container on {@code net}; retried while httpd starts. */
+    private Run fetchFrom(String net, String host) throws Exception {
+        Run r = null;
+        for (int i = 0; i < 10; i++) {
+            r = run("--rm", "--network", net, image, "sh", "-c", "printf 'GET /base.txt HTTP/1.0\\r\\n\\r\\n' | nc " + host + " 80 | tail -1");
+            if (r.out().equals("base\n") || r.err().contains("bad address")) return r; // an unknown name is no startup delay
+            Thread.sleep(300);
+        }
+        return r;
+    }
+
+    @Test
+    void containersOnAUsersNetworkReachEachOtherByNameAndAlias() throws Exception {
+        assertEquals(0, run("--rm", image, "true").exit());
+        String before = settledNetworkState();
+        assertEquals("appnet\n", network("create", "appnet").out());
+        Run first = run("-d", "--name", "first", "--network", "appnet", "--network-alias", "web", image, "httpd", "-f", "-p", "80", "-h", "/data");
+        assertEquals(0, first.exit(), first.err());
+        assertEquals("base\n", fetchFrom("appnet", "first").out(), "by name");
+        assertEquals("base\n", fetchFrom("appnet", "web").out(), "by alias");
+        // A container started after the first is found by it too: the names change as containers come and go.
+        assertEquals(0, run("-d", "--name", "second", "--network", "appnet", image, "httpd", "-f", "-p", "80", "-h", "/data").exit());
+        Run back = strata("exec", "--root", store, "first", "sh", "-c", "printf 'GET /base.txt HTTP/1.0\\r\\n\\r\\n' | nc second 80 | tail -1");
+        assertEquals("base\n", back.out(), back.err());
+        Run resolv = run("--rm", "--network", "appnet", image, "cat", "/etc/resolv.conf");
+        assertTrue(resolv.out().contains("nameserver 10.92."), "the network's name server: " + resolv.out());
+        Run elsewhere = run("--rm", image, "sh", "-c", "nc -w 2 first 80 </dev/null; echo $?");
+        assertTrue(elsewhere.out().strip().endsWith("1") || elsewhere.err().contains("bad address"), "not by name from the default bridge: "
+                + elsewhere.out() + elsewhere.err());
+
+        Run inUse = network("rm", "appnet");
+        assertEquals(1, inUse.exit());
+        assertEquals("strata: network appnet is in use by container first, second\n", inUse.err());
+        assertEquals(0, strata("rm", "-f", "--root", store, "first", "second").exit());
+        assertEquals("appnet\n", network("rm", "appnet").out());
+        assertReleased(before, "the network's bridge, names, addresses and rules are gone with it");
+        assertTrue(ExternalTool.run(List.of("pgrep", "-f", "aardvark-dns")).out().isBlank(), "no name server is left running");
+    }
+
+    @Test
+    void networksAreRefusedWhenTheyWouldClash() throws Exception {
+        assertEquals("one\n", network("create", "--subnet", "10.93.0.0/24", "--label", "team=a", "one").out());
+        Run overlap = network("create", "--subnet", "10.93.0.128/25", "two");
+        assertEquals(1, overlap.exit());
+        assertEquals("strata: subnet 10.93.0.128/25 overlaps network one (10.93.0.0/24)\n", overlap.err());
+        assertEquals("strata: subnet 10.91.3.0/24 overlaps network bridge (10.91.0.0/16)\n", network("create", "--subnet", "10.91.3.0/24", "x").err());
+        assertEquals("strata: network one already exists\n", network("create", "one").err());
+        assertEquals("strata: network name bridge is reserved\n", network("create", "bridge").err());
+        assertEquals("strata: gateway 10.94.1.1 is not in subnet 10.94.0.0/24\n",
+                network("create", "--subnet", "10.94.0.0/24", "--gateway", "10.94.1.1", "y").err());
+        JsonNode one = io.strata.oci.ImageJson.plain().readTree(network("inspect", "one").out()).path(0);
+        assertEquals("10.93.0.1", one.path("IPAM").path("Config").path(0).path("Gateway").asText());
+        assertEquals("a", one.path("Labels").path("team").asText());
+        assertEquals(List.of("bridge", "one"), network("ls", "-q").out().lines().toList());
+        Run alias = run("--rm", "--network-alias", "x", image, "true");
+        assertEquals("strata: --network-alias is for a network made with strata network create (the default bridge has no names)\n", alias.err());
+        assertEquals("one\n", network("prune", "-f").out());
+        assertEquals(List.of("bridge"), network("ls", "-q").out().lines().toList());
+    }
+
+    @Test
     void publishAllPublishesWhatTheImageExposes() throws Exception {
         Path root = tmp.resolve("rootfs");
         String exposing = image.replace("busybox:v1", "exposing:v1");
@@ -165,9 +251,9 @@ class NetworkIT extends ContainerCliTest {
             assertTrue(r.err().startsWith("strata: invalid port mapping " + bad + ": ") && r.err().lines().count() == 1, r.err());
         }
         Run onNone = run("--rm", "--network", "none", "-p", "80", image, "true");
-        assertEquals("strata: ports are published on the bridge network only (--network none)\n", onNone.err());
+        assertEquals("strata: ports are published on a network of the container's own only (--network none)\n", onNone.err());
         Run unknown = run("--rm", "--network", "nosuch", image, "true");
-        assertEquals("strata: unknown network nosuch (bridge, none or host)\n", unknown.err());
+        assertEquals("strata: network nosuch not found (strata network ls lists them)\n", unknown.err());
         assertEquals("", strata("ps", "-a", "-q", "--root", store).out(), "nothing created");
     }
 

@@ -24,7 +24,6 @@ import java.util.concurrent.TimeUnit;
 final class Cni {
     /** Where the plugins are looked for, in order: Debian's package, then the usual upstream place. */
     static final List<Path> PLUGIN_DIRS = List.of(Path.of("/usr/lib/cni"), Path.of("/opt/cni/bin"));
-    private static final ObjectMapper JSON = ImageJson.plain();
 
     private Cni() {}
 
@@ -82,13 +81,13 @@ final class Cni {
         conf.put("cniVersion", list.path("cniVersion").asText("1.0.0"));
         conf.put("name", list.path("name").asText());
         if (prevResult != null) conf.set("prevResult", prevResult);
-        ObjectNode runtimeConfig = JSON.createObjectNode();
+        ObjectNode runtimeConfig = ImageJson.plain().createObjectNode();
         plugin.path("capabilities").properties().forEach(cap -> {
             Object value = target.runtimeConfig().get(cap.getKey());
-            if (cap.getValue().asBoolean() && value != null) runtimeConfig.set(cap.getKey(), JSON.valueToTree(value));
+            if (cap.getValue().asBoolean() && value != null) runtimeConfig.set(cap.getKey(), ImageJson.plain().valueToTree(value));
         });
         if (!runtimeConfig.isEmpty()) conf.set("runtimeConfig", runtimeConfig);
-        return JSON.writeValueAsBytes(conf);
+        return ImageJson.plain().writeValueAsBytes(conf);
     }
 
     /** The environment the spec gives a plugin. */
@@ -121,7 +120,7 @@ final class Cni {
         if (p.exitValue() != 0) {
             String message = err.strip();
             try {
-                JsonNode e = JSON.readTree(out);
+                JsonNode e = ImageJson.plain().readTree(out);
                 message = e.path("msg").asText(message) + (e.path("details").asText("").isEmpty() ? "" : ": " + e.path("details").asText());
             } catch (IOException notJson) {
                 // the plugin wrote no error JSON: its stderr says why
@@ -129,7 +128,7 @@ final class Cni {
             throw new PluginException(type, command, message.isEmpty() ? "exit code " + p.exitValue() : message);
         }
         if (!command.equals("ADD")) return prevResult;
-        JsonNode result = JSON.readTree(out);
+        JsonNode result = ImageJson.plain().readTree(out);
         if (result == null || !result.isObject()) throw new PluginException(type, command, "no result");
         return result;
     }

@@ -34,12 +34,39 @@ public final class Networking {
     static final String DEFAULT_SUBNET = "10.91.0.0/16";
     private static final String ATTACHMENT = "network.json";
     private static final String REQUEST = "network-request.json";
-    private static final ObjectMapper JSON = ImageJson.plain();
 
     private Networking() {}
 
     /** What a container asked for at create: the network and its published ports. */
-    record Request(String network, List<PortMapping> ports) {}
+    record Request(String network, List<PortMapping> ports, String ip, String mac, List<String> aliases) {
+        Request {
+            aliases = aliases == null ? List.of() : List.copyOf(aliases);
+            if (ip != null && !ip.isEmpty() && !ip.matches("(\\d{1,3}\\.){3}\\d{1,3}")) throw new IllegalArgumentException("--ip takes an IPv4 address, was " + ip);
+            // A unicast address (the least significant bit of the first octet clear), six octets.
+            if (mac != null && !mac.isEmpty() && !mac.matches("[0-9a-fA-F][02468aceACE](:[0-9a-fA-F]{2}){5}")) {
+                throw new IllegalArgumentException("--mac-address " + mac + " is not a unicast MAC address (xx:xx:xx:xx:xx:xx)");
+            }
+        }
+    }
+
+    /** Whether the IPv4 address {@code ip} lies in {@code cidr}. */
+    static boolean inSubnet(String ip, String cidr) {
+        if (!ip.matches("(\\d{1,3}\\.){3}\\d{1,3}")) return false;
+        int slash = cidr.indexOf('/');
+        int bits = Integer.parseInt(cidr.substring(slash + 1));
+        long mask = bits == 0 ? 0 : (0xffffffffL << (32 - bits)) & 0xffffffffL;
+        return (ipv4(ip) & mask) == (ipv4(cidr.substring(0, slash)) & mask);
+    }
+
+    private static long ipv4(String ip) {
+        long v = 0;
+        for (String part : ip.split("\\.")) {
+            int octet = Integer.parseInt(part);
+            if (octet > 255) return -1;
+            v = (v << 8) | octet;
+        }
+        return v;
+    }
 
     /** What attaching made: the netns, the configuration ADD was given, its result, the address. */
     record Attachment(String containerId, Path netns, List<PortMapping> ports, JsonNode config, JsonNode result) {
@@ -59,18 +86,21 @@ public final class Networking {
     }
 
     /** The loopback plugin's list: brings the namespace's lo up (nothing to undo: it goes with the namespace). */
-    private static final JsonNode LOOPBACK = JSON.createObjectNode().put("cniVersion", "1.0.0").put("name", "lo")
-            .set("plugins", JSON.createArrayNode().add(JSON.createObjectNode().put("type", "loopback")));
+    private static JsonNode loopback() {
+        return ImageJson.plain().createObjectNode().put("cniVersion", "1.0.0").put("name", "lo")
+                .set("plugins", ImageJson.plain().createArrayNode().add(ImageJson.plain().createObjectNode().put("type", "loopback")));
+    }
 
-    /** The default network's configuration list. */
-    static JsonNode config() {
-        ObjectNode list = JSON.createObjectNode().put("cniVersion", "1.0.0").put("name", NETWORK);
+    /** A network's configuration list: its bridge and subnet; an internal one has no route out and masquerades nothing. */
+    static JsonNode config(Networks.Network network) {
+        ObjectNode list = ImageJson.plain().createObjectNode().put("cniVersion", "1.0.0").put("name", network.name());
         var plugins = list.putArray("plugins");
-        ObjectNode bridge = plugins.addObject().put("type", "bridge").put("bridge", BRIDGE).put("isGateway", true)
-                .put("ipMasq", true).put("hairpinMode", true);
+        ObjectNode bridge = plugins.addObject().put("type", "bridge").put("bridge", network.bridge()).put("isGateway", true)
+                .put("ipMasq", !network.internal()).put("hairpinMode", true);
+        bridge.putObject("capabilities").put("ips", true).put("mac", true);
         ObjectNode ipam = bridge.putObject("ipam").put("type", "host-local").put("dataDir", RUN.resolve("ipam").toString());
-        ipam.putArray("ranges").addArray().addObject().put("subnet", subnet());
-        ipam.putArray("routes").addObject().put("dst", "0.0.0.0/0");
+        ipam.putArray("ranges").addArray().addObject().put("subnet", network.subnet()).put("gateway", network.gateway());
+        if (!network.internal()) ipam.putArray("routes").addObject().put("dst", "0.0.0.0/0");
         plugins.addObject().put("type", "portmap").put("snat", true).putObject("capabilities").put("portMappings", true);
         plugins.addObject().put("type", "firewall").put("backend", "iptables");
         return list;
@@ -92,14 +122,17 @@ public final class Networking {
 
     /** Records at create what the container will be attached to when it starts. */
     static void request(Path containerDir, Request request) throws IOException {
-        write(containerDir.resolve(REQUEST), JSON.writeValueAsBytes(request));
+        write(containerDir.resolve(REQUEST), ImageJson.plain().writeValueAsBytes(request));
     }
 
     static Request requested(Path containerDir) throws IOException {
         Path f = containerDir.resolve(REQUEST);
         if (!Files.exists(f)) return null;
-        JsonNode n = JSON.readTree(Files.readAllBytes(f));
-        return new Request(n.path("network").asText(NETWORK), ports(n.path("ports")));
+        JsonNode n = ImageJson.plain().readTree(Files.readAllBytes(f));
+        List<String> aliases = new ArrayList<>();
+        n.path("aliases").forEach(a -> aliases.add(a.asText()));
+        return new Request(n.path("network").asText(NETWORK), ports(n.path("ports")), n.path("ip").asText(null), n.path("mac").asText(null),
+                aliases);
     }
 
     /**
@@ -107,24 +140,40 @@ public final class Networking {
      * is in use (by a host process, or published by another container) is refused first, naming it;
      * a failure half-way undoes what was made.
      */
-    static Attachment attach(Path containerDir, String containerId, List<PortMapping> ports, List<Attachment> others, String hostname)
-            throws IOException {
+    static Attachment attach(Path containerDir, String containerId, String containerName, Request request, Networks.Network network,
+                             List<Attachment> others, String hostname) throws IOException {
+        List<PortMapping> ports = request.ports();
+        if (request.ip() != null && !request.ip().isEmpty() && !inSubnet(request.ip(), network.subnet())) {
+            throw new IllegalArgumentException("--ip " + request.ip() + " is not an address of network " + network.name() + " (" + network.subnet() + ")");
+        }
         for (PortMapping p : ports) checkFree(p, others);
+        for (Attachment o : others) {
+            if (request.ip() != null && request.ip().equals(o.address())) {
+                throw new IllegalArgumentException("address " + request.ip() + " is in use by container " + o.containerId().substring(0, 12));
+            }
+        }
         Path netns = netns(containerId);
-        JsonNode config = config();
+        JsonNode config = config(network);
         createNamespace(netns);
         Cni.Target target = target(containerId, netns, ports);
+        // --ip and --mac-address: the bridge plugin's "ips" and "mac" capabilities (host-local takes the address).
+        Map<String, Object> runtime = new java.util.HashMap<>(target.runtimeConfig());
+        if (request.ip() != null && !request.ip().isEmpty()) {
+            runtime.put("ips", List.of(request.ip() + network.subnet().substring(network.subnet().indexOf('/'))));
+        }
+        if (request.mac() != null && !request.mac().isEmpty()) runtime.put("mac", request.mac().toLowerCase(java.util.Locale.ROOT));
+        Cni.Target adding = new Cni.Target(containerId, netns, "eth0", runtime);
         try {
             // lo up (as a namespace of the runtime's own has it), beside the bridge's list: the two are independent.
             var loopbackFailed = new java.util.concurrent.atomic.AtomicReference<IOException>();
             Thread loopback = Thread.ofVirtual().start(() -> {
                 try {
-                    Cni.add(LOOPBACK, new Cni.Target(containerId, netns, "lo", Map.of()));
+                    Cni.add(loopback(), new Cni.Target(containerId, netns, "lo", Map.of()));
                 } catch (IOException e) {
                     loopbackFailed.set(e);
                 }
             });
-            JsonNode result = Cni.add(config, target);
+            JsonNode result = Cni.add(config, adding);
             try {
                 loopback.join();
             } catch (InterruptedException e) {
@@ -133,15 +182,22 @@ public final class Networking {
             }
             if (loopbackFailed.get() != null) throw loopbackFailed.get();
             Attachment a = new Attachment(containerId, netns, ports, config, result);
-            write(containerDir.resolve(ATTACHMENT), JSON.writeValueAsBytes(Map.of("containerId", containerId, "netns", netns.toString(),
+            write(containerDir.resolve(ATTACHMENT), ImageJson.plain().writeValueAsBytes(Map.of("containerId", containerId, "netns", netns.toString(),
                     "ports", ports, "config", config, "result", result)));
             Path hosts = containerDir.resolve("bundle/etc/hosts");
             if (Files.exists(hosts) && !a.address().isEmpty()) {
                 Files.writeString(hosts, a.address() + "\t" + hostname + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
             }
+            if (!network.isDefault()) {
+                // On a user's network, its name, short id and aliases are answered by the network's name server.
+                List<String> names = new ArrayList<>(List.of(containerName, containerId.substring(0, 12)));
+                names.addAll(request.aliases());
+                NameServer.add(network.name(), network.gateway(), new NameServer.Entry(containerId, a.address(), names));
+            }
             return a;
         } catch (IOException | RuntimeException e) {
             try {
+                NameServer.remove(containerId);
                 Cni.del(config, target, null);
             } catch (IOException ignored) {
                 e.addSuppressed(ignored);
@@ -164,7 +220,7 @@ public final class Networking {
         Path f = containerDir.resolve(ATTACHMENT);
         JsonNode n;
         try {
-            n = JSON.readTree(Files.readAllBytes(f));
+            n = ImageJson.plain().readTree(Files.readAllBytes(f));
         } catch (java.nio.file.NoSuchFileException none) {
             return null; // not attached, or detached meanwhile by the container's supervisor
         }
@@ -192,14 +248,18 @@ public final class Networking {
     static void release(Path containerDir) throws IOException {
         Attachment a = attachment(containerDir);
         if (a == null) return;
+        NameServer.remove(a.containerId()); // no longer answered by name, before its address is freed
         Path released = RUN.resolve("released").resolve(a.containerId());
-        Files.createDirectories(released);
+        // Claimed by a rename: the container's supervisor and rm may both release it; one does.
+        Path claimed = containerDir.resolve(ATTACHMENT + ".releasing");
         try {
-            write(released.resolve(ATTACHMENT), Files.readAllBytes(containerDir.resolve(ATTACHMENT)));
+            Files.move(containerDir.resolve(ATTACHMENT), claimed, StandardCopyOption.ATOMIC_MOVE);
         } catch (java.nio.file.NoSuchFileException taken) {
-            return; // released meanwhile by the container's supervisor (or rm): one release is enough
+            return;
         }
-        Files.deleteIfExists(containerDir.resolve(ATTACHMENT));
+        Files.createDirectories(released);
+        write(released.resolve(ATTACHMENT), Files.readAllBytes(claimed));
+        Files.delete(claimed);
         try {
             Cni.Target target = target(a.containerId(), a.netns(), a.ports());
             StringBuilder script = new StringBuilder("#!/bin/sh\n# DEL of container ").append(a.containerId())
@@ -255,6 +315,7 @@ public final class Networking {
         Attachment a = attachment(containerDir);
         if (a == null) return;
         try {
+            NameServer.remove(a.containerId());
             Cni.del(a.config(), target(a.containerId(), a.netns(), a.ports()), a.result());
         } finally {
             removeNamespace(a.netns());

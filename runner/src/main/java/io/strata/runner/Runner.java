@@ -28,15 +28,17 @@ public final class Runner {
     private final OverlaySnapshotter snapshotter;
     private final ContainerStore containers;
     private final Volumes volumes;
+    private final Networks networks;
     private final Path runtimeState;
     private final io.strata.client.store.Leases leases;
 
     /** {@code leases} hold a container's snapshots while it is created, until gc can see it in the container store. */
     public Runner(OverlaySnapshotter snapshotter, ContainerStore containers, Path runtimeState, io.strata.client.store.Leases leases,
-                  Volumes volumes) {
+                  Volumes volumes, Networks networks) {
         this.snapshotter = snapshotter;
         this.containers = containers;
         this.volumes = volumes;
+        this.networks = networks;
         this.runtimeState = runtimeState;
         this.leases = leases;
     }
@@ -65,19 +67,79 @@ public final class Runner {
             RunSpec.Dns dns,
             List<RunSpec.ExtraHost> extraHosts,
             List<VolumeMount> volumes,
-            List<RunSpec.Tmpfs> tmpfs) {
+            List<RunSpec.Tmpfs> tmpfs,
+            String ip,
+            String mac,
+            String networkName,
+            List<String> aliases) {
         public Options {
             ports = ports == null ? List.of() : List.copyOf(ports);
             volumes = volumes == null ? List.of() : List.copyOf(volumes);
-            checkPorts(network, ports);
+            aliases = aliases == null ? List.of() : List.copyOf(aliases);
+            networkName = networkName == null ? Networking.NETWORK : networkName;
         }
+    }
 
-        /** Ports are published on the bridge only: none and host have nothing to forward them to. */
-        public static void checkPorts(RunSpec.Network network, List<PortMapping> ports) {
-            if (!ports.isEmpty() && network != RunSpec.Network.BRIDGE) {
-                throw new IllegalArgumentException("ports are published on the bridge network only (--network " + network.name().toLowerCase() + ")");
-            }
+    /**
+     * Checks what a container asks of its network before anything is made: ports, an address, a MAC
+     * address and aliases are for a network of its own (none and host have nothing to forward or
+     * address); the network must exist, the address be in its subnet, aliases on a user's network
+     * (docker's rule: the default bridge has no names). Returns the network, or null off the bridge.
+     */
+    public Networks.Network checkNetwork(RunSpec.Network network, String name, List<PortMapping> ports, String ip, String mac,
+                                         List<String> aliases) throws IOException {
+        String other = "(--network " + network.name().toLowerCase() + ")";
+        if (!ports.isEmpty() && network != RunSpec.Network.BRIDGE) {
+            throw new IllegalArgumentException("ports are published on a network of the container's own only " + other);
         }
+        if ((ip != null || mac != null) && network != RunSpec.Network.BRIDGE) {
+            throw new IllegalArgumentException("--ip and --mac-address are for a network of the container's own " + other);
+        }
+        new Networking.Request(name, ports, ip, mac, aliases);
+        if (network != RunSpec.Network.BRIDGE) {
+            if (!aliases.isEmpty()) throw new IllegalArgumentException("--network-alias is for a network made with strata network create " + other);
+            return null;
+        }
+        Networks.Network n = networks.get(name == null ? Networking.NETWORK : name);
+        if (ip != null && !Networking.inSubnet(ip, n.subnet())) {
+            throw new IllegalArgumentException("--ip " + ip + " is not an address of network " + n.name() + " (" + n.subnet() + ")");
+        }
+        if (!aliases.isEmpty() && n.isDefault()) {
+            throw new IllegalArgumentException("--network-alias is for a network made with strata network create (the default bridge has no names)");
+        }
+        for (String a : aliases) {
+            if (!a.matches("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}")) throw new IllegalArgumentException("invalid --network-alias " + a);
+        }
+        return n;
+    }
+
+    /** The networks. */
+    public Networks networks() {
+        return networks;
+    }
+
+    /** The containers (by id) that ask for the network, running or not. */
+    public List<String> networkUsers(String name) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (Container c : containers.list()) {
+            Networking.Request r = Networking.requested(containers.dir(c.id()));
+            if (r != null && r.network().equals(name)) out.add(c.id());
+        }
+        return out;
+    }
+
+    /** Removes a network no container asks for; one in use is refused, naming the containers. */
+    public void removeNetwork(String name) throws IOException {
+        Networks.Network n = networks.get(name);
+        if (n.isDefault()) throw new IllegalArgumentException("the default network bridge cannot be removed");
+        List<String> users = networkUsers(name);
+        if (!users.isEmpty()) {
+            List<String> names = new ArrayList<>();
+            for (String id : users) names.add(containers.get(id).map(Container::name).orElse(id.substring(0, 12)));
+            names.sort(null);
+            throw new IllegalStateException("network " + name + " is in use by container " + String.join(", ", names));
+        }
+        networks.remove(n);
     }
 
     /** {@code -v NAME:/path[:ro]} or {@code --mount type=volume}: a named volume, made on first use. */
@@ -124,7 +186,9 @@ public final class Runner {
             held.add(key);
             lease.add(List.of(Digest.parse(c.imageDigest())), held);
             containers.create(c);
-            if (o.network() == RunSpec.Network.BRIDGE) Networking.request(containers.dir(id), new Networking.Request(Networking.NETWORK, o.ports()));
+            if (o.network() == RunSpec.Network.BRIDGE) {
+                Networking.request(containers.dir(id), new Networking.Request(o.networkName(), o.ports(), o.ip(), o.mac(), o.aliases()));
+            }
             prepare(c, key, top, o, cfg, args, id);
         }
         return c;
@@ -147,7 +211,7 @@ public final class Runner {
                 List<RunSpec.Bind> binds = new ArrayList<>(o.binds());
                 binds.addAll(volumes(c, o, cfg, rootfs));
                 RunSpec spec = new RunSpec(args, env, cwd, user, o.terminal(), size, o.hostname() != null ? o.hostname() : id.substring(0, 12),
-                        o.network(), binds, o.readOnly(), o.memoryBytes(), o.cpus(), o.pidsLimit(), o.dns(), o.extraHosts(), o.tmpfs());
+                        o.network(), binds, o.readOnly(), o.memoryBytes(), o.cpus(), o.pidsLimit(), resolver(o), o.extraHosts(), o.tmpfs());
                 Bundle.write(bundle, spec, id);
             } finally {
                 unmountRootfs(c);
@@ -220,6 +284,13 @@ public final class Runner {
     /** The volumes a container uses, as recorded at its create. */
     public List<Volumes.Use> volumeUses(Container c) throws IOException {
         return Volumes.uses(containers.dir(c.id()));
+    }
+
+    /** On a user's network the network's name server resolves (at its gateway), unless --dns says otherwise. */
+    private RunSpec.Dns resolver(Options o) throws IOException {
+        if (o.network() != RunSpec.Network.BRIDGE || !o.dns().servers().isEmpty()) return o.dns();
+        Networks.Network n = networks.get(o.networkName());
+        return n.isDefault() ? o.dns() : new RunSpec.Dns(List.of(n.gateway()), o.dns().search(), o.dns().options());
     }
 
     /** Image env, then the user's; PATH, HOSTNAME and HOME as docker sets them when missing. */
@@ -356,7 +427,13 @@ public final class Runner {
         Networking.detach(containers.dir(c.id())); // its own, left by a run of it that was killed
         Networking.releasePending();
         String hostname = Files.readString(containers.bundle(c.id()).resolve("etc/hostname")).strip();
-        Networking.attach(containers.dir(c.id()), c.id(), request.ports(), others, hostname);
+        Networks.Network network;
+        try {
+            network = networks.get(request.network());
+        } catch (IllegalArgumentException removed) {
+            throw new IllegalStateException("container " + c.name() + "'s network " + request.network() + " was removed");
+        }
+        Networking.attach(containers.dir(c.id()), c.id(), c.name(), request, network, others, hostname);
     }
 
     /** The ports a container publishes while it runs, as {@code strata port} lists them. */

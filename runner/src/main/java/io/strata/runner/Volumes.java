@@ -30,7 +30,6 @@ import java.util.stream.Stream;
 public final class Volumes {
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}");
     private static final String USES = "volumes.json";
-    private static final ObjectMapper JSON = ImageJson.plain();
 
     private final Path root;
     private final ContainerStore containers;
@@ -94,7 +93,7 @@ public final class Volumes {
             meta.put("createdAt", v.createdAt());
             meta.put("labels", v.labels());
             meta.put("anonymous", anonymous);
-            Files.write(temp.resolve("volume.json"), JSON.writeValueAsBytes(meta));
+            Files.write(temp.resolve("volume.json"), ImageJson.plain().writeValueAsBytes(meta));
             Files.move(temp, dir(name), StandardCopyOption.ATOMIC_MOVE);
             return v;
         }
@@ -104,7 +103,7 @@ public final class Volumes {
         checkName(name);
         JsonNode n;
         try {
-            n = JSON.readTree(Files.readAllBytes(dir(name).resolve("volume.json")));
+            n = ImageJson.plain().readTree(Files.readAllBytes(dir(name).resolve("volume.json")));
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("no such volume: " + name);
         }
@@ -130,6 +129,7 @@ public final class Volumes {
         for (Container c : containers.list()) {
             for (Use u : uses(containers.dir(c.id()))) if (u.volume().equals(name)) out.add(c.id());
         }
+        out.sort(null);
         return out;
     }
 
@@ -182,13 +182,13 @@ public final class Volumes {
     /** Records which volumes a container uses (at create). */
     static void recordUse(Path containerDir, List<Use> uses) throws IOException {
         if (uses.isEmpty()) return;
-        Files.write(containerDir.resolve(USES), JSON.writeValueAsBytes(uses));
+        Files.write(containerDir.resolve(USES), ImageJson.plain().writeValueAsBytes(uses));
     }
 
     static List<Use> uses(Path containerDir) throws IOException {
         JsonNode n;
         try {
-            n = JSON.readTree(Files.readAllBytes(containerDir.resolve(USES)));
+            n = ImageJson.plain().readTree(Files.readAllBytes(containerDir.resolve(USES)));
         } catch (NoSuchFileException e) {
             return List.of();
         }
