@@ -57,11 +57,7 @@ final class NetworkCommands {
         @Override
         public Integer call() throws Exception {
             UnpackOptions.requireRoot("making a network");
-            Map<String, String> l = new LinkedHashMap<>();
-            for (String kv : labels) {
-                int eq = kv.indexOf('=');
-                l.put(eq < 0 ? kv : kv.substring(0, eq), eq < 0 ? "" : kv.substring(eq + 1));
-            }
+            Map<String, String> l = Output.labels(labels);
             System.out.println(Containers.runner(options.store()).networks().create(name, subnet, gateway, internal, l).name());
             return 0;
         }

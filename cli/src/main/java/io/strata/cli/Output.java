@@ -250,4 +250,14 @@ final class Output {
         System.err.println("strata: nothing removed");
         return false;
     }
+
+    /** {@code KEY=VALUE} labels as --label gives them (a bare KEY is an empty value, as docker's). */
+    static Map<String, String> labels(List<String> given) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (String kv : given) {
+            int eq = kv.indexOf('=');
+            out.put(eq < 0 ? kv : kv.substring(0, eq), eq < 0 ? "" : kv.substring(eq + 1));
+        }
+        return out;
+    }
 }

@@ -45,11 +45,7 @@ final class VolumeCommands {
 
         @Override
         public Integer call() throws Exception {
-            Map<String, String> l = new LinkedHashMap<>();
-            for (String kv : labels) {
-                int eq = kv.indexOf('=');
-                l.put(eq < 0 ? kv : kv.substring(0, eq), eq < 0 ? "" : kv.substring(eq + 1));
-            }
+            Map<String, String> l = Output.labels(labels);
             System.out.println(Containers.volumes(options.store()).create(name, l).name());
             return 0;
         }

@@ -51,21 +51,7 @@ public final class Networking {
 
     /** Whether the IPv4 address {@code ip} lies in {@code cidr}. */
     static boolean inSubnet(String ip, String cidr) {
-        if (!ip.matches("(\\d{1,3}\\.){3}\\d{1,3}")) return false;
-        int slash = cidr.indexOf('/');
-        int bits = Integer.parseInt(cidr.substring(slash + 1));
-        long mask = bits == 0 ? 0 : (0xffffffffL << (32 - bits)) & 0xffffffffL;
-        return (ipv4(ip) & mask) == (ipv4(cidr.substring(0, slash)) & mask);
-    }
-
-    private static long ipv4(String ip) {
-        long v = 0;
-        for (String part : ip.split("\\.")) {
-            int octet = Integer.parseInt(part);
-            if (octet > 255) return -1;
-            v = (v << 8) | octet;
-        }
-        return v;
+        return ip.matches("(\\d{1,3}\\.){3}\\d{1,3}") && Networks.overlaps(ip + "/32", cidr);
     }
 
     /** What attaching made: the netns, the configuration ADD was given, its result, the address. */

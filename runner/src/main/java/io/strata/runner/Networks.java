@@ -110,6 +110,9 @@ public final class Networks {
                 if (subnet == null) throw new IllegalStateException("no free /24 in 10.92.0.0/16: give --subnet");
             } else {
                 subnet = canonical(subnet);
+                if (Integer.parseInt(subnet.substring(subnet.indexOf('/') + 1)) > 30) {
+                    throw new IllegalArgumentException("invalid subnet " + subnet + " (a prefix of 8 to 30 bits)");
+                }
                 String clash = overlapping(subnet, existing, routes);
                 if (clash != null) throw new IllegalArgumentException("subnet " + subnet + " overlaps " + clash);
             }
@@ -201,7 +204,7 @@ public final class Networks {
         int slash = cidr.indexOf('/');
         int bits = Integer.parseInt(cidr.substring(slash + 1));
         long ip = ip(cidr.substring(0, slash));
-        if (bits > 30 || bits < 8 || ip < 0) throw new IllegalArgumentException("invalid subnet " + cidr + " (a prefix of 8 to 30 bits)");
+        if (bits > 32 || bits < 8 || ip < 0) throw new IllegalArgumentException("invalid subnet " + cidr + " (a prefix of 8 to 30 bits)");
         long mask = (0xffffffffL << (32 - bits)) & 0xffffffffL;
         return text(ip & mask) + "/" + bits;
     }
