@@ -77,7 +77,7 @@ final class AotTrainCommand implements Callable<Integer> {
                     Path bundle = Files.createDirectories(dir.resolve("bundle"));
                     io.strata.runner.Bundle.write(bundle, new io.strata.runner.RunSpec(List.of("true"), List.of("PATH=/bin"), "/",
                             new io.strata.runner.Users.Ids(0, 0, List.of(), "/"), false, null, "train", io.strata.runner.RunSpec.Network.NONE,
-                            List.of(), false, null, null, null, null, null, null), "train");
+                            List.of(), false, null, null, null, null, null, null, null), "train");
                     progress();
                     io.strata.snapshots.Native.isRoot();
                 }

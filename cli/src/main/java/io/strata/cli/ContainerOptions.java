@@ -44,9 +44,9 @@ final class ContainerOptions {
     @Option(names = "--hostname", paramLabel = "NAME", description = "The container's host name (default: its short id).")
     String hostname;
 
-    @Option(names = "--network", paramLabel = "bridge|none|host|NAME", description = "bridge (default): the default network, strata0, "
-            + "with outbound traffic and published ports; NAME: a network made with strata network create, where containers find each "
-            + "other by name; none: a network namespace with only loopback; host: the host's.")
+    @Option(names = "--network", paramLabel = "bridge|none|host|NAME|container:C", description = "bridge (default): the default network, "
+            + "strata0, with outbound traffic and published ports; NAME: a network made with strata network create, where containers find "
+            + "each other by name; none: a network namespace with only loopback; host: the host's; container:C: running container C's.")
     String network = "bridge";
 
     @Option(names = "--network-alias", paramLabel = "ALIAS", description = "Another name the container answers to on a network made with "
@@ -176,8 +176,10 @@ final class ContainerOptions {
         RunSpec.Network net = switch (network) {
             case "none" -> RunSpec.Network.NONE;
             case "host" -> RunSpec.Network.HOST;
-            default -> RunSpec.Network.BRIDGE; // the default bridge, or a network of that name (checked below)
+            default -> network.startsWith("container:") ? RunSpec.Network.CONTAINER
+                    : RunSpec.Network.BRIDGE; // the default bridge, or a network of that name (checked below)
         };
+        if (net == RunSpec.Network.CONTAINER) Containers.store(store).find(network.substring("container:".length())); // one that exists
         List<io.strata.runner.PortMapping> ports = new ArrayList<>();
         for (String p : publish) ports.addAll(io.strata.runner.PortMapping.parse(p, ContainerOptions::freePort));
         Runner runner = Containers.runner(store);
@@ -204,7 +206,8 @@ final class ContainerOptions {
         for (String e : env) environment.add(withValue(e));
         Runner.Options o = new Runner.Options(name, command, entrypoint, environment, workdir, user, hostname, net,
                 binds, readOnly, memory == null ? null : bytes(memory), cpus, pidsLimit,
-                tty, runtime, ports, resolver, extraHosts, named, tmpfsMounts, ip, mac, net == RunSpec.Network.BRIDGE ? network : null, aliases);
+                tty, runtime, ports, resolver, extraHosts, named, tmpfsMounts, ip, mac,
+                net == RunSpec.Network.BRIDGE ? network : net == RunSpec.Network.CONTAINER ? network.substring("container:".length()) : null, aliases);
         return runner.create(image, o);
     }
 

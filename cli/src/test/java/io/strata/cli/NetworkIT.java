@@ -231,6 +231,26 @@ class NetworkIT extends ContainerCliTest {
     }
 
     @Test
+    void aContainerJoinsAnothersNetwork() throws Exception {
+        assertEquals(0, run("-d", "--name", "server", image, "httpd", "-f", "-p", "80", "-h", "/data").exit());
+        Run theirs = strata("exec", "--root", store, "server", "ip", "-4", "-o", "addr", "show", "eth0");
+        Run joined = run("--rm", "--network", "container:server", image, "sh", "-c",
+                "ip -4 -o addr show eth0; printf 'GET /base.txt HTTP/1.0\\r\\n\\r\\n' | nc 127.0.0.1 80 | tail -1");
+        assertEquals(0, joined.exit(), joined.err());
+        List<String> lines = joined.out().lines().toList();
+        assertEquals(theirs.out().strip().split("\\s+")[3], lines.getFirst().strip().split("\\s+")[3], "the same address: " + joined.out());
+        assertEquals("base", lines.getLast(), "and the same loopback: " + joined.out());
+        assertEquals("strata: no such container: nosuch\n", run("--rm", "--network", "container:nosuch", image, "true").err());
+        assertEquals("strata: ports are published on a network of the container's own only (--network container)\n",
+                run("--rm", "--network", "container:server", "-p", "80", image, "true").err());
+        assertEquals(0, strata("stop", "--root", store, "-t", "1", "server").exit());
+        Run stopped = run("--rm", "--network", "container:server", image, "true");
+        assertEquals(125, stopped.exit());
+        assertEquals("strata: cannot join the network of container server: it is not running\n", stopped.err());
+        assertEquals(0, strata("rm", "--root", store, "server").exit());
+    }
+
+    @Test
     void publishAllPublishesWhatTheImageExposes() throws Exception {
         Path root = tmp.resolve("rootfs");
         String exposing = image.replace("busybox:v1", "exposing:v1");

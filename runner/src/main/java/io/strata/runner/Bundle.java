@@ -83,7 +83,8 @@ public final class Bundle {
                 .object("linux", true, linux -> linux
                         .objects("namespaces", namespaces, (type, ns) -> ns.string("type", type)
                                 // On the bridge, the runtime joins the namespace the CNI plugins set up.
-                                .string("path", type.equals("network") && spec.network() == RunSpec.Network.BRIDGE ? netns.toString() : null))
+                                .string("path", !type.equals("network") ? null : spec.network() == RunSpec.Network.BRIDGE ? netns.toString()
+                                        : spec.network() == RunSpec.Network.CONTAINER ? spec.joinNetns().toString() : null))
                         .strings("maskedPaths", MASKED).strings("readonlyPaths", READ_ONLY)
                         .object("resources", true, resources -> resources
                                 .objects("devices", List.of("rwm"), (access, deny) -> deny.bool("allow", false).string("access", access))

@@ -1,7 +1,6 @@
 package io.strata.runner;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strata.oci.ImageJson;
 import java.io.IOException;

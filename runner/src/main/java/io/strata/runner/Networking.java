@@ -1,7 +1,6 @@
 package io.strata.runner;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strata.oci.ImageJson;
 import io.strata.snapshots.Mount;
@@ -17,11 +16,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A container's place on the default network {@code bridge}: a network namespace of its own (a
- * file bind-mounted as {@code ip netns add} does, which the runtime joins through config.json),
- * given an interface on the host bridge {@code strata0} by the CNI plugins, with outbound traffic
- * masqueraded and its published ports forwarded (bridge, host-local IPAM, portmap, firewall).
- * What ADD made is kept beside the container ({@code network.json}) so DEL gets it back exactly.
+ * A container's place on a network ({@link Networks}: the default {@code bridge} on {@code strata0},
+ * or one a user made): a network namespace of its own (a file bind-mounted as {@code ip netns add}
+ * does, which the runtime joins through config.json), given an interface on the network's bridge by
+ * the CNI plugins, with outbound traffic masqueraded and its published ports forwarded (loopback,
+ * bridge, host-local IPAM, portmap, firewall). What ADD made is kept beside the container
+ * ({@code network.json}) so DEL gets it back exactly.
  *
  * <p>Namespaces, IPAM reservations and the attachment records of running containers live under
  * {@code /run/strata}: a reboot clears them together, as it clears the interfaces and rules.
@@ -37,7 +37,7 @@ public final class Networking {
 
     private Networking() {}
 
-    /** What a container asked for at create: the network and its published ports. */
+    /** What a container asked for at create: the network, its published ports, its address, MAC and aliases. */
     record Request(String network, List<PortMapping> ports, String ip, String mac, List<String> aliases) {
         Request {
             aliases = aliases == null ? List.of() : List.copyOf(aliases);

@@ -134,6 +134,14 @@ public record OciRuntime(String name, Path stateRoot) {
         return m.find() ? java.util.Optional.of(m.group(1)) : java.util.Optional.empty();
     }
 
+    /** The host pid of the container's init process, or empty when it runs none. */
+    public java.util.Optional<Long> pid(String id) throws IOException {
+        if (!Files.exists(stateRoot.resolve(id))) return java.util.Optional.empty();
+        Result r = quiet("state", id);
+        var m = java.util.regex.Pattern.compile("\"pid\":\\s*(\\d+)").matcher(r.out());
+        return r.exit() == 0 && m.find() && !m.group(1).equals("0") ? java.util.Optional.of(Long.parseLong(m.group(1))) : java.util.Optional.empty();
+    }
+
     /** Sends a signal to the container's init process. */
     public void kill(String id, String signal) throws IOException {
         quiet("kill", id, signal);

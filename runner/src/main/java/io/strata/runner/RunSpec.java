@@ -1,5 +1,6 @@
 package io.strata.runner;
 
+import java.nio.file.Path;
 import java.util.List;
 
 /** What a container runs and with what: everything the runtime spec's config.json is written from. */
@@ -19,7 +20,8 @@ public record RunSpec(
         Long pidsLimit,
         Dns dns,
         List<ExtraHost> extraHosts,
-        List<Tmpfs> tmpfs) {
+        List<Tmpfs> tmpfs,
+        Path joinNetns) {
 
     /** {@code --tmpfs /path[:options]}: a tmpfs of its own at {@code destination} (docker's defaults: rw, noexec, nosuid, nodev). */
     public record Tmpfs(String destination, List<String> options) {
@@ -93,8 +95,11 @@ public record RunSpec(
         }
     }
 
-    /** none: only loopback; host: the host's; bridge: the default network (see {@link Networking}). */
-    public enum Network { NONE, HOST, BRIDGE }
+    /**
+     * none: only loopback; host: the host's; bridge: a network of its own (the default one or a
+     * user's, see {@link Networking}); container: another container's, joined at {@code joinNetns}.
+     */
+    public enum Network { NONE, HOST, BRIDGE, CONTAINER }
 
     /** A host path bound into the container. */
     public record Bind(String host, String container, boolean readOnly) {
@@ -127,6 +132,7 @@ public record RunSpec(
         dns = dns == null ? Dns.HOST : dns;
         extraHosts = extraHosts == null ? List.of() : List.copyOf(extraHosts);
         tmpfs = tmpfs == null ? List.of() : List.copyOf(tmpfs);
+        if ((network == Network.CONTAINER) != (joinNetns != null)) throw new IllegalArgumentException("a joined network needs its namespace, and only it");
         if (memoryBytes != null && memoryBytes < 6 * 1024 * 1024) throw new IllegalArgumentException("--memory must be at least 6 MiB");
         if (cpus != null && cpus <= 0) throw new IllegalArgumentException("--cpus must be positive");
         if (pidsLimit != null && pidsLimit < 1) throw new IllegalArgumentException("--pids-limit must be positive");

@@ -211,8 +211,16 @@ public final class Runner {
                 List<RunSpec.Bind> binds = new ArrayList<>(o.binds());
                 binds.addAll(volumes(c, o, cfg, rootfs));
                 RunSpec spec = new RunSpec(args, env, cwd, user, o.terminal(), size, o.hostname() != null ? o.hostname() : id.substring(0, 12),
-                        o.network(), binds, o.readOnly(), o.memoryBytes(), o.cpus(), o.pidsLimit(), resolver(o), o.extraHosts(), o.tmpfs());
+                        o.network(), binds, o.readOnly(), o.memoryBytes(), o.cpus(), o.pidsLimit(), resolver(o), o.extraHosts(), o.tmpfs(),
+                        joinedNetns(o));
                 Bundle.write(bundle, spec, id);
+                if (o.network() == RunSpec.Network.CONTAINER) {
+                    // Its network is the other's: so are the names and resolvers it was given (as docker shares them).
+                    Path theirs = containers.bundle(containers.find(o.networkName()).id()).resolve("etc");
+                    for (String f : List.of("hosts", "resolv.conf")) {
+                        Files.copy(theirs.resolve(f), bundle.resolve("etc").resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
             } finally {
                 unmountRootfs(c);
             }
@@ -284,6 +292,23 @@ public final class Runner {
     /** The volumes a container uses, as recorded at its create. */
     public List<Volumes.Use> volumeUses(Container c) throws IOException {
         return Volumes.uses(containers.dir(c.id()));
+    }
+
+    /**
+     * {@code --network container:NAME}: the running container's network namespace: its namespace file
+     * when it has a network of its own, else (none) its init process's. Refused when it does not run.
+     */
+    private Path joinedNetns(Options o) throws IOException {
+        if (o.network() != RunSpec.Network.CONTAINER) return null;
+        Container target = refresh(containers.find(o.networkName()));
+        if (target.status() != Container.Status.RUNNING) {
+            throw new IllegalStateException("cannot join the network of container " + target.name() + ": it is not running");
+        }
+        Networking.Attachment a = Networking.attachment(containers.dir(target.id()));
+        if (a != null) return a.netns();
+        long pid = runtime(target).pid(target.id())
+                .orElseThrow(() -> new IllegalStateException("cannot join the network of container " + target.name() + ": it runs no process"));
+        return Path.of("/proc/" + pid + "/ns/net");
     }
 
     /** On a user's network the network's name server resolves (at its gateway), unless --dns says otherwise. */

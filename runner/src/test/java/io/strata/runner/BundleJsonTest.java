@@ -39,7 +39,7 @@ class BundleJsonTest {
     void configHoldsWhatTheRuntimeIsToDo(@TempDir Path dir) throws Exception {
         Users.Ids user = new Users.Ids(1000, 100, List.of(5, 27), "/home/u");
         RunSpec plain = new RunSpec(List.of("/bin/sh", "-c", "true"), List.of("PATH=/bin"), "/", user, false, null, "box",
-                RunSpec.Network.NONE, List.of(new RunSpec.Bind("/srv", "/data", true)), false, null, null, null, null, null, null);
+                RunSpec.Network.NONE, List.of(new RunSpec.Bind("/srv", "/data", true)), false, null, null, null, null, null, null, null);
         JsonNode c = ImageJson.plain().readTree(Bundle.config(dir, plain, "/strata/x", Networking.netns("x")));
         assertEquals("/strata/x", c.path("linux").path("cgroupsPath").asText());
         assertEquals(List.of("/bin/sh", "-c", "true"), strings(c.path("process").path("args")));
@@ -69,7 +69,7 @@ class BundleJsonTest {
         assertTrue(data.isBind() && !back.mounts().getFirst().isBind(), "proc is no bind");
 
         RunSpec limited = new RunSpec(List.of("top"), List.of(), "/", user, true, new int[] {40, 120}, "box",
-                RunSpec.Network.HOST, List.of(), true, 64L << 20, 1.5, 100L, null, null, null);
+                RunSpec.Network.HOST, List.of(), true, 64L << 20, 1.5, 100L, null, null, null, null);
         JsonNode l = ImageJson.plain().readTree(new String(Bundle.config(dir, limited, "/strata/y", Networking.netns("y")), StandardCharsets.UTF_8));
         assertEquals(40, l.path("process").path("consoleSize").path("height").asInt());
         assertEquals(64L << 20, l.path("linux").path("resources").path("memory").path("swap").asLong());
