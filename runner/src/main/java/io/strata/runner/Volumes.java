@@ -159,22 +159,6 @@ public final class Volumes {
         return removed;
     }
 
-    /** The bytes a volume's data takes (what {@code system df} counts). */
-    public long size(Volume v) throws IOException {
-        long[] total = {0};
-        try (Stream<Path> all = Files.walk(v.mountpoint())) {
-            all.forEach(p -> {
-                try {
-                    var a = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-                    if (a.isRegularFile()) total[0] += a.size();
-                } catch (IOException ignored) {
-                    // removed while counted
-                }
-            });
-        }
-        return total[0];
-    }
-
     /** A volume a container mounts, and whether it was made for it anonymously (rm -v removes those). */
     public record Use(String volume, String destination, boolean anonymous) {}
 
