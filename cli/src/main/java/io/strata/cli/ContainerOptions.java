@@ -72,6 +72,12 @@ final class ContainerOptions {
     @Option(names = "--add-host", paramLabel = "NAME:IP", description = "Add a line to the container's /etc/hosts.")
     List<String> addHosts = new ArrayList<>();
 
+    @Option(names = "--stop-signal", paramLabel = "SIGNAL", description = "The signal stop sends (default: the image's STOPSIGNAL, else SIGTERM).")
+    String stopSignal;
+
+    @Option(names = "--stop-timeout", paramLabel = "SECONDS", description = "Seconds stop waits before SIGKILL (default 10).")
+    Integer stopTimeout;
+
     @Option(names = "--ip", paramLabel = "IPV4", description = "The container's address on the bridge network (default: the next free).")
     String ip;
 
@@ -173,6 +179,7 @@ final class ContainerOptions {
             if (!Files.exists(Path.of(bind.host()))) throw new IllegalArgumentException("volume source " + bind.host() + ": no such file or directory");
         }
         // What the user wrote is checked before anything is pulled or made.
+        if (stopSignal != null) io.strata.runner.Signals.parse(stopSignal);
         RunSpec.Network net = switch (network) {
             case "none" -> RunSpec.Network.NONE;
             case "host" -> RunSpec.Network.HOST;
@@ -207,7 +214,8 @@ final class ContainerOptions {
         Runner.Options o = new Runner.Options(name, command, entrypoint, environment, workdir, user, hostname, net,
                 binds, readOnly, memory == null ? null : bytes(memory), cpus, pidsLimit,
                 tty, runtime, ports, resolver, extraHosts, named, tmpfsMounts, ip, mac,
-                net == RunSpec.Network.BRIDGE ? network : net == RunSpec.Network.CONTAINER ? network.substring("container:".length()) : null, aliases);
+                net == RunSpec.Network.BRIDGE ? network : net == RunSpec.Network.CONTAINER ? network.substring("container:".length()) : null, aliases,
+                stopSignal, stopTimeout);
         return runner.create(image, o);
     }
 

@@ -70,8 +70,9 @@ final class LifecycleCommands {
         @Mixin
         ClientOptions options;
 
-        @Option(names = {"-t", "--time"}, paramLabel = "SECONDS", description = "Seconds to wait before SIGKILL (default 10).")
-        int seconds = 10;
+        @Option(names = {"-t", "--time"}, paramLabel = "SECONDS", description = "Seconds to wait before SIGKILL (default: the container's "
+                + "--stop-timeout, 10).")
+        Integer seconds;
 
         @Parameters(paramLabel = "CONTAINER", arity = "1..*", description = "Container names or IDs (prefixes too).")
         List<String> names;
@@ -84,7 +85,8 @@ final class LifecycleCommands {
         }
     }
 
-    @Command(name = "kill", mixinStandardHelpOptions = true, description = "Send a signal to running containers.")
+    @Command(name = "kill", mixinStandardHelpOptions = true, description = "Send a signal to running containers.",
+            exitCodeOnExecutionException = 125)
     static final class Kill implements Callable<Integer> {
         @Mixin
         ClientOptions options;
@@ -98,7 +100,8 @@ final class LifecycleCommands {
         @Override
         public Integer call() throws Exception {
             UnpackOptions.requireRoot("signalling a container");
-            each(options, names, (runner, c) -> runner.kill(c, signal));
+            String checked = io.strata.runner.Signals.parse(signal); // before any container is looked at
+            each(options, names, (runner, c) -> runner.kill(c, checked));
             return 0;
         }
     }

@@ -101,6 +101,12 @@ abstract class ContainerCliTest {
     /** As {@link #publish(Path, String)}, the config exposing {@code exposedPorts} and declaring {@code volumes} (VOLUME). */
     protected void publish(Path root, String ref, java.util.Map<String, Object> exposedPorts, java.util.Map<String, Object> volumes)
             throws Exception {
+        publish(root, ref, exposedPorts, volumes, null);
+    }
+
+    /** As above, with the image's STOPSIGNAL. */
+    protected void publish(Path root, String ref, java.util.Map<String, Object> exposedPorts, java.util.Map<String, Object> volumes,
+                           String stopSignal) throws Exception {
         List<String> paths = new ArrayList<>();
         try (var walk = Files.walk(root)) {
             walk.forEach(p -> paths.add("./" + root.relativize(p)));
@@ -108,7 +114,7 @@ abstract class ContainerCliTest {
         Path tar = ImageBuilder.gnuTar(root, Files.createTempFile(tmp, "layer", ".tar"), paths);
         Path layout = Files.createTempDirectory(tmp, "layout");
         new ImageBuilder().layer(tar).config(new ImageConfig.Config(null, exposedPorts, List.of("PATH=/bin", "GREETING=hello"), null,
-                List.of("/bin/sh", "-c", "echo default command"), volumes, "/data", null, null)).write(layout, "v1", ImageBuilder.Compression.GZIP);
+                List.of("/bin/sh", "-c", "echo default command"), volumes, "/data", null, stopSignal)).write(layout, "v1", ImageBuilder.Compression.GZIP);
         ExternalTool.ok("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "oci:" + layout + ":v1", "docker://" + ref);
     }
 

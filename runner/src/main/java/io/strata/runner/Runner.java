@@ -71,12 +71,16 @@ public final class Runner {
             String ip,
             String mac,
             String networkName,
-            List<String> aliases) {
+            List<String> aliases,
+            String stopSignal,
+            Integer stopTimeout) {
         public Options {
             ports = ports == null ? List.of() : List.copyOf(ports);
             volumes = volumes == null ? List.of() : List.copyOf(volumes);
             aliases = aliases == null ? List.of() : List.copyOf(aliases);
             networkName = networkName == null ? Networking.NETWORK : networkName;
+            if (stopSignal != null) Signals.parse(stopSignal);
+            if (stopTimeout != null && stopTimeout < 0) throw new IllegalArgumentException("--stop-timeout must not be negative");
         }
     }
 
@@ -186,6 +190,9 @@ public final class Runner {
             held.add(key);
             lease.add(List.of(Digest.parse(c.imageDigest())), held);
             containers.create(c);
+            String stopSignal = o.stopSignal() != null ? Signals.parse(o.stopSignal()) : imageStopSignal(cfg);
+            Files.write(containers.dir(id).resolve(StopPolicy.FILE), io.strata.oci.ImageJson.plain().writeValueAsBytes(
+                    new StopPolicy(stopSignal, o.stopTimeout() != null ? o.stopTimeout() : 10)));
             if (o.network() == RunSpec.Network.BRIDGE) {
                 Networking.request(containers.dir(id), new Networking.Request(o.networkName(), o.ports(), o.ip(), o.mac(), o.aliases()));
             }
@@ -309,6 +316,16 @@ public final class Runner {
         long pid = runtime(target).pid(target.id())
                 .orElseThrow(() -> new IllegalStateException("cannot join the network of container " + target.name() + ": it runs no process"));
         return Path.of("/proc/" + pid + "/ns/net");
+    }
+
+    /** The image's STOPSIGNAL when it names a signal; SIGTERM otherwise (as an image without one). */
+    private static String imageStopSignal(ImageConfig.Config cfg) {
+        if (cfg.stopSignal() == null || cfg.stopSignal().isBlank()) return "SIGTERM";
+        try {
+            return Signals.parse(cfg.stopSignal());
+        } catch (IllegalArgumentException notASignal) {
+            return "SIGTERM";
+        }
     }
 
     /** On a user's network the network's name server resolves (at its gateway), unless --dns says otherwise. */
@@ -567,14 +584,34 @@ public final class Runner {
 
     /** Sends a signal to a running container. */
     public void kill(Container c, String signal) throws IOException {
+        String sig = Signals.parse(signal);
         if (refresh(c).status() != Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is not running");
-        runtime(c).kill(c.id(), signal.startsWith("SIG") || signal.chars().allMatch(Character::isDigit) ? signal : "SIG" + signal);
+        runtime(c).kill(c.id(), sig);
+    }
+
+    /** How a container is stopped: the signal (--stop-signal, else the image's STOPSIGNAL, else SIGTERM) and the seconds before SIGKILL. */
+    public record StopPolicy(String signal, int timeoutSeconds) {
+        static final String FILE = "stop.json";
+    }
+
+    /** The container's stop policy, as recorded at create (SIGTERM and 10 s for one made before it was). */
+    public StopPolicy stopPolicy(Container c) throws IOException {
+        Path f = containers.dir(c.id()).resolve(StopPolicy.FILE);
+        if (!Files.exists(f)) return new StopPolicy("SIGTERM", 10);
+        var n = io.strata.oci.ImageJson.plain().readTree(Files.readAllBytes(f));
+        return new StopPolicy(n.path("signal").asText("SIGTERM"), n.path("timeoutSeconds").asInt(10));
     }
 
     /** SIGTERM (or the image's StopSignal), then SIGKILL after {@code timeoutSeconds}; returns once it exited. */
-    public Container stop(Container c, int timeoutSeconds, String stopSignal) throws IOException {
+    /**
+     * Stops a running container: its stop signal, then SIGKILL after {@code timeoutSeconds} (null:
+     * its own stop timeout). {@code stopSignal} null: its own (the image's STOPSIGNAL or --stop-signal).
+     */
+    public Container stop(Container c, Integer timeoutSeconds, String stopSignal) throws IOException {
         if (refresh(c).status() != Container.Status.RUNNING) return refresh(c);
-        runtime(c).kill(c.id(), stopSignal == null ? "SIGTERM" : stopSignal);
+        StopPolicy policy = stopPolicy(c);
+        if (timeoutSeconds == null) timeoutSeconds = policy.timeoutSeconds();
+        runtime(c).kill(c.id(), stopSignal == null ? policy.signal() : Signals.parse(stopSignal));
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(timeoutSeconds);
         while (System.nanoTime() < deadline) {
             if (refresh(c).status() == Container.Status.EXITED) return refresh(c);
