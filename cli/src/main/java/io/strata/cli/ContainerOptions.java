@@ -110,7 +110,7 @@ final class ContainerOptions {
     @Option(names = {"-t", "--tty"}, description = "Give the container a terminal.")
     boolean tty;
 
-    @Option(names = {"-i", "--interactive"}, description = "Keep stdin open (stdin is always passed through in the foreground).")
+    @Option(names = {"-i", "--interactive"}, description = "Pass stdin to the container (without it, the container's stdin is empty, as docker's).")
     boolean interactive;
 
     @Option(names = "--runtime", paramLabel = "runc|crun", description = "The OCI runtime (default runc).")
@@ -207,10 +207,10 @@ final class ContainerOptions {
         for (Path f : envFiles) {
             for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
                 String l = line.strip();
-                if (!l.isEmpty() && !l.startsWith("#")) environment.add(withValue(l));
+                if (!l.isEmpty() && !l.startsWith("#")) withValue(l).ifPresent(environment::add);
             }
         }
-        for (String e : env) environment.add(withValue(e));
+        for (String e : env) withValue(e).ifPresent(environment::add);
         Runner.Options o = new Runner.Options(name, command, entrypoint, environment, workdir, user, hostname, net,
                 binds, readOnly, memory == null ? null : bytes(memory), cpus, pidsLimit,
                 tty, runtime, ports, resolver, extraHosts, named, tmpfsMounts, ip, mac,
@@ -228,9 +228,14 @@ final class ContainerOptions {
         }
     }
 
-    /** {@code KEY=VALUE} as given; a bare {@code KEY} takes this process's value, as docker's -e and --env-file. */
-    private static String withValue(String entry) {
-        return entry.contains("=") ? entry : entry + "=" + System.getenv().getOrDefault(entry, "");
+    /**
+     * {@code KEY=VALUE} as given; a bare {@code KEY} takes this process's value, and is left unset
+     * when this process has none, as docker's -e and --env-file (not set to empty).
+     */
+    private static Optional<String> withValue(String entry) {
+        if (entry.contains("=")) return Optional.of(entry);
+        String value = System.getenv(entry);
+        return value == null ? Optional.empty() : Optional.of(entry + "=" + value);
     }
 
     /** The image: stored (its missing snapshots unpacked, as after load or pull --no-unpack), else pulled. */

@@ -46,7 +46,8 @@ final class RunCommand implements Callable<Integer> {
         }
         if (rm) c = runner.removeWhenDone(c);
         try {
-            return runner.runForeground(c);
+            // With -t the runtime takes its terminal from stdin: kept (typing goes through, where docker needs -i).
+            return runner.runForeground(c, container.interactive || container.tty);
         } finally {
             if (rm) runner.remove(c, true);
         }

@@ -69,10 +69,12 @@ public record OciRuntime(String name, Path stateRoot) {
      * The runtime's own messages go to {@link #log}, not among the container's output:
      * {@link #startFailure} reads why it could not start the container.
      */
-    public Process run(String id, Path bundle, boolean inheritIO) throws IOException {
+    public Process run(String id, Path bundle, boolean inheritIO, boolean stdin) throws IOException {
         Files.deleteIfExists(log(bundle));
         ProcessBuilder pb = new ProcessBuilder(command(loggingTo(log(bundle), "run", "--bundle", bundle.toString(), id)));
-        if (inheritIO) return pb.inheritIO().start();
+        // Without -i the container's stdin is empty: a run inside a `while read` loop must not eat its input.
+        if (inheritIO && stdin) return pb.inheritIO().start();
+        if (inheritIO) return pb.inheritIO().redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         return pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
     }
 

@@ -370,8 +370,8 @@ public final class Runner {
      * go to the container, and the answer is the container's exit code (126 and 127 when its command
      * cannot be executed or found, as docker answers).
      */
-    public int runForeground(Container c) throws IOException {
-        return supervise(c, true);
+    public int runForeground(Container c, boolean interactive) throws IOException {
+        return supervise(c, true, interactive);
     }
 
     /**
@@ -379,12 +379,12 @@ public final class Runner {
      * container with its output in bounded logs and records its exit code when it ends.
      */
     public int shim(Container c) throws IOException {
-        int code = supervise(c, false);
+        int code = supervise(c, false, false);
         if (containers.get(c.id()).map(Container::autoRemove).orElse(false)) remove(c, true);
         return code;
     }
 
-    private int supervise(Container c, boolean foreground) throws IOException {
+    private int supervise(Container c, boolean foreground, boolean interactive) throws IOException {
         Path dir = containers.dir(c.id());
         mountRootfs(c);
         try {
@@ -393,7 +393,7 @@ public final class Runner {
             OciRuntime runtime = runtime(c);
             runtime.delete(c.id()); // state a killed earlier run left
             attachNetwork(c);
-            Process p = runtime.run(c.id(), containers.bundle(c.id()), foreground);
+            Process p = runtime.run(c.id(), containers.bundle(c.id()), foreground, interactive);
             containers.write(c.running(ProcessHandle.current().pid()));
             List<Thread> copiers = new ArrayList<>();
             if (!foreground) {
