@@ -189,6 +189,7 @@ public final class Strata {
             if (sub != null) sub.setStopAtPositional(true);
         }
         return cl
+                .setParameterExceptionHandler(Strata::invalidInput)
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     // 1, or 125 for the verbs whose exit code is a container's command's (run, exec).
                     int failed = cmd.getCommandSpec().exitCodeOnExecutionException();
@@ -198,6 +199,46 @@ public final class Strata {
                     // A container's command that could not run ends the command as docker's does: 126 or 127.
                     return e instanceof io.strata.runner.Runner.CommandNotRunnable refused ? refused.exitCode() : failed;
                 });
+    }
+
+    /**
+     * A mistake in the arguments: what is wrong in one line, the verbs close to a mistyped one, and
+     * where the help is, as docker and podman answer (not the whole usage, 45 lines for run).
+     */
+    private static int invalidInput(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        java.io.PrintWriter err = cmd.getErr();
+        String name = cmd.getCommandSpec().qualifiedName(" ");
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !cmd.getSubcommands().isEmpty() && !u.getUnmatched().isEmpty()
+                && !u.getUnmatched().getFirst().startsWith("-")) {
+            // A verb that is none: say so, and name only the verbs a typo away from it.
+            String typed = u.getUnmatched().getFirst();
+            err.println("strata: '" + typed + "' is not a " + name + " command.");
+            List<String> close = cmd.getSubcommands().keySet().stream().filter(v -> distance(v, typed) <= Math.max(1, typed.length() / 3))
+                    .sorted().toList();
+            if (!close.isEmpty()) err.println("Did you mean: " + String.join(", ", close) + "?");
+        } else {
+            err.println(ex.getMessage());
+        }
+        err.println("See '" + name + " --help'.");
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    /** Levenshtein's edit distance, for the verbs close to a mistyped one. */
+    static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 
     /** Whether the arguments are {@code help} and at most one more: the help verb, of the root or of a verb. */
