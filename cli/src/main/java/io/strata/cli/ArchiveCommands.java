@@ -34,6 +34,9 @@ final class ArchiveCommands {
     }
 
     private static void atomically(Path target, Writer writer) throws Exception {
+        // Named as the user wrote it: the temporary file's name is no business of theirs.
+        Path parent = target.toAbsolutePath().getParent();
+        if (!Files.isDirectory(parent)) throw new IllegalArgumentException(target + ": no such directory " + parent);
         Path temp = target.toAbsolutePath().resolveSibling("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             // ctrl-C or SIGTERM mid-write: the JVM's exit removes the half archive (once renamed, nothing is there to remove).

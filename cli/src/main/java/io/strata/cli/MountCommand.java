@@ -51,6 +51,8 @@ final class MountCommand implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             UnpackOptions.requireRoot("unmounting");
+            // Said in words: umount2's EINVAL reads as "Invalid argument (errno 22)".
+            if (!Mount.isMountPoint(dir.toAbsolutePath())) throw new IllegalArgumentException(dir + " is not mounted");
             Mount.unmount(dir.toAbsolutePath());
             return 0;
         }

@@ -75,8 +75,22 @@ final class Output {
 
     /** Checks a --format before any work is done, so a typo costs nothing. */
     static void check(String format) {
-        if (format == null || format.equals("table") || format.equals("json") || format.contains("{{")) return;
+        if (format == null || format.equals("table") || format.equals("json")) return;
+        if (format.contains("{{")) {
+            checkTemplate(format);
+            return;
+        }
         throw unknown(format);
+    }
+
+    /**
+     * A template's braces must pair: an action left open ({@code {{.Names}}) or a stray {@code }}}
+     * is an error, as Go's templates say, not text printed as it is.
+     */
+    static void checkTemplate(String template) {
+        String rest = ACTION.matcher(template).replaceAll("");
+        if (rest.contains("{{")) throw new IllegalArgumentException("template: unclosed action in " + template);
+        if (rest.contains("}}")) throw new IllegalArgumentException("template: unexpected }} in " + template);
     }
 
     private static IllegalArgumentException unknown(String format) {
@@ -124,6 +138,7 @@ final class Output {
 
     /** Fills a template's {{...}} actions from the object. */
     static String render(String template, Map<String, Object> object) {
+        checkTemplate(template);
         Matcher m = ACTION.matcher(template);
         StringBuilder out = new StringBuilder();
         while (m.find()) {

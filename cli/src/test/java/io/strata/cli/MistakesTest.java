@@ -38,6 +38,17 @@ class MistakesTest {
     }
 
     @Test
+    void aMalformedTemplateIsAnErrorNotText() {
+        Output.checkTemplate("{{.Names}} {{json .Labels}}");
+        for (String bad : List.of("{{.Names", "{{.Names}} }}", "x {{")) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Output.check(bad), bad);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("template: "), e.getMessage());
+        }
+        Said r = strata("ps", "--root", "/nonexistent-store", "--format", "{{.Names");
+        assertEquals(List.of("strata: template: unclosed action in {{.Names"), r.lines());
+    }
+
+    @Test
     void editDistance() {
         assertEquals(0, Strata.distance("pull", "pull"));
         assertEquals(1, Strata.distance("pul", "pull"));
