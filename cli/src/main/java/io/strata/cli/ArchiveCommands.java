@@ -55,13 +55,30 @@ final class ArchiveCommands {
         }
     }
 
+    /**
+     * The archive to {@code output}, or to stdout without one (as docker save and export write it),
+     * unless stdout is a terminal: a tar on a terminal is noise, and docker refuses it too.
+     */
+    private static void toOutput(Path output, Writer writer) throws Exception {
+        if (output != null) {
+            atomically(output, writer);
+            return;
+        }
+        if (io.strata.snapshots.Native.isTerminal(1)) {
+            throw new IllegalArgumentException("refusing to write a tar to a terminal: give -o FILE, or redirect stdout");
+        }
+        OutputStream out = new BufferedOutputStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 16);
+        writer.write(out);
+        out.flush();
+    }
+
     @Command(name = "save", mixinStandardHelpOptions = true,
             description = "Write images to a tar: an OCI layout (skopeo oci-archive:, podman load) with docker load's manifest.json.")
     static final class Save implements Callable<Integer> {
         @Mixin
         ClientOptions options;
 
-        @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "The tar file to write.")
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "The tar file to write (default: stdout, when it is not a terminal).")
         Path output;
 
         @Parameters(paramLabel = "IMAGE", arity = "1..*", description = "Stored images: names, references or IDs.")
@@ -75,7 +92,7 @@ final class ArchiveCommands {
                 LocalImage image = LocalImage.find(store, r);
                 images.add(new ImageArchive.Named(image.name(), image.manifest()));
             }
-            atomically(output, out -> ImageArchive.save(store, images, out));
+            toOutput(output, out -> ImageArchive.save(store, images, out));
             return 0;
         }
     }
@@ -85,14 +102,17 @@ final class ArchiveCommands {
         @Mixin
         ClientOptions options;
 
-        @Option(names = {"-i", "--input"}, paramLabel = "FILE", required = true, description = "The tar file to read.")
+        @Option(names = {"-i", "--input"}, paramLabel = "FILE", description = "The tar file to read (default: stdin, when it is not a terminal).")
         Path input;
 
         @Override
         public Integer call() throws Exception {
             LayoutStore store = options.store();
             List<String> names;
-            try (InputStream in = new BufferedInputStream(Files.newInputStream(input), 1 << 16)) {
+            if (input == null && io.strata.snapshots.Native.isTerminal(0)) {
+                throw new IllegalArgumentException("no tar on stdin, a terminal: give -i FILE, or redirect stdin");
+            }
+            try (InputStream in = new BufferedInputStream(input != null ? Files.newInputStream(input) : System.in, 1 << 16)) {
                 names = ImageArchive.load(store, in);
             }
             for (String n : names) System.out.println("Loaded image: " + n);
@@ -105,7 +125,7 @@ final class ArchiveCommands {
         @Mixin
         ClientOptions options;
 
-        @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "The tar file to write.")
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "The tar file to write (default: stdout, when it is not a terminal).")
         Path output;
 
         @Parameters(paramLabel = "CONTAINER", description = "Container name or ID.")
@@ -116,7 +136,7 @@ final class ArchiveCommands {
             UnpackOptions.requireRoot("exporting a container");
             LayoutStore store = options.store();
             var c = Containers.store(store).find(name);
-            atomically(output, out -> Containers.runner(store).export(c, out));
+            toOutput(output, out -> Containers.runner(store).export(c, out));
             return 0;
         }
     }

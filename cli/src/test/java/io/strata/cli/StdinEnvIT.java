@@ -24,6 +24,17 @@ class StdinEnvIT extends ContainerCliTest {
     }
 
     @Test
+    void saveAndExportWriteToAPipeAndLoadReadsOne() throws Exception {
+        assertEquals(0, run("--name", "exported", image, "true").exit());
+        String other = tmp.resolve("other").toString();
+        Path pipe = Files.writeString(tmp.resolve("pipe.sh"), "export STRATA_NO_BUILD=1; " + LAUNCHER + " save --root " + store + " " + image
+                + " | " + LAUNCHER + " load --root " + other + " && " + LAUNCHER + " export --root " + store + " exported | tar -t | grep -c '^data/base.txt$'\n");
+        var r = io.strata.registry.ExternalTool.run(List.of("sh", pipe.toString()));
+        assertEquals("Loaded image: " + image + "\n1\n", r.out(), r.err());
+        assertEquals(0, strata("rm", "--root", store, "exported").exit());
+    }
+
+    @Test
     void aBareVariableUnsetOnTheHostStaysUnset() throws Exception {
         Path envFile = Files.writeString(tmp.resolve("env"), "FROM_FILE_UNSET\nFROM_FILE=x\n");
         Run r = run("--rm", "-e", "STRATA_TEST_SURELY_UNSET", "-e", "PATH", "--env-file", envFile.toString(), image, "sh", "-c",

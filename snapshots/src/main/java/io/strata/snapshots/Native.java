@@ -391,6 +391,17 @@ public final class Native {
         }
     }
 
+    /** Whether file descriptor {@code fd} is a terminal (isatty(3): TCGETS succeeds), whatever its window size. */
+    public static boolean isTerminal(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(Libc.STATE);
+            MemorySegment termios = a.allocate(64);
+            return (int) Terminals.IOCTL.invokeExact(st, fd, 0x5401L /* TCGETS */, termios) == 0;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
     /** The window size (rows, columns) of the terminal on file descriptor {@code fd}, or empty when it is none. */
     public static Optional<int[]> windowSize(int fd) {
         try (Arena a = Arena.ofConfined()) {
