@@ -53,7 +53,8 @@ final class CommitCommands {
         }
     }
 
-    @Command(name = "commit", mixinStandardHelpOptions = true, description = "Make a new image from a stopped container's changes.")
+    @Command(name = "commit", mixinStandardHelpOptions = true, description = "Make a new image from a container's changes (again and again; "
+            + "the container is not changed).")
     static final class Commit implements Callable<Integer> {
         @Mixin
         ClientOptions options;
@@ -67,7 +68,14 @@ final class CommitCommands {
         @Option(names = "--compress", paramLabel = "gzip|zstd", description = "The new layer's compression (default gzip).")
         String compress = "gzip";
 
-        @Parameters(index = "0", paramLabel = "CONTAINER", description = "A stopped container's name or ID.")
+        @Option(names = {"-p", "--pause"}, negatable = true, defaultValue = "true", fallbackValue = "true", arity = "0..1",
+                description = "Freeze a running container while its layer is read (default true, as docker).")
+        boolean pause = true;
+
+        @Mixin
+        UnpackOptions unpackOptions;
+
+        @Parameters(index = "0", paramLabel = "CONTAINER", description = "A container's name or ID (running or not).")
         String name;
 
         @Parameters(index = "1", arity = "0..1", paramLabel = "REF", description = "The new image's name (default: none, only its digest).")
@@ -86,7 +94,12 @@ final class CommitCommands {
             LayoutStore store = options.store();
             Container c = Containers.store(store).find(name);
             var committed = new Committer(store, UnpackOptions.snapshotter(store), Containers.runner(store))
-                    .commit(c, imageName, message, changes, compression);
+                    .commit(c, imageName, message, changes, compression, pause);
+            // Its new layer unpacked from the stored blob, as a pull would: ready to run.
+            try (ProgressDisplay quiet = ProgressDisplay.open(true)) {
+                UnpackCommand.unpack(store, new LocalImage(imageName == null ? committed.manifest().digest().toString() : imageName,
+                        committed.manifest()), unpackOptions.limits(), 1, quiet);
+            }
             System.out.println(committed.manifest().digest());
             return 0;
         }

@@ -78,6 +78,12 @@ final class ContainerOptions {
     @Option(names = "--stop-timeout", paramLabel = "SECONDS", description = "Seconds stop waits before SIGKILL (default 10).")
     Integer stopTimeout;
 
+    @Option(names = "--init", description = "Run an init as PID 1 (catatonit, else tini): it reaps zombies and passes signals on.")
+    boolean init;
+
+    @Option(names = "--init-path", paramLabel = "PATH", description = "The init --init runs (a statically linked binary).")
+    Path initPath;
+
     @Option(names = "--ip", paramLabel = "IPV4", description = "The container's address on the bridge network (default: the next free).")
     String ip;
 
@@ -180,6 +186,7 @@ final class ContainerOptions {
         }
         // What the user wrote is checked before anything is pulled or made.
         if (stopSignal != null) io.strata.runner.Signals.parse(stopSignal);
+        Path initBinary = initBinary();
         RunSpec.Network net = switch (network) {
             case "none" -> RunSpec.Network.NONE;
             case "host" -> RunSpec.Network.HOST;
@@ -203,6 +210,20 @@ final class ContainerOptions {
                 ports.addAll(io.strata.runner.PortMapping.parse(exposed, ContainerOptions::freePort)); // 80/tcp: the container's side only
             }
         }
+        List<String> environment = environment(envFiles, env);
+        Runner.Options o = new Runner.Options(name, command, entrypoint, environment, workdir, user, hostname, net,
+                binds, readOnly, memory == null ? null : bytes(memory), cpus, pidsLimit,
+                tty, interactive, runtime, ports, resolver, extraHosts, named, tmpfsMounts, ip, mac,
+                net == RunSpec.Network.BRIDGE ? network : net == RunSpec.Network.CONTAINER ? network.substring("container:".length()) : null, aliases,
+                stopSignal, stopTimeout, initBinary);
+        return runner.create(image, o);
+    }
+
+    /**
+     * The variables of {@code --env-file} files, then of {@code -e}: a line or an argument naming a
+     * variable without a value takes this process's, and one unset here is left out, as docker's.
+     */
+    static List<String> environment(List<Path> envFiles, List<String> env) throws java.io.IOException {
         List<String> environment = new ArrayList<>();
         for (Path f : envFiles) {
             for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
@@ -211,12 +232,18 @@ final class ContainerOptions {
             }
         }
         for (String e : env) withValue(e).ifPresent(environment::add);
-        Runner.Options o = new Runner.Options(name, command, entrypoint, environment, workdir, user, hostname, net,
-                binds, readOnly, memory == null ? null : bytes(memory), cpus, pidsLimit,
-                tty, runtime, ports, resolver, extraHosts, named, tmpfsMounts, ip, mac,
-                net == RunSpec.Network.BRIDGE ? network : net == RunSpec.Network.CONTAINER ? network.substring("container:".length()) : null, aliases,
-                stopSignal, stopTimeout);
-        return runner.create(image, o);
+        return environment;
+    }
+
+    /** --init's binary: --init-path's (which implies --init), else the default one found here. */
+    private Path initBinary() {
+        if (initPath != null) {
+            if (!Files.isRegularFile(initPath) || !Files.isExecutable(initPath)) {
+                throw new IllegalArgumentException("--init-path " + initPath + " is not an executable file");
+            }
+            return initPath.toAbsolutePath();
+        }
+        return init ? Runner.defaultInit() : null;
     }
 
     /** A host port free now, the kernel's choice (as docker picks one for -p CONTAINERPORT and -P). */

@@ -27,22 +27,16 @@ final class Containers {
     }
 
     /**
-     * Starts a container's shim: this program again, as {@code strata container-shim}, in a session of
-     * its own (setsid) so it outlives the command that started it and the terminal it ran in.
+     * What a detached container's monitor runs when the container exits: this program again, as
+     * {@code strata container-cleanup}, started as this JVM was (its AOT cache, the quick compiler:
+     * it lives a moment) with a small heap. The monitor adds the container's id.
      */
-    static Runner.ShimLauncher shimLauncher(LayoutStore store) {
-        return (id, log) -> {
-            // The shim starts as this JVM was started (its AOT cache, the quick compiler: a shim waits
-            // and copies logs), with a smaller heap and without huge pages: it lives as long as its
-            // container, so its memory counts more than the 70 ms they save (RSS 71 MiB against 75).
-            // `run -d` 1.4-1.6 s -> 0.9-1.0 s: the shim used to load every class from the jars.
-            java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("setsid"));
-            for (String option : QuickJit.thisJvm()) if (!option.equals("-XX:+UseTransparentHugePages")) cmd.add(option);
-            cmd.addAll(java.util.List.of("-Xmx64m", "-jar", System.getProperty("java.class.path"),
-                    "container-shim", "--root", store.root().toString(), id));
-            return new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .redirectOutput(log.toFile()).redirectErrorStream(true).start();
-        };
+    static java.util.List<String> cleanupCommand(LayoutStore store) {
+        java.util.List<String> cmd = new java.util.ArrayList<>(QuickJit.thisJvm().stream()
+                .filter(option -> !option.equals("-XX:+UseTransparentHugePages")).toList());
+        cmd.addAll(java.util.List.of("-Xmx64m", "-jar", System.getProperty("java.class.path"), "container-cleanup", "--root",
+                store.root().toString()));
+        return cmd;
     }
 
     /** A stored image's config and layer stack (mount, run and create read them the same way). */

@@ -48,10 +48,21 @@ final class LifecycleCommands {
         }
     }
 
-    @Command(name = "start", mixinStandardHelpOptions = true, description = "Start created or stopped containers, detached.")
+    // With -a its exit code is the container's, so its own failures are 125 (as run's).
+    @Command(name = "start", mixinStandardHelpOptions = true, description = "Start created or stopped containers, detached or attached (-a).",
+            exitCodeOnInvalidInput = 125, exitCodeOnExecutionException = 125)
     static final class Start implements Callable<Integer> {
         @Mixin
         ClientOptions options;
+
+        @Option(names = {"-a", "--attach"}, description = "Attach to the container's output and answer its exit code.")
+        boolean attach;
+
+        @Option(names = {"-i", "--interactive"}, description = "With -a: pass stdin to the container (when it was created with -i).")
+        boolean interactive;
+
+        @Option(names = "--detach-keys", paramLabel = "KEYS", description = "With -a: keys that detach (default ctrl-p,ctrl-q).")
+        String detachKeys = "ctrl-p,ctrl-q";
 
         @Parameters(paramLabel = "CONTAINER", arity = "1..*", description = "Container names or IDs (prefixes too).")
         List<String> names;
@@ -60,8 +71,38 @@ final class LifecycleCommands {
         public Integer call() throws Exception {
             UnpackOptions.requireRoot("starting a container");
             LayoutStore store = options.store();
-            each(options, names, (runner, c) -> runner.startDetached(c, Containers.shimLauncher(store)));
+            if (attach) {
+                if (names.size() != 1) throw new IllegalArgumentException("start -a takes one container");
+                Runner.checkDetachKeys(detachKeys);
+                Container c = Containers.store(store).find(names.getFirst());
+                return Containers.runner(store).startAttached(c, interactive && c.openStdin(), detachKeys, Containers.cleanupCommand(store));
+            }
+            each(options, names, (runner, c) -> runner.startDetached(c, Containers.cleanupCommand(store), c.autoRemove()));
             return 0;
+        }
+    }
+
+    @Command(name = "attach", mixinStandardHelpOptions = true, description = "Join this terminal to a running container's output "
+            + "(and input, when it keeps stdin open); ctrl-p ctrl-q detaches.", exitCodeOnInvalidInput = 125, exitCodeOnExecutionException = 125)
+    static final class Attach implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Option(names = "--no-stdin", description = "Do not pass this terminal's input to the container.")
+        boolean noStdin;
+
+        @Option(names = "--detach-keys", paramLabel = "KEYS", description = "Keys that detach (default ctrl-p,ctrl-q; empty: none).")
+        String detachKeys = "ctrl-p,ctrl-q";
+
+        @Parameters(paramLabel = "CONTAINER", description = "Container name or ID.")
+        String name;
+
+        @Override
+        public Integer call() throws Exception {
+            UnpackOptions.requireRoot("attaching to a container");
+            Runner.checkDetachKeys(detachKeys);
+            LayoutStore store = options.store();
+            return Containers.runner(store).attach(Containers.store(store).find(name), noStdin, detachKeys);
         }
     }
 
@@ -154,7 +195,7 @@ final class LifecycleCommands {
         }
     }
 
-    @Command(name = "logs", mixinStandardHelpOptions = true, description = "Print a detached container's output.")
+    @Command(name = "logs", mixinStandardHelpOptions = true, description = "Print a container's output (detached or not; kept until it is removed).")
     static final class Logs implements Callable<Integer> {
         @Mixin
         ClientOptions options;
@@ -165,11 +206,24 @@ final class LifecycleCommands {
         @Option(names = {"-n", "--tail"}, paramLabel = "N", description = "Only the last N lines of each stream (default all).")
         String tail = "all";
 
+        @Option(names = {"-t", "--timestamps"}, description = "Show each line's time.")
+        boolean timestamps;
+
+        @Option(names = "--since", paramLabel = "TIME", description = "Only lines written from TIME on: a timestamp (2026-12-07T10:00:00Z), "
+                + "seconds since the epoch, or a duration before now (10m).")
+        String since;
+
+        @Option(names = "--until", paramLabel = "TIME", description = "Only lines written before TIME (as --since).")
+        String until;
+
         @Parameters(paramLabel = "CONTAINER", description = "Container name or ID.")
         String name;
 
         @Override
         public Integer call() throws Exception {
+            java.time.Instant now = java.time.Instant.now();
+            java.time.Instant from = since == null ? null : io.strata.runner.ContainerLog.time(since, now);
+            java.time.Instant to = until == null ? null : io.strata.runner.ContainerLog.time(until, now);
             long lines;
             try {
                 lines = tail.equals("all") ? Long.MAX_VALUE : Long.parseLong(tail);
@@ -178,7 +232,8 @@ final class LifecycleCommands {
             }
             if (lines < 0) throw new IllegalArgumentException("--tail must be a number of lines or all, was " + tail);
             LayoutStore store = options.store();
-            Containers.runner(store).logs(Containers.store(store).find(name), System.out, System.err, follow, lines);
+            Containers.runner(store).logs(Containers.store(store).find(name), System.out, System.err, follow,
+                    new io.strata.runner.ContainerLog.Query(lines, from, to, timestamps));
             return 0;
         }
     }
@@ -193,8 +248,26 @@ final class LifecycleCommands {
         @Option(names = {"-t", "--tty"}, description = "Give the command a terminal.")
         boolean tty;
 
-        @Option(names = {"-i", "--interactive"}, description = "Keep stdin open (it is always passed through).")
+        @Option(names = {"-i", "--interactive"}, description = "Pass stdin to the command (without it, its stdin is empty, as docker's).")
         boolean interactive;
+
+        @Option(names = {"-d", "--detach"}, description = "Start the command and return at once.")
+        boolean detach;
+
+        @Option(names = {"-e", "--env"}, paramLabel = "KEY[=VALUE]", description = "Set a variable (KEY alone: this shell's value, if set).")
+        List<String> env = new ArrayList<>();
+
+        @Option(names = "--env-file", paramLabel = "FILE", description = "Read variables from a file (KEY=VALUE lines).")
+        List<java.nio.file.Path> envFiles = new ArrayList<>();
+
+        @Option(names = {"-u", "--user"}, paramLabel = "USER[:GROUP]", description = "Run as this user (a name or uid in the container).")
+        String user;
+
+        @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Run in this directory (absolute).")
+        String workdir;
+
+        @Option(names = "--privileged", description = "Give the command every capability.")
+        boolean privileged;
 
         @Parameters(index = "0", paramLabel = "CONTAINER", description = "A running container's name or ID.")
         String name;
@@ -206,13 +279,14 @@ final class LifecycleCommands {
         public Integer call() throws Exception {
             UnpackOptions.requireRoot("exec in a container");
             LayoutStore store = options.store();
-            return Containers.runner(store).exec(Containers.store(store).find(name), command, tty);
+            var exec = new Runner.Exec(command, tty, interactive, detach, ContainerOptions.environment(envFiles, env), user, workdir, privileged);
+            return Containers.runner(store).exec(Containers.store(store).find(name), exec);
         }
     }
 
-    /** The supervisor of a detached container (started by run -d and start; not for users). */
-    @Command(name = "container-shim", hidden = true)
-    static final class Shim implements Callable<Integer> {
+    /** What a detached container's monitor runs when it exits (conmon's exit command; not for users). */
+    @Command(name = "container-cleanup", hidden = true)
+    static final class Cleanup implements Callable<Integer> {
         @Mixin
         ClientOptions options;
 
@@ -221,9 +295,8 @@ final class LifecycleCommands {
 
         @Override
         public Integer call() throws Exception {
-            LayoutStore store = options.store();
-            Runner runner = Containers.runner(store);
-            return runner.shim(Containers.store(store).get(id).orElseThrow(() -> new IllegalArgumentException("no container " + id)));
+            Containers.runner(options.store()).cleanup(id);
+            return 0;
         }
     }
 }

@@ -29,27 +29,32 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--rm", description = "Remove the container when it exits.")
     boolean rm;
 
-    @Option(names = {"-d", "--detach"}, description = "Run in the background and print the container's id; its output goes to strata logs.")
+    @Option(names = {"-d", "--detach"}, description = "Run in the background and print the container's id; its output goes to its log "
+            + "(strata logs), strata attach joins it.")
     boolean detach;
+
+    @Option(names = "--detach-keys", paramLabel = "KEYS", description = "Keys that detach from the container, leaving it running "
+            + "(default ctrl-p,ctrl-q; empty: none).")
+    String detachKeys = "ctrl-p,ctrl-q";
 
     @Override
     public Integer call() throws Exception {
         UnpackOptions.requireRoot("running a container");
-        if (detach && container.tty) throw new IllegalArgumentException("-d with -t is not supported yet: run detached without a terminal");
+        io.strata.runner.Runner.checkDetachKeys(detachKeys);
         LayoutStore store = options.store();
         Runner runner = Containers.runner(store);
         Container c = container.create(options, remote, store);
         if (detach) {
-            runner.startDetached(c, Containers.shimLauncher(store), rm);
+            runner.startDetached(c, Containers.cleanupCommand(store), rm);
             System.out.println(c.id());
             return 0;
         }
         if (rm) c = runner.removeWhenDone(c);
         try {
-            // With -t the runtime takes its terminal from stdin: kept (typing goes through, where docker needs -i).
-            return runner.runForeground(c, container.interactive || container.tty);
+            return runner.runForeground(c, container.interactive, detachKeys);
         } finally {
-            if (rm) runner.remove(c, true);
+            // A run that failed before its container started leaves nothing with --rm either.
+            if (rm && Containers.store(store).get(c.id()).map(x -> x.status() != Container.Status.RUNNING).orElse(false)) runner.remove(c, true);
         }
     }
 }

@@ -76,7 +76,7 @@ public final class Strata {
             RunCommand.class, PsCommand.class, RmCommand.class, LifecycleCommands.Create.class,
             LifecycleCommands.Start.class, LifecycleCommands.Stop.class, LifecycleCommands.Kill.class,
             LifecycleCommands.Wait.class, LifecycleCommands.Port.class, LifecycleCommands.Logs.class, LifecycleCommands.Exec.class,
-            LifecycleCommands.Shim.class, CommitCommands.Diff.class, CommitCommands.Commit.class,
+            LifecycleCommands.Attach.class, LifecycleCommands.Cleanup.class, CommitCommands.Diff.class, CommitCommands.Commit.class,
             ArchiveCommands.Save.class, ArchiveCommands.Load.class, ArchiveCommands.Export.class, AotTrainCommand.class, ServeTrainCommand.class,
             LoginCommand.Login.class, LoginCommand.Logout.class, ManCommand.class, RegistryCommands.class,
             VolumeCommands.class, NetworkCommands.class);

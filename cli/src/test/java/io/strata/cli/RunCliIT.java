@@ -229,27 +229,24 @@ class RunCliIT extends ContainerCliTest {
     }
 
     @Test
-    void aDetachedContainersShimStartsFromRunsCache() throws Exception {
-        assertEquals(0, run("--rm", image, "true").exit(), "the image is stored, run's cache made");
-        Path logs = Files.createDirectories(tmp.resolve("shim-classes"));
-        ProcessBuilder pb = launcher("run", "--root", store, "-d", "--rm", image, "true");
-        pb.environment().put("STRATA_JAVA_OPTS", "-Xlog:class+load:file=" + logs + "/%p.log");
-        assertEquals(0, pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor());
-        // The shim's own log is the one that loaded the container-shim verb; it ends when `true` does.
-        String runner = null;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (runner == null && System.nanoTime() < deadline) {
-            try (var files = Files.list(logs)) {
-                for (Path f : files.toList()) {
-                    List<String> lines = Files.readAllLines(f);
-                    if (lines.stream().noneMatch(l -> l.contains(" io.strata.cli.LifecycleCommands$Shim "))) continue;
-                    runner = lines.stream().filter(l -> l.contains(" io.strata.runner.Runner ")).findFirst().orElse(null);
-                }
-            }
-            if (runner == null) Thread.sleep(100);
+    void aDetachedContainerIsMonitoredByConmonNotAJvm() throws Exception {
+        Run started = run("-d", "--name", "watched", image, "sleep", "600");
+        assertEquals(0, started.exit(), started.err());
+        String id = started.out().trim();
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Path.of(store, "containers", id, "container.json").toFile());
+        long monitor = json.path("pid").asLong();
+        assertEquals("conmon", Files.readString(Path.of("/proc", String.valueOf(monitor), "comm")).strip());
+        long rssKb = Files.readAllLines(Path.of("/proc", String.valueOf(monitor), "status")).stream().filter(l -> l.startsWith("VmRSS:"))
+                .map(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElseThrow();
+        assertTrue(rssKb <= 3 * 1024, "the monitor's RSS is at most 3 MB (the issue's target), was " + rssKb + " kB");
+        // Nothing of Strata's stays behind with it: no JVM is the monitor's parent or child.
+        String tree = ExternalTool.ok("ps", "-e", "-o", "pid=,ppid=,comm=");
+        for (String line : tree.lines().toList()) {
+            String[] f = line.trim().split("\\s+");
+            if (f[1].equals(String.valueOf(monitor))) assertTrue(!f[2].equals("java"), "a JVM under the monitor: " + line);
+            if (f[0].equals(String.valueOf(monitor))) assertEquals("1", f[1], "the monitor is re-parented to init, outliving run: " + line);
         }
-        assertTrue(runner != null, "the shim's class log names the runner");
-        assertTrue(runner.contains("shared objects file"), "the shim loads the runner from run's AOT cache: " + runner);
+        assertEquals(0, strata("rm", "-f", "--root", store, "watched").exit());
     }
 
     @Test
@@ -308,7 +305,25 @@ class RunCliIT extends ContainerCliTest {
         var snapshots = new com.fasterxml.jackson.databind.ObjectMapper().readTree(strata("snapshots", "--root", store, "--format", "json").out());
         long committed = 0;
         for (var sn : snapshots) if (sn.path("state").asText().equals("committed")) committed++;
-        assertEquals(2, committed, "the base's snapshot and the container's, shared, nothing unpacked twice: " + snapshots);
+        assertEquals(2, committed, "the base's snapshot and the new layer's: " + snapshots);
+        // The container is not changed by its commit (docker's habit): its diff and its image stay, and it commits again.
+        assertEquals(diff.out(), strata("diff", "--root", store, "work").out());
+        assertTrue(strata("ps", "-a", "--root", store).out().lines().anyMatch(l -> l.contains(image) && l.contains("work")));
+        Run again1 = strata("commit", "--root", store, "work", "local/changed:again");
+        assertEquals(0, again1.exit(), again1.err());
+        assertEquals("new.txt\nscript\n", run("--rm", "local/changed:again", "ls", "/data").out());
+
+        // A running container is committed frozen (--pause), and runs on; a change after it goes into the next commit.
+        assertEquals(0, run("-d", "--name", "live", image, "sh", "-c", "echo 1 > /data/live; sleep 600").exit());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!strata("diff", "--root", store, "live").out().contains("A /data/live") && System.nanoTime() < deadline) Thread.sleep(100);
+        assertEquals(0, strata("commit", "--root", store, "live", "local/live:1").exit());
+        assertEquals(0, strata("exec", "--root", store, "live", "sh", "-c", "echo 2 > /data/live").exit());
+        assertEquals(0, strata("commit", "--root", store, "--pause=false", "live", "local/live:2").exit());
+        assertTrue(strata("ps", "--root", store).out().contains("live"), "still running after two commits");
+        assertEquals("1\n", run("--rm", "local/live:1", "cat", "/data/live").out());
+        assertEquals("2\n", run("--rm", "local/live:2", "cat", "/data/live").out());
+        assertEquals(0, strata("rm", "-f", "--root", store, "live").exit());
 
         // A second round: replace a directory (its old contents must go) on top of the committed image.
         assertEquals(0, run("--name", "work2", "local/changed:v1", "sh", "-c", "rm -r /tmp/dir; mkdir /tmp/dir; echo g > /tmp/dir/g").exit());

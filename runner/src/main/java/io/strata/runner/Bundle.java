@@ -18,10 +18,6 @@ import java.util.Objects;
  */
 public final class Bundle {
 
-    /** Docker's default capabilities (moby's oci/caps/defaults.go). */
-    static final List<String> CAPABILITIES = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
-            "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-            "CAP_KILL", "CAP_AUDIT_WRITE");
     static final List<String> MASKED = List.of("/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
             "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap");
     static final List<String> READ_ONLY = List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger");
@@ -72,8 +68,8 @@ public final class Bundle {
                         .object("user", true, user -> user.number("uid", spec.user().uid()).number("gid", spec.user().gid())
                                 .numbers("additionalGids", spec.user().additionalGids()))
                         .strings("args", spec.args()).strings("env", spec.env()).string("cwd", spec.cwd())
-                        .object("capabilities", true, caps -> caps.strings("bounding", CAPABILITIES)
-                                .strings("effective", CAPABILITIES).strings("permitted", CAPABILITIES))
+                        .object("capabilities", true, caps -> caps.strings("bounding", Capabilities.DEFAULT)
+                                .strings("effective", Capabilities.DEFAULT).strings("permitted", Capabilities.DEFAULT))
                         .objects("rlimits", List.of("RLIMIT_NOFILE"), (type, limit) -> limit.string("type", type)
                                 .number("hard", files).number("soft", files))
                         .bool("noNewPrivileges", true))
@@ -98,7 +94,7 @@ public final class Bundle {
     }
 
     /** What exec, the command check and unmounting need back from a written config.json. */
-    record Written(List<String> env, String cwd, Users.Ids user, List<Mount> mounts) {
+    record Written(List<String> env, String cwd, Users.Ids user, List<Mount> mounts, boolean terminal) {
         /** Where the runtime mounts something in the container, in config.json's order. */
         List<String> mountpoints() {
             return mounts.stream().map(Mount::destination).toList();
@@ -113,6 +109,7 @@ public final class Bundle {
                 List<String> env = List.of();
                 List<Mount> mounts = List.of();
                 String cwd = "/";
+                boolean terminal;
                 int uid, gid;
                 List<Integer> gids = List.of();
             };
@@ -122,6 +119,7 @@ public final class Bundle {
                         switch (name) {
                             case "env" -> f.env = Objects.requireNonNullElse(p.strings(), List.of());
                             case "cwd" -> f.cwd = Objects.requireNonNullElse(p.string(), "/");
+                            case "terminal" -> f.terminal = p.bool();
                             case "user" -> p.object((id, u) -> {
                                 switch (id) {
                                     case "uid" -> f.uid = u.int32();
@@ -148,11 +146,10 @@ public final class Bundle {
                     default -> v.skip();
                 }
             });
-            return new Written(f.env, f.cwd, new Users.Ids(f.uid, f.gid, f.gids, null), f.mounts);
+            return new Written(f.env, f.cwd, new Users.Ids(f.uid, f.gid, f.gids, null), f.mounts, f.terminal);
         });
     }
 
-    /** One of config.json's mounts. */
     /** A mount of config.json (read back without its options). */
     record Mount(String destination, String type, String source, String... options) {
         boolean isBind() {

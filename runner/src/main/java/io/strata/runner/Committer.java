@@ -28,11 +28,13 @@ import java.util.Map;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * Commits a stopped container's writable layer as a new image: the layer dir becomes a layer tar
+ * Commits a container's writable layer as a new image: the layer dir becomes a layer tar
  * (whiteouts as {@code .wh.} entries), compressed and stored; the config gets its DiffID and a
- * history entry; the manifest its descriptor. The container's snapshot itself becomes the new
- * layer's committed snapshot (nothing is unpacked again) and the container goes on, unchanged to
- * its eyes, on an empty writable layer above it.
+ * history entry; the manifest its descriptor. The container is not changed: it can be committed
+ * again, before and after further changes, its diff and its image stay what they were, as docker's.
+ * A running container is frozen while its layer is read (docker's --pause), so the layer is one
+ * moment of it. The new image's top layer is unpacked from the stored blob like any pulled layer
+ * (the caller's unpack), so its snapshot is what any host would make of the image.
  */
 public final class Committer {
     public enum Compression { GZIP, ZSTD }
@@ -50,18 +52,26 @@ public final class Committer {
     /** What commit made: the manifest stored (and named). */
     public record Committed(Descriptor manifest, Digest diffId, Digest layer) {}
 
-    public Committed commit(Container c, String name, String message, List<String> changes, Compression compression) throws IOException {
+    public Committed commit(Container c, String name, String message, List<String> changes, Compression compression, boolean pause)
+            throws IOException {
         Container now = runner.refresh(c);
-        if (now.status() == Container.Status.RUNNING) {
-            throw new IllegalStateException("container " + c.name() + " is running: stop it before commit");
+        boolean running = now.status() == Container.Status.RUNNING;
+        if (running && pause) runner.runtime(c).pause(c.id());
+        try {
+            return commit(c, name, message, changes, compression);
+        } finally {
+            if (running && pause) runner.runtime(c).resume(c.id());
         }
+    }
+
+    private Committed commit(Container c, String name, String message, List<String> changes, Compression compression) throws IOException {
         Manifest base = Manifest.parse(store.read(Digest.parse(c.imageDigest())));
         ImageConfig baseConfig = ImageConfig.parse(store.read(base.config().digest()));
         Snapshotter.Info info = snapshotter.stat(c.snapshot()).orElseThrow(() -> new IOException("container " + c.name() + " has no snapshot"));
 
-        // What the runtime made to mount on is not the container's change: neither in the tar nor in the snapshot.
-        io.strata.snapshots.LayerWriter.removeMountpoints(snapshotter.layerDir(c.snapshot()), snapshotter.chain(info.parent()),
-                runner.mountpoints(c));
+        // What the runtime made to mount on is not the container's change: left out of the tar.
+        java.util.Set<String> leftOut = LayerWriter.mountpointsLeftOut(snapshotter.layerDir(c.snapshot()),
+                info.parent() == null ? List.of() : snapshotter.chain(info.parent()), runner.mountpoints(c));
 
         // The layer: tar → DiffID hash → compression → blob hash → scratch file.
         Path scratch = store.scratch();
@@ -72,7 +82,7 @@ public final class Committer {
              OutputStream compressed = compression == Compression.GZIP ? new GZIPOutputStream(blob, 1 << 16) : new ZstdOutputStream(blob);
              OutputStream tarBytes = new DigestOutputStream(compressed, diffHash);
              TarWriter tar = new TarWriter(tarBytes)) {
-            LayerWriter.write(snapshotter.layerDir(c.snapshot()), tar);
+            LayerWriter.write(snapshotter.layerDir(c.snapshot()), tar, leftOut);
         }
         Digest layerDigest = Digest.of(DigestAlgorithm.SHA256, blobHash.digest());
         Digest diffId = Digest.of(DigestAlgorithm.SHA256, diffHash.digest());
@@ -98,18 +108,6 @@ public final class Committer {
                 layers, null, null);
         Descriptor stored = store.put(manifest);
 
-        // The container's layer becomes the new image's top snapshot; the container continues above it.
-        List<Digest> chain = config.rootfs().chainIds();
-        String top = chain.getLast().toString();
-        if (info.parent() == null || !info.parent().equals(chain.get(chain.size() - 2).toString())) {
-            throw new IOException("container " + c.name() + "'s snapshot is not on its image's layers");
-        }
-        try {
-            snapshotter.commit(top, c.snapshot());
-        } catch (Snapshotter.AlreadyExistsException e) {
-            // the same layer on the same parent was committed before: the existing snapshot is identical
-        }
-        snapshotter.prepare(c.snapshot(), top);
         if (name != null) store.tag(name, stored);
         return new Committed(stored, diffId, layerDigest);
     }

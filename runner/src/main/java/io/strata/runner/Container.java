@@ -21,7 +21,8 @@ public record Container(
         String snapshot,
         String runtime,
         Long pid,
-        boolean autoRemove) {
+        boolean autoRemove,
+        boolean openStdin) {
 
     public enum Status { CREATED, RUNNING, EXITED }
 
@@ -36,7 +37,7 @@ public record Container(
                 .nullable("status", status == null ? null : status.name())
                 .nullableNumber("exitCode", exitCode == null ? null : exitCode.longValue())
                 .nullable("finished", finished).nullable("snapshot", snapshot).nullable("runtime", runtime)
-                .nullableNumber("pid", pid).bool("autoRemove", autoRemove));
+                .nullableNumber("pid", pid).bool("autoRemove", autoRemove).bool("openStdin", openStdin));
     }
 
     /**
@@ -58,7 +59,7 @@ public record Container(
                 String id, name, image, imageDigest, created, status, finished, snapshot, runtime;
                 List<String> command;
                 Long exitCode, pid;
-                boolean autoRemove;
+                boolean autoRemove, openStdin;
             };
             in.object((member, v) -> {
                 switch (member) {
@@ -75,26 +76,28 @@ public record Container(
                     case "runtime" -> f.runtime = v.string();
                     case "pid" -> f.pid = v.optionalNumber();
                     case "autoRemove" -> f.autoRemove = v.bool();
+                    case "openStdin" -> f.openStdin = v.bool();
                     default -> v.skip();
                 }
             });
             return new Container(f.id, f.name, f.image, f.imageDigest, f.command, f.created,
                     f.status == null ? null : Status.valueOf(f.status), f.exitCode == null ? null : Math.toIntExact(f.exitCode),
-                    f.finished, f.snapshot, f.runtime, f.pid, f.autoRemove);
+                    f.finished, f.snapshot, f.runtime, f.pid, f.autoRemove, f.openStdin);
         });
     }
 
     Container with(Status newStatus, Integer newExitCode, String newFinished) {
-        return new Container(id, name, image, imageDigest, command, created, newStatus, newExitCode, newFinished, snapshot, runtime, pid, autoRemove);
+        return new Container(id, name, image, imageDigest, command, created, newStatus, newExitCode, newFinished, snapshot, runtime, pid, autoRemove, openStdin);
     }
 
     /** Removed by its supervisor once it exits (run --rm, detached). */
     Container removedWhenDone() {
-        return new Container(id, name, image, imageDigest, command, created, status, exitCode, finished, snapshot, runtime, pid, true);
+        return new Container(id, name, image, imageDigest, command, created, status, exitCode, finished, snapshot, runtime, pid, true, openStdin);
     }
 
-    /** Running, supervised by process {@code supervisor} (the CLI in the foreground, a shim when detached). */
-    Container running(long supervisor) {
-        return new Container(id, name, image, imageDigest, command, created, Status.RUNNING, null, null, snapshot, runtime, supervisor, autoRemove);
+    /** Running, supervised by process {@code monitor} (its conmon). */
+    Container running(long monitor) {
+        return new Container(id, name, image, imageDigest, command, created, Status.RUNNING, null, null, snapshot, runtime, monitor, autoRemove,
+                openStdin);
     }
 }

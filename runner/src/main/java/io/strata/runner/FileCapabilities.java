@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -22,15 +21,9 @@ final class FileCapabilities {
     private static final String XATTR = "security.capability";
     private static final int EFFECTIVE = 0x000001;
 
-    /** capability(7) numbers of the names Bundle grants. */
-    private static final Map<String, Integer> NUMBERS = Map.ofEntries(Map.entry("CAP_CHOWN", 0), Map.entry("CAP_DAC_OVERRIDE", 1),
-            Map.entry("CAP_FOWNER", 3), Map.entry("CAP_FSETID", 4), Map.entry("CAP_KILL", 5), Map.entry("CAP_SETGID", 6),
-            Map.entry("CAP_SETUID", 7), Map.entry("CAP_SETPCAP", 8), Map.entry("CAP_NET_BIND_SERVICE", 10), Map.entry("CAP_NET_RAW", 13),
-            Map.entry("CAP_SYS_CHROOT", 18), Map.entry("CAP_MKNOD", 27), Map.entry("CAP_AUDIT_WRITE", 29), Map.entry("CAP_SETFCAP", 31));
-
     static long mask(List<String> names) {
         long m = 0;
-        for (String n : names) m |= 1L << NUMBERS.get(n);
+        for (String n : names) m |= 1L << Capabilities.number(n);
         return m;
     }
 

@@ -64,18 +64,23 @@ public record OciRuntime(String name, Path stateRoot) {
         return bundle.resolve("runtime.log");
     }
 
-    /**
-     * Runs the container with this process's stdio, or with its output piped (for a shim that logs it).
-     * The runtime's own messages go to {@link #log}, not among the container's output:
-     * {@link #startFailure} reads why it could not start the container.
-     */
-    public Process run(String id, Path bundle, boolean inheritIO, boolean stdin) throws IOException {
-        Files.deleteIfExists(log(bundle));
-        ProcessBuilder pb = new ProcessBuilder(command(loggingTo(log(bundle), "run", "--bundle", bundle.toString(), id)));
-        // Without -i the container's stdin is empty: a run inside a `while read` loop must not eat its input.
-        if (inheritIO && stdin) return pb.inheritIO().start();
-        if (inheritIO) return pb.inheritIO().redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        return pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    /** The runtime's binary, for conmon's {@code -r}. */
+    Path binaryPath() throws IOException {
+        Path bin = binary();
+        if (bin == null) throw new IOException(name + " is not installed (apt-get install " + name + ")");
+        return bin;
+    }
+
+    /** The options before the runtime's command: its state under the store, its messages to {@code log} as JSON lines ({@link #startFailure}). */
+    List<String> globalArgs(Path log) throws IOException {
+        Files.createDirectories(stateRoot);
+        return List.of("--root", stateRoot.toString(), "--log", log.toString(), "--log-format", "json");
+    }
+
+    /** Starts a created container's command. */
+    public void start(String id) throws IOException {
+        Result r = quiet("start", id);
+        if (r.exit() != 0) throw new IOException("cannot start container " + id + " with " + name + ": " + r.err().strip());
     }
 
     /** {@code args} after the global options that send the runtime's messages to {@code log} as JSON lines, which {@link #startFailure} reads. */
@@ -112,19 +117,27 @@ public record OciRuntime(String name, Path stateRoot) {
     }
 
     /**
-     * Runs another process in a running container, with this process's stdio; the runtime's messages
-     * go to {@code log} (one of the exec's own: the container's {@link #log} is its run's, read when it exits).
+     * Runs another process in a running container with this process's stdout and stderr (stdin too
+     * with {@code stdin}; detached, the runtime returns once it started); the runtime's messages go
+     * to {@code log} (one of the exec's own: the container's {@link #log} is its run's). {@code caps}
+     * are given to the process beyond the container's own (--privileged: all of them).
      */
-    public Process exec(String id, Path log, List<String> args, List<String> env, String cwd, Users.Ids user, boolean tty)
-            throws IOException {
+    public Process exec(String id, Path log, List<String> args, List<String> env, String cwd, Users.Ids user, boolean tty, boolean stdin,
+                        boolean detach, List<String> caps) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(loggingTo(log, "exec")));
         if (tty) cmd.add("--tty");
+        if (detach) cmd.add("--detach");
         for (String e : env) cmd.addAll(List.of("--env", e));
         cmd.addAll(List.of("--cwd", cwd, "--user", user.uid() + ":" + user.gid()));
         for (int g : user.additionalGids()) cmd.addAll(List.of("--additional-gids", String.valueOf(g)));
+        for (String cap : caps) cmd.addAll(List.of("--cap", cap));
         cmd.add(id);
         cmd.addAll(args);
-        return new ProcessBuilder(command(cmd.toArray(String[]::new))).inheritIO().start();
+        ProcessBuilder pb = new ProcessBuilder(command(cmd.toArray(String[]::new))).inheritIO();
+        // Without -i the command's stdin is empty, as docker's exec.
+        if (!stdin || detach) pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        if (detach) pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
+        return pb.start();
     }
 
     /** The runtime's status of the container: "running", "stopped", …, or empty when it knows none. */

@@ -24,6 +24,19 @@ import java.util.Map;
  */
 public final class Runner {
     static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /** Where --init's binary is mounted in the container (podman's is /run/podman-init). */
+    static final String INIT = "/run/strata-init";
+
+    /**
+     * The init --init runs when --init-path names none: catatonit (podman's), else tini's static
+     * build; both are statically linked, so they run in any image.
+     */
+    public static Path defaultInit() {
+        for (String p : List.of("/usr/bin/catatonit", "/usr/libexec/podman/catatonit", "/usr/bin/tini-static")) {
+            if (Files.isExecutable(Path.of(p))) return Path.of(p);
+        }
+        throw new IllegalStateException("--init needs catatonit (apt-get install catatonit) or tini's static build (tini), or --init-path");
+    }
 
     private final OverlaySnapshotter snapshotter;
     private final ContainerStore containers;
@@ -62,6 +75,7 @@ public final class Runner {
             Double cpus,
             Long pidsLimit,
             boolean terminal,
+            boolean interactive,
             String runtime,
             List<PortMapping> ports,
             RunSpec.Dns dns,
@@ -73,7 +87,8 @@ public final class Runner {
             String networkName,
             List<String> aliases,
             String stopSignal,
-            Integer stopTimeout) {
+            Integer stopTimeout,
+            Path init) {
         public Options {
             ports = ports == null ? List.of() : List.copyOf(ports);
             volumes = volumes == null ? List.of() : List.copyOf(volumes);
@@ -184,7 +199,7 @@ public final class Runner {
             args.addAll(!o.command().isEmpty() ? o.command() : cfg.cmd() == null ? List.of() : cfg.cmd());
         }
         Container c = new Container(id, name, image.name(), image.manifest().toString(), args, Instant.now().toString(),
-                Container.Status.CREATED, null, null, key, o.runtime(), null, false);
+                Container.Status.CREATED, null, null, key, o.runtime(), null, false, o.interactive());
         try (var lease = leases.acquire("create " + id)) {
             List<String> held = new ArrayList<>(image.chainIds().stream().map(Digest::toString).toList());
             held.add(key);
@@ -211,13 +226,20 @@ public final class Runner {
             mountRootfs(c);
             try {
                 Users.Ids user = Users.resolve(rootfs, o.user() != null ? o.user() : cfg.user());
-                List<String> env = env(cfg.env(), o.env(), user, o.hostname() != null ? o.hostname() : id.substring(0, 12));
+                List<String> env = env(cfg.env(), o.env(), user, o.hostname() != null ? o.hostname() : id.substring(0, 12), o.terminal());
                 String cwd = o.workdir() != null ? o.workdir() : cfg.workingDir() == null || cfg.workingDir().isEmpty() ? "/" : cfg.workingDir();
                 if (!cwd.startsWith("/")) throw new IllegalArgumentException("the working directory must be absolute, was " + cwd);
                 int[] size = o.terminal() ? io.strata.snapshots.Native.windowSize(0).orElse(null) : null;
                 List<RunSpec.Bind> binds = new ArrayList<>(o.binds());
                 binds.addAll(volumes(c, o, cfg, rootfs));
-                RunSpec spec = new RunSpec(args, env, cwd, user, o.terminal(), size, o.hostname() != null ? o.hostname() : id.substring(0, 12),
+                List<String> processArgs = args;
+                if (o.init() != null) {
+                    // --init: a small init as PID 1 (catatonit, podman's) reaps zombies and passes signals on to the command.
+                    binds.add(new RunSpec.Bind(o.init().toString(), INIT, true));
+                    processArgs = new ArrayList<>(List.of(INIT, "--"));
+                    processArgs.addAll(args);
+                }
+                RunSpec spec = new RunSpec(processArgs, env, cwd, user, o.terminal(), size, o.hostname() != null ? o.hostname() : id.substring(0, 12),
                         o.network(), binds, o.readOnly(), o.memoryBytes(), o.cpus(), o.pidsLimit(), resolver(o), o.extraHosts(), o.tmpfs(),
                         joinedNetns(o));
                 Bundle.write(bundle, spec, id);
@@ -336,13 +358,14 @@ public final class Runner {
     }
 
     /** Image env, then the user's; PATH, HOSTNAME and HOME as docker sets them when missing. */
-    static List<String> env(List<String> image, List<String> given, Users.Ids user, String hostname) {
+    static List<String> env(List<String> image, List<String> given, Users.Ids user, String hostname, boolean terminal) {
         Map<String, String> out = new LinkedHashMap<>();
         for (String e : image == null ? List.<String>of() : image) put(out, e);
         for (String e : given) put(out, e);
         out.putIfAbsent("PATH", DEFAULT_PATH.substring(5));
         out.putIfAbsent("HOSTNAME", hostname);
         out.putIfAbsent("HOME", user.home() == null || user.home().isEmpty() ? "/" : user.home());
+        if (terminal) out.putIfAbsent("TERM", "xterm"); // as docker and podman set it with -t
         List<String> list = new ArrayList<>();
         out.forEach((k, v) -> list.add(k + "=" + v));
         return list;
@@ -366,79 +389,248 @@ public final class Runner {
     }
 
     /**
-     * Runs a created container in the foreground: stdio is this process's, signals to this process
-     * go to the container, and the answer is the container's exit code (126 and 127 when its command
-     * cannot be executed or found, as docker answers).
+     * Runs a created container in the foreground, attached: its output here as it comes, stdin passed
+     * on with {@code interactive}, signals to this process passed to the container, this terminal
+     * raw while a container with a terminal runs; the answer is the container's exit code (126 and
+     * 127 when its command cannot be executed or found, as docker answers). The detach keys leave it
+     * running (answer 0). Its output is in its log as well, as a detached container's.
      */
-    public int runForeground(Container c, boolean interactive) throws IOException {
-        return supervise(c, true, interactive);
+    public int runForeground(Container c, boolean interactive, String detachKeys) throws IOException {
+        return startAttached(c, interactive, detachKeys, null);
     }
 
     /**
-     * The body of a detached container's shim (a process of its own, outliving the CLI): runs the
-     * container with its output in bounded logs and records its exit code when it ends.
+     * Starts a container attached ({@code start -a}): as {@link #runForeground}, but its monitor
+     * outlives this process and cleans up with {@code exitCommand} (null: this process cleans up).
      */
-    public int shim(Container c) throws IOException {
-        int code = supervise(c, false, false);
-        if (containers.get(c.id()).map(Container::autoRemove).orElse(false)) remove(c, true);
-        return code;
+    public int startAttached(Container c, boolean interactive, String detachKeys, List<String> exitCommand) throws IOException {
+        byte[] keys = Attach.detachKeys(detachKeys);
+        if (exitCommand != null && refresh(c).status() == Container.Status.RUNNING) {
+            throw new IllegalStateException("container " + c.name() + " is already running");
+        }
+        Started s = start(c, interactive, exitCommand);
+        if (s.refusal() != null) {
+            System.err.println("strata: " + s.refusal());
+            return containers.get(c.id()).map(Container::exitCode).orElse(CommandNotRunnable.exitCode(s.refusal()));
+        }
+        Conmon.Monitor monitor = s.monitor();
+        OciRuntime runtime = runtime(c);
+        boolean ended;
+        try (AttachSocket socket = AttachSocket.connect(Conmon.attachSocket(c.id()))) {
+            containers.write(containers.get(c.id()).orElse(c).running(monitor.pid()));
+            runtime.start(c.id());
+            ended = relay(c, socket, interactive, keys);
+        } catch (IOException | RuntimeException e) {
+            runtime.delete(c.id()); // ends the monitor, which records an exit
+            await(monitor.child());
+            cleanup(c.id());
+            throw e;
+        }
+        if (!ended) return 0; // detached: it runs on, its monitor records how it ends
+        return exitCode(c, monitor.child());
     }
 
-    private int supervise(Container c, boolean foreground, boolean interactive) throws IOException {
+    /**
+     * Joins this terminal to a running container ({@code strata attach}): its output from now on, and
+     * what is typed when it keeps stdin open and {@code noStdin} is not set. Answers its exit code
+     * when it ends, 0 when the user detached.
+     */
+    public int attach(Container c, boolean noStdin, String detachKeys) throws IOException {
+        byte[] keys = Attach.detachKeys(detachKeys);
+        if (refresh(c).status() != Container.Status.RUNNING) {
+            throw new IllegalStateException("container " + c.name() + " is not running: strata start -a to start it attached");
+        }
+        boolean ended;
+        try (AttachSocket socket = AttachSocket.connect(Conmon.attachSocket(c.id()))) {
+            ended = relay(c, socket, c.openStdin() && !noStdin, keys);
+        }
+        return ended ? exitCode(c, null) : 0;
+    }
+
+    /** The relay of an attached container, this terminal raw while it runs with a terminal of its own and takes input. */
+    private boolean relay(Container c, AttachSocket socket, boolean stdin, byte[] keys) throws IOException {
+        Path bundle = containers.bundle(c.id());
+        boolean terminal = Bundle.read(bundle).terminal();
+        proxySignals(c, runtime(c));
+        if (terminal) {
+            Runnable resize = () -> io.strata.snapshots.Native.windowSize(0).ifPresent(size -> Conmon.resize(bundle, size[0], size[1]));
+            resize.run();
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal("WINCH"), x -> resize.run());
+            } catch (IllegalArgumentException ignored) {
+                // no SIGWINCH here: the size stays the first one
+            }
+        }
+        try (AutoCloseable raw = terminal && stdin ? Attach.rawTerminal() : () -> {}) {
+            return Attach.relay(socket, stdin ? System.in : null, System.out, System.err, keys);
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
+    /** The exit code of a container whose output ended: its monitor's when it is this process's child, else once its clean-up recorded it. */
+    private int exitCode(Container c, Process monitor) throws IOException {
+        if (monitor != null) {
+            await(monitor);
+            Integer code = cleanup(c.id());
+            return code == null ? 255 : code;
+        }
+        Container done = waitFor(c);
+        return done.exitCode() == null ? 255 : done.exitCode();
+    }
+
+    /** Fails with one line when {@code keys} are not detach keys docker would take. */
+    public static void checkDetachKeys(String keys) {
+        Attach.detachKeys(keys);
+    }
+
+    /** Signals sent to this process go to the container (docker's --sig-proxy): ^C, kill, a closed terminal. */
+    private static void proxySignals(Container c, OciRuntime runtime) {
+        List<String> signals = new ArrayList<>(List.of("INT", "TERM", "HUP", "QUIT", "USR1", "USR2"));
+        for (String sig : signals) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(sig), x -> {
+                    try {
+                        runtime.kill(c.id(), "SIG" + sig);
+                    } catch (IOException ignored) {
+                        // the container is gone already
+                    }
+                });
+            } catch (IllegalArgumentException ignored) {
+                // the JVM keeps this signal for itself
+            }
+        }
+    }
+
+    /**
+     * Starts a created container detached: its monitor outlives this process, and when the container
+     * exits runs {@code exitCommand} with the container's id (Strata's clean-up: its exit code, its
+     * network, its mounts, --rm). Returns once it runs, or once it ended.
+     */
+    public Container startDetached(Container c, List<String> exitCommand, boolean autoRemove) throws IOException {
+        Container current = refresh(c);
+        if (current.status() == Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is already running");
+        current = current.with(Container.Status.CREATED, null, null);
+        containers.write(autoRemove ? current.removedWhenDone() : current);
+        Started s = start(current, current.openStdin(), exitCommand);
+        if (s.refusal() != null) {
+            // A command that cannot run is refused here, as docker and podman refuse it, rather than
+            // reported only in the logs of a container that seemed to start.
+            Files.writeString(Conmon.log(containers.dir(c.id())), ContainerLog.record(java.time.OffsetDateTime.now(), true, s.refusal()),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            if (autoRemove) remove(c, true);
+            throw new CommandNotRunnable(s.refusal());
+        }
+        Container running = containers.get(c.id()).orElseThrow().running(s.monitor().pid());
+        // Recorded before it starts: a command that ends at once is recorded as exited by its monitor's clean-up, never after it.
+        containers.write(running);
+        try {
+            runtime(c).start(c.id());
+        } catch (IOException e) {
+            runtime(c).delete(c.id()); // its monitor sees it end, and cleans up
+            throw e;
+        }
+        return containers.get(c.id()).orElse(running.with(Container.Status.EXITED, null, null));
+    }
+
+    /** A container created by its monitor and ready to start, or why its command cannot run. */
+    private record Started(Conmon.Monitor monitor, String refusal) {}
+
+    /**
+     * Everything before the container's command starts: its rootfs mounted, its command checked, its
+     * network attached, its monitor launched and the runtime's create done. A failure undoes it all.
+     */
+    private Started start(Container c, boolean interactive, List<String> exitCommand) throws IOException {
         Path dir = containers.dir(c.id());
         mountRootfs(c);
         try {
             String missing = checkCommand(c);
-            if (missing != null) return refuse(c, missing, foreground);
+            if (missing != null) {
+                record(c, CommandNotRunnable.exitCode(missing));
+                unmountRootfs(c);
+                return new Started(null, missing);
+            }
             OciRuntime runtime = runtime(c);
             runtime.delete(c.id()); // state a killed earlier run left
             attachNetwork(c);
-            Process p = runtime.run(c.id(), containers.bundle(c.id()), foreground, interactive);
-            containers.write(c.running(ProcessHandle.current().pid()));
-            List<Thread> copiers = new ArrayList<>();
-            if (!foreground) {
-                copiers.add(Thread.ofVirtual().start(() -> copy(p.getInputStream(), dir.resolve("stdout.log"))));
-                copiers.add(Thread.ofVirtual().start(() -> copy(p.getErrorStream(), dir.resolve("stderr.log"))));
-            }
-            for (String sig : List.of("INT", "TERM", "HUP", "QUIT")) {
-                try {
-                    sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> {
-                        try {
-                            runtime.kill(c.id(), "SIG" + sig);
-                        } catch (IOException ignored) {
-                            // the container is gone already
-                        }
-                    });
-                } catch (IllegalArgumentException ignored) {
-                    // the JVM keeps this signal for itself
-                }
-            }
-            int code;
+            boolean terminal = Bundle.read(containers.bundle(c.id())).terminal();
             try {
-                code = p.waitFor();
-                for (Thread t : copiers) t.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
-            }
-            // When the runtime could not start the command it said why on the container's stderr, and
-            // its exit code (1) would read as the command's: answer as docker does instead.
-            if (code != 0) {
-                java.util.Optional<String> failure = OciRuntime.startFailure(OciRuntime.log(containers.bundle(c.id())));
-                if (failure.isPresent()) code = startFailureExitCode(failure.get());
-            }
-            record(c, code);
-            runtime.delete(c.id());
-            return code;
-        } finally {
-            try {
-                Networking.release(dir);
+                return new Started(Conmon.create(new Conmon.Launch(c.id(), c.name(), dir, containers.bundle(c.id()), runtime, terminal,
+                        interactive, exitCommand)), null);
             } catch (IOException e) {
-                // The exit code is the container's; what could not be freed is freed by rm or the next start.
-                System.err.println("strata: detaching " + c.name() + " from its network: " + e.getMessage());
+                // The runtime could not exec the command (the check above cannot see everything it
+                // sees): refused as a command that cannot run, with docker's 126 or 127.
+                String failure = OciRuntime.startFailure(OciRuntime.log(containers.bundle(c.id()))).orElse(null);
+                if (failure == null || startFailureExitCode(failure) == 125) throw e;
+                runtime.delete(c.id());
+                Networking.release(dir);
+                unmountRootfs(c);
+                record(c, startFailureExitCode(failure));
+                return new Started(null, failure);
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                runtime(c).delete(c.id());
+                Networking.release(dir);
+            } catch (IOException | RuntimeException undo) {
+                e.addSuppressed(undo);
             } finally {
                 unmountRootfs(c);
             }
+            throw e;
+        }
+    }
+
+    /**
+     * What follows a container's exit (its monitor's exit command, a foreground run's end, or the next
+     * look at a container whose monitor died): its exit code recorded, the runtime's state, its network
+     * and its mounts freed, and a --rm container removed. Idempotent; one at a time per container.
+     * Answers its exit code (null: it still runs, or is gone).
+     */
+    public Integer cleanup(String id) throws IOException {
+        Path dir = containers.dir(id);
+        if (!Files.isDirectory(dir)) return null;
+        try (var lock = java.nio.channels.FileChannel.open(dir.resolve("cleanup.lock"), java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            lock.lock();
+            Container c = containers.get(id).orElse(null);
+            if (c == null) return null; // removed meanwhile
+            OciRuntime runtime = runtime(c);
+            if (c.status() == Container.Status.RUNNING) {
+                // Still running (its monitor, or the container without it: the monitor was killed): nothing to clean.
+                if (running(c) || runtime.status(id).map(st -> !st.equals("stopped")).orElse(false)) return null;
+                int code = Conmon.exitCode(dir).orElse(255);
+                // When the runtime could not start the command it said why, and its exit code (1)
+                // would read as the command's: answer as docker does instead.
+                if (code != 0) code = OciRuntime.startFailure(OciRuntime.log(containers.bundle(id))).map(Runner::startFailureExitCode).orElse(code);
+                record(c, code);
+            }
+            try {
+                runtime.delete(id);
+            } catch (IOException ignored) {
+                // the runtime binary is gone: nothing of the runtime's to clean
+            }
+            try {
+                Networking.release(dir);
+            } finally {
+                unmountRootfs(c);
+            }
+            Container now = containers.get(id).orElse(null);
+            if (now != null && now.autoRemove() && now.status() == Container.Status.EXITED) remove(now, true);
+            return now == null ? null : now.exitCode();
+        }
+    }
+
+    /** Waits for {@code p} (null: nothing to wait for, 0) and answers its exit code. */
+    static int await(Process p) throws IOException {
+        if (p == null) return 0;
+        try {
+            return p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
         }
     }
 
@@ -484,89 +676,43 @@ public final class Runner {
         return a == null ? List.of() : a.ports();
     }
 
-    private static void copy(java.io.InputStream in, Path log) {
-        try (in) {
-            BoundedLog.copy(in, log, BoundedLog.DEFAULT_MAX);
-        } catch (IOException ignored) {
-            // the log's disk is full or gone: the container runs on regardless
-        }
-    }
-
-    /** Starts a created container detached: {@code shim} starts its supervisor; returns once it runs or ended. */
-    public Container startDetached(Container c, ShimLauncher shim) throws IOException {
-        return startDetached(c, shim, false);
-    }
-
-    /** As {@link #startDetached(Container, ShimLauncher)}; with {@code autoRemove}, the shim removes the container when it exits. */
-    public Container startDetached(Container c, ShimLauncher shim, boolean autoRemove) throws IOException {
-        Container current = refresh(c);
-        if (current.status() == Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is already running");
-        // A command that cannot run is refused here, as docker and podman refuse it, rather than
-        // reported only in the logs of a container that seemed to start.
-        String missing;
-        mountRootfs(c);
-        try {
-            missing = checkCommand(c);
-        } finally {
-            unmountRootfs(c);
-        }
-        if (missing != null) {
-            refuse(c, missing, false);
-            if (autoRemove) remove(c, true);
-            throw new CommandNotRunnable(missing);
-        }
-        current = current.with(Container.Status.CREATED, null, null);
-        containers.write(autoRemove ? current.removedWhenDone() : current);
-        Process p = shim.start(c.id(), containers.dir(c.id()).resolve("shim.log"));
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            var recorded = containers.get(c.id());
-            if (recorded.isEmpty()) return current.with(Container.Status.EXITED, null, null); // ran, exited and was removed
-            Container now = recorded.get();
-            if (now.status() != Container.Status.CREATED) return now;
-            if (!p.isAlive()) {
-                throw new IOException("the container's supervisor ended before it started: " + Files.readString(containers.dir(c.id()).resolve("shim.log")).strip());
-            }
-            sleep(20);
-        }
-        throw new IOException("container " + c.name() + " did not start within 60 s");
-    }
-
-    /** Starts a shim process for a container, detached from this one, its own output going to {@code log}. */
-    @FunctionalInterface
-    public interface ShimLauncher {
-        Process start(String id, Path log) throws IOException;
-    }
-
     /**
-     * The container as it is now: a container recorded as running whose runtime and supervisor are
-     * both gone (killed, or the host restarted) is recorded as exited, with 255 when no exit code was seen.
+     * The container as it is now: a container recorded as running whose monitor is gone (killed, or
+     * the host restarted) is cleaned up here, its exit code what the monitor recorded, else 255.
      */
     public Container refresh(Container c) throws IOException {
         Container now = containers.get(c.id()).orElse(c);
-        if (now.status() != Container.Status.RUNNING) return now;
-        boolean supervised = supervised(now);
-        boolean running = runtime(now).status(now.id()).map(s -> s.equals("running") || s.equals("created") || s.equals("paused")).orElse(false);
-        if (supervised || running) return now;
-        Container exited = now.with(Container.Status.EXITED, 255, Instant.now().toString());
-        containers.write(exited);
-        return exited;
+        if (now.status() != Container.Status.RUNNING || running(now)) return now;
+        if (cleanup(now.id()) == null && containers.get(c.id()).map(x -> x.status() == Container.Status.RUNNING).orElse(false)) return now;
+        return containers.get(c.id()).orElse(now.with(Container.Status.EXITED, 255, Instant.now().toString()));
+    }
+
+    /**
+     * Whether a container recorded as running still runs: its monitor runs and has not written its
+     * exit code (once it has, the clean-up need not wait for the monitor's own exit command).
+     */
+    private boolean running(Container c) throws IOException {
+        return monitored(c) && Conmon.exitCode(containers.dir(c.id())).isEmpty();
+    }
+
+    /** Whether the container's monitor still runs (its conmon: alive until the clean-up it runs has finished). */
+    private boolean monitored(Container c) throws IOException {
+        if (c.pid() == null) return false;
+        var handle = ProcessHandle.of(c.pid());
+        if (handle.isEmpty() || !handle.get().isAlive()) return false;
+        // A pid the kernel gave another process since: not the container's monitor.
+        return handle.get().info().command().map(cmd -> cmd.endsWith("conmon")).orElse(true);
     }
 
     /**
      * Every container as it is now. A container run with {@code --rm} that exited while nothing
-     * supervised it (its command was killed) is removed here, so --rm holds however the run ended.
+     * cleaned up after it is removed here, so --rm holds however the run ended.
      */
-    /** Whether the process that supervises the container (the CLI in the foreground, or its shim) is alive. */
-    private static boolean supervised(Container c) {
-        return c.pid() != null && ProcessHandle.of(c.pid()).map(ProcessHandle::isAlive).orElse(false);
-    }
-
     public List<Container> list() throws IOException {
         List<Container> out = new ArrayList<>();
         for (Container c : containers.list()) {
             Container now = refresh(c);
-            if (now.autoRemove() && now.status() == Container.Status.EXITED && !supervised(now)) {
+            if (now.autoRemove() && now.status() == Container.Status.EXITED && !monitored(now)) {
                 remove(now, true);
                 continue;
             }
@@ -637,58 +783,76 @@ public final class Runner {
 
     /** Runs another command in a running container, as its main process runs (env, user, cwd); answers its exit code. */
     public int exec(Container c, List<String> args, boolean tty) throws IOException {
+        return exec(c, new Exec(args, tty, true, false, List.of(), null, null, false));
+    }
+
+    /**
+     * What {@code exec} takes: the command; a terminal; stdin passed on ({@code -i}); detached ({@code -d},
+     * nothing waited for); variables added to the container's; another user ({@code -u}, as the image's
+     * /etc/passwd names it) and working directory ({@code -w}); every capability ({@code --privileged}).
+     */
+    public record Exec(List<String> args, boolean tty, boolean interactive, boolean detach, List<String> env, String user, String workdir,
+                       boolean privileged) {
+        public Exec {
+            env = env == null ? List.of() : List.copyOf(env);
+            if (workdir != null && !workdir.startsWith("/")) throw new IllegalArgumentException("the working directory must be absolute, was " + workdir);
+        }
+    }
+
+    /** Runs another command in a running container, as its main process runs unless {@code e} says otherwise; answers its exit code (0 detached). */
+    public int exec(Container c, Exec e) throws IOException {
         if (refresh(c).status() != Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is not running");
         Bundle.Written config = Bundle.read(containers.bundle(c.id()));
+        Path rootfs = containers.bundle(c.id()).resolve("rootfs");
+        boolean mounted = Mount.isMountPoint(rootfs);
         // Its rootfs is mounted while it runs: a command it does not have is refused as run refuses it.
-        String missing = Mount.isMountPoint(containers.bundle(c.id()).resolve("rootfs")) ? checkCommand(c, args.getFirst(), config) : null;
+        String missing = mounted ? checkCommand(c, e.args().getFirst(), config) : null;
         if (missing != null) throw new CommandNotRunnable(missing);
+        Users.Ids user = e.user() == null ? config.user() : Users.resolve(rootfs, e.user());
+        List<String> env = new ArrayList<>(config.env());
+        for (String kv : e.env()) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("environment entries are KEY=VALUE, was " + kv);
+            env.removeIf(x -> x.startsWith(kv.substring(0, eq + 1)));
+            env.add(kv);
+        }
+        if (e.user() != null && user.home() != null && !user.home().isEmpty()) {
+            env.removeIf(x -> x.startsWith("HOME="));
+            env.add("HOME=" + user.home());
+        }
         Path log = Files.createTempFile(containers.bundle(c.id()), "exec-", ".log");
         try {
-            Process p = runtime(c).exec(c.id(), log, args, config.env(), config.cwd(), config.user(), tty);
+            Process p = runtime(c).exec(c.id(), log, e.args(), env, e.workdir() == null ? config.cwd() : e.workdir(), user, e.tty(),
+                    e.interactive() || e.tty(), e.detach(), e.privileged() ? Capabilities.all() : List.of());
             int code = p.waitFor();
             if (code == 0) return 0;
             // As run: the runtime said why, and its 1 would read as the command's.
             return OciRuntime.startFailure(log).map(Runner::startFailureExitCode).orElse(code);
-        } catch (InterruptedException e) {
+        } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
+            throw new IOException("interrupted", ie);
         } finally {
             Files.deleteIfExists(log);
         }
     }
 
     /**
-     * Prints a container's logs, the last {@code tail} lines of each stream: stdout to {@code out},
-     * stderr to {@code err}; with {@code follow}, then what comes until it exits.
+     * Prints a container's log as {@code q} asks (stdout's lines to {@code out}, stderr's to {@code err});
+     * with {@code follow}, then what it writes until it exits.
      */
-    public void logs(Container c, java.io.PrintStream out, java.io.PrintStream err, boolean follow, long tail) throws IOException {
-        Path dir = containers.dir(c.id());
-        long[] offsets = {BoundedLog.printTail(dir.resolve("stdout.log"), out, tail), BoundedLog.printTail(dir.resolve("stderr.log"), err, tail)};
+    public void logs(Container c, java.io.PrintStream out, java.io.PrintStream err, boolean follow, ContainerLog.Query q) throws IOException {
+        Path log = Conmon.log(containers.dir(c.id()));
+        long offset = ContainerLog.print(log, q, out, err);
         if (!follow) return;
         while (true) {
             boolean done = refresh(c).status() != Container.Status.RUNNING;
-            offsets[0] = tail(dir.resolve("stdout.log"), offsets[0], out);
-            offsets[1] = tail(dir.resolve("stderr.log"), offsets[1], err);
+            offset = ContainerLog.follow(log, offset, q, out, err);
             if (done) return;
             sleep(100);
         }
     }
 
-    private static long tail(Path file, long from, java.io.PrintStream to) throws IOException {
-        if (!Files.exists(file)) return from;
-        long size = Files.size(file);
-        if (size < from) from = 0; // rotated
-        if (size == from) return from;
-        try (var ch = java.nio.channels.FileChannel.open(file)) {
-            ch.position(from);
-            java.io.InputStream in = java.nio.channels.Channels.newInputStream(ch);
-            long n = in.transferTo(to);
-            to.flush();
-            return from + n;
-        }
-    }
-
-    private static void sleep(long millis) throws IOException {
+    static void sleep(long millis) throws IOException {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
@@ -700,20 +864,6 @@ public final class Runner {
     private void record(Container c, int code) throws IOException {
         Container now = containers.get(c.id()).orElse(c);
         containers.write(now.with(Container.Status.EXITED, code, Instant.now().toString()));
-    }
-
-    /**
-     * Records that the container's command cannot run ({@code why}, from {@link #checkCommand}): the
-     * exit code docker gives (126 when it is not executable, 127 when it is not there), and the
-     * reason where the container's errors go (this terminal in the foreground, else its log). Returns the code.
-     */
-    private int refuse(Container c, String why, boolean foreground) throws IOException {
-        int code = CommandNotRunnable.exitCode(why);
-        if (foreground) System.err.println("strata: " + why);
-        else Files.writeString(containers.dir(c.id()).resolve("stderr.log"), why + "\n", java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.APPEND);
-        record(c, code);
-        return code;
     }
 
     /**
@@ -791,7 +941,7 @@ public final class Runner {
             if (p == null || !Files.isRegularFile(p)) continue;
             int mode = (Integer) Files.getAttribute(p, "unix:mode");
             if ((mode & 0111) != 0) {
-                return FileCapabilities.refusedUnder(p, FileCapabilities.mask(Bundle.CAPABILITIES))
+                return FileCapabilities.refusedUnder(p, FileCapabilities.mask(Capabilities.DEFAULT))
                         ? cmd + ": operation not permitted (the file's capabilities exceed the container's)" : null;
             }
             foundButNotExecutable = true;

@@ -19,10 +19,10 @@ class BundleJsonTest {
     void containerRecordsReadBackAndOldOnesStillRead() throws Exception {
         Container running = new Container("0123456789abcdef", "web", "docker.io/library/app:v1", "sha256:ab",
                 List.of("/bin/sh", "-c", "echo \"hi\""), "2026-12-03T00:00:00Z", Container.Status.RUNNING, null, null,
-                "snap-1", "crun", 4242L, true);
+                "snap-1", "crun", 4242L, true, true);
         Container exited = running.with(Container.Status.EXITED, 137, "2026-12-03T00:01:00Z");
         for (Container c : List.of(running, exited, new Container("id", "n", "i", null, null, null, Container.Status.CREATED,
-                null, null, null, null, null, false))) {
+                null, null, null, null, null, false, false))) {
             assertEquals(c, Container.parse(c.toJson(), "test"));
             // What databind wrote before this store format was written by hand.
             byte[] old = ImageJson.plain().writerWithDefaultPrettyPrinter().writeValueAsBytes(c);
@@ -45,7 +45,7 @@ class BundleJsonTest {
         assertEquals(List.of("/bin/sh", "-c", "true"), strings(c.path("process").path("args")));
         assertEquals(List.of(5, 27), List.of(c.path("process").path("user").path("additionalGids").get(0).asInt(),
                 c.path("process").path("user").path("additionalGids").get(1).asInt()));
-        assertEquals(Bundle.CAPABILITIES, strings(c.path("process").path("capabilities").path("bounding")));
+        assertEquals(Capabilities.DEFAULT, strings(c.path("process").path("capabilities").path("bounding")));
         List<String> destinations = new ArrayList<>();
         c.path("mounts").forEach(m -> destinations.add(m.path("destination").asText()));
         assertEquals(List.of("/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup",

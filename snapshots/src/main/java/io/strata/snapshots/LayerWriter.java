@@ -32,19 +32,26 @@ public final class LayerWriter {
      * ever read, whatever its symlinks say or become.
      */
     public static void write(Path layer, TarWriter tar) throws IOException {
+        write(layer, tar, java.util.Set.of());
+    }
+
+    /** As {@link #write(Path, TarWriter)}, without the paths (relative, as {@link #mountpointsLeftOut} gives them) in {@code leftOut}. */
+    public static void write(Path layer, TarWriter tar, java.util.Set<String> leftOut) throws IOException {
         try (ConfinedDir root = ConfinedDir.open(layer)) {
-            write(root, tar);
+            walk(root, "", tar, new HashMap<>(), leftOut);
         }
     }
 
     /** As {@link #write(Path, TarWriter)}, of a directory already open (what is below it, not itself). */
     public static void write(ConfinedDir dir, TarWriter tar) throws IOException {
-        walk(dir, "", tar, new HashMap<>());
+        walk(dir, "", tar, new HashMap<>(), java.util.Set.of());
     }
 
-    private static void walk(ConfinedDir dir, String rel, TarWriter tar, Map<Object, String> links) throws IOException {
+    private static void walk(ConfinedDir dir, String rel, TarWriter tar, Map<Object, String> links, java.util.Set<String> leftOut)
+            throws IOException {
         for (String child : dir.list()) {
             String name = (rel.isEmpty() ? "" : rel + "/") + child;
+            if (leftOut.contains(name)) continue;
             Path p = dir.entry(child);
             var a = Applier.lstat(p);
             if (a == null) continue; // removed since it was listed
@@ -73,7 +80,7 @@ public final class LayerWriter {
                     tar.header(new TarEntry(name + "/" + Applier.OPAQUE_MARKER, TarEntry.Type.FILE, 0644, 0, 0, 0, 0, 0, 0, "", 0, 0, Map.of(), null));
                 }
                 try (ConfinedDir sub = dir.dir(child)) {
-                    walk(sub, name, tar, links);
+                    walk(sub, name, tar, links, leftOut);
                 }
             } else if (type == 0120000) {
                 tar.header(new TarEntry(name, TarEntry.Type.SYMLINK, 0777, uid, gid, 0, 0, seconds, nanos,
@@ -111,24 +118,28 @@ public final class LayerWriter {
     }
 
     /**
-     * Removes what a runtime made in a layer only to mount on (empty files and directories that the
-     * layers below lack, at the given container paths), and the directories overlay copied up just
-     * to hold them: they are not changes the container made. The layer is one a container wrote, so
-     * it is walked through {@link ConfinedDir}: a mount point's parent that the container replaced
-     * with a symlink is left alone, never followed.
+     * What a runtime made in a layer only to mount on (empty files and directories that the layers
+     * below lack, at the given container paths), and the directories overlay copied up just to hold
+     * them: not changes the container made, so left out of what is committed. Paths relative to the
+     * layer. Nothing is changed; the layer is one a container wrote, so it is walked through
+     * {@link ConfinedDir}: a mount point's parent that the container replaced with a symlink is not
+     * followed, and what is below it is not left out.
      */
-    public static void removeMountpoints(Path layer, List<Path> lowers, List<String> mountpoints) throws IOException {
+    public static java.util.Set<String> mountpointsLeftOut(Path layer, List<Path> lowers, List<String> mountpoints) throws IOException {
+        java.util.Set<String> leftOut = new java.util.HashSet<>();
         try (ConfinedDir root = ConfinedDir.open(layer)) {
             for (String m : mountpoints) {
                 List<String> parts = new ArrayList<>();
                 for (String part : m.split("/")) if (!part.isEmpty() && !part.equals(".")) parts.add(part);
                 if (parts.isEmpty() || parts.contains("..")) continue;
-                removeMountpoint(root, parts, lowers);
+                mountpointLeftOut(root, parts, lowers, leftOut);
             }
         }
+        return leftOut;
     }
 
-    private static void removeMountpoint(ConfinedDir root, List<String> parts, List<Path> lowers) throws IOException {
+    private static void mountpointLeftOut(ConfinedDir root, List<String> parts, List<Path> lowers, java.util.Set<String> leftOut)
+            throws IOException {
         List<ConfinedDir> dirs = new ArrayList<>(); // dirs.get(i) holds parts.get(i)
         dirs.add(root);
         try {
@@ -141,27 +152,31 @@ public final class LayerWriter {
             ConfinedDir parent = dirs.getLast();
             var a = parent.lstat(name);
             if (a == null || existsBelow(parts, lowers)) return;
-            boolean empty = a.isRegularFile() ? a.size() == 0 : a.isDirectory() && isEmptyDir(parent, name);
+            String path = String.join("/", parts);
+            boolean empty = a.isRegularFile() ? a.size() == 0 : a.isDirectory() && isEmptyDir(parent, name, path, leftOut);
             if (!empty) return;
-            parent.delete(name);
-            // Parents overlay copied up only for this: empty, not opaque, present below.
+            leftOut.add(path);
+            // Parents overlay copied up only for this: empty but for what is left out, not opaque, present below.
             for (int i = parts.size() - 2; i >= 0; i--) {
                 ConfinedDir holder = dirs.get(i);
                 String dir = parts.get(i);
-                if (!isEmptyDir(holder, dir) || !existsBelow(parts.subList(0, i + 1), lowers)
+                String dirPath = String.join("/", parts.subList(0, i + 1));
+                if (!isEmptyDir(holder, dir, dirPath, leftOut) || !existsBelow(parts.subList(0, i + 1), lowers)
                         || Native.lgetxattr(holder.entry(dir), Applier.OPAQUE_XATTR).isPresent()) {
                     break;
                 }
-                holder.delete(dir);
+                leftOut.add(dirPath);
             }
         } finally {
             for (int i = dirs.size() - 1; i > 0; i--) dirs.get(i).close();
         }
     }
 
-    private static boolean isEmptyDir(ConfinedDir parent, String name) throws IOException {
+    /** Whether the directory {@code name} (at {@code path}) holds nothing but what is left out. */
+    private static boolean isEmptyDir(ConfinedDir parent, String name, String path, java.util.Set<String> leftOut) throws IOException {
         try (ConfinedDir d = parent.dir(name)) {
-            return d.list().isEmpty();
+            for (String child : d.list()) if (!leftOut.contains(path + "/" + child)) return false;
+            return true;
         } catch (java.nio.file.NotDirectoryException e) {
             return false;
         }
