@@ -78,6 +78,10 @@ final class ContainerOptions {
     @Option(names = "--stop-timeout", paramLabel = "SECONDS", description = "Seconds stop waits before SIGKILL (default 10).")
     Integer stopTimeout;
 
+    @Option(names = "--restart", paramLabel = "POLICY", description = "Start it again when it exits: no (default), on-failure[:N], "
+            + "always, unless-stopped (detached containers; start --all brings them back after a host restart).")
+    String restart = "no";
+
     @Option(names = "--init", description = "Run an init as PID 1 (catatonit, else tini): it reaps zombies and passes signals on.")
     boolean init;
 
@@ -187,6 +191,7 @@ final class ContainerOptions {
         // What the user wrote is checked before anything is pulled or made.
         if (stopSignal != null) io.strata.runner.Signals.parse(stopSignal);
         Path initBinary = initBinary();
+        io.strata.runner.RestartPolicy restartPolicy = io.strata.runner.RestartPolicy.parse(restart);
         RunSpec.Network net = switch (network) {
             case "none" -> RunSpec.Network.NONE;
             case "host" -> RunSpec.Network.HOST;
@@ -215,7 +220,7 @@ final class ContainerOptions {
                 binds, readOnly, memory == null ? null : bytes(memory), cpus, pidsLimit,
                 tty, interactive, runtime, ports, resolver, extraHosts, named, tmpfsMounts, ip, mac,
                 net == RunSpec.Network.BRIDGE ? network : net == RunSpec.Network.CONTAINER ? network.substring("container:".length()) : null, aliases,
-                stopSignal, stopTimeout, initBinary);
+                stopSignal, stopTimeout, initBinary, restartPolicy);
         return runner.create(image, o);
     }
 

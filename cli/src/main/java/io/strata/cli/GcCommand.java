@@ -20,18 +20,23 @@ final class GcCommand implements Callable<Integer> {
             description = "Also keep blobs younger than this (default 0: pulls in progress are protected by their leases).")
     long graceMinutes = 0;
 
-    @Override
-    public Integer call() throws Exception {
-        String format = options.format();
-        var store = options.store();
+    /** Removes what no stored image, no container and no pull in progress uses (gc, and the prunes after they removed things). */
+    static GarbageCollector.Result collect(io.strata.client.store.LayoutStore store, Duration grace) throws java.io.IOException {
         // Snapshots are only touched as root (their files belong to the images' owners); blobs always.
         var snapshotter = Native.isRoot() ? UnpackOptions.snapshotter(store) : null;
         // Containers' writable layers, and through them their images' layers, stay.
-        var result = GarbageCollector.collect(store, snapshotter, Duration.ofMinutes(graceMinutes), () -> {
+        return GarbageCollector.collect(store, snapshotter, grace, () -> {
             java.util.Set<String> keys = new java.util.HashSet<>();
             for (var c : Containers.store(store).list()) keys.add(c.snapshot());
             return keys;
         });
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        String format = options.format();
+        var store = options.store();
+        var result = collect(store, Duration.ofMinutes(graceMinutes));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("removed", result.removed());
         out.put("bytes", result.bytes());

@@ -37,6 +37,21 @@ final class ImagesCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The bytes of its layers unpacked, as docker and podman show an image's size (each snapshot
+     * counted its files at commit); null when a layer is not unpacked here (then the stored bytes are shown).
+     */
+    private static Long unpackedSize(LayoutStore store, Manifest m, ImageConfig config) throws IOException {
+        var snapshotter = UnpackOptions.snapshotter(store);
+        long total = 0;
+        for (io.strata.oci.Digest chain : io.strata.client.Unpacker.chainIds(m, config)) {
+            var info = snapshotter.stat(chain.toString()).orElse(null);
+            if (info == null || info.usage() == null) return null;
+            total += info.usage().bytes();
+        }
+        return total;
+    }
+
     /** One image: its name split as docker shows it, its ID and digest, when it was built and its size. */
     static Map<String, Object> row(LayoutStore store, LayoutStore.Named n) throws IOException {
         Map<String, Object> row = new LinkedHashMap<>();
@@ -59,8 +74,11 @@ final class ImagesCommand implements Callable<Integer> {
             for (Descriptor b : m.blobs()) size += b.size();
             if (store.has(m.config().digest())) {
                 try {
-                    created = ImageConfig.parse(store.read(m.config().digest())).created();
+                    ImageConfig config = ImageConfig.parse(store.read(m.config().digest()));
+                    created = config.created();
                     if (created != null) created = Instant.parse(created).toString();
+                    Long unpacked = unpackedSize(store, m, config);
+                    if (unpacked != null) size = unpacked;
                 } catch (IOException | RuntimeException notAnImage) {
                     created = null; // an artifact's config, or a date we cannot read
                 }

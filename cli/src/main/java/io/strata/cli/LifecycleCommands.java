@@ -15,12 +15,12 @@ import picocli.CommandLine.Parameters;
 final class LifecycleCommands {
     private LifecycleCommands() {}
 
-    private interface Action {
+    interface Action {
         void apply(Runner runner, Container c) throws Exception;
     }
 
     /** Applies an action to each named container, printing each name as docker does. */
-    private static void each(ClientOptions options, List<String> names, Action action) throws Exception {
+    static void each(ClientOptions options, List<String> names, Action action) throws Exception {
         LayoutStore store = options.store();
         Runner runner = Containers.runner(store);
         for (String n : names) {
@@ -64,20 +64,32 @@ final class LifecycleCommands {
         @Option(names = "--detach-keys", paramLabel = "KEYS", description = "With -a: keys that detach (default ctrl-p,ctrl-q).")
         String detachKeys = "ctrl-p,ctrl-q";
 
-        @Parameters(paramLabel = "CONTAINER", arity = "1..*", description = "Container names or IDs (prefixes too).")
-        List<String> names;
+        @Option(names = "--all", description = "Start the containers whose restart policy wants them running (always; unless-stopped "
+                + "unless the user stopped it): what the systemd unit of strata system unit runs at boot.")
+        boolean all;
+
+        @Parameters(paramLabel = "CONTAINER", arity = "0..*", description = "Container names or IDs (prefixes too).")
+        List<String> names = new ArrayList<>();
 
         @Override
         public Integer call() throws Exception {
             UnpackOptions.requireRoot("starting a container");
             LayoutStore store = options.store();
+            if (all) {
+                if (!names.isEmpty() || attach) throw new IllegalArgumentException("start --all takes no containers and no -a");
+                for (Container c : Containers.runner(store).startAll(Containers.cleanupCommand(store))) {
+                    if (!options.quiet()) System.out.println(c.name());
+                }
+                return 0;
+            }
+            if (names.isEmpty()) throw new IllegalArgumentException("start needs a container, or --all");
             if (attach) {
                 if (names.size() != 1) throw new IllegalArgumentException("start -a takes one container");
                 Runner.checkDetachKeys(detachKeys);
                 Container c = Containers.store(store).find(names.getFirst());
                 return Containers.runner(store).startAttached(c, interactive && c.openStdin(), detachKeys, Containers.cleanupCommand(store));
             }
-            each(options, names, (runner, c) -> runner.startDetached(c, Containers.cleanupCommand(store), c.autoRemove()));
+            each(options, names, (runner, c) -> runner.start(c, Containers.cleanupCommand(store)));
             return 0;
         }
     }
@@ -295,7 +307,8 @@ final class LifecycleCommands {
 
         @Override
         public Integer call() throws Exception {
-            Containers.runner(options.store()).cleanup(id);
+            LayoutStore store = options.store();
+            Containers.runner(store).cleanup(id, Containers.cleanupCommand(store));
             return 0;
         }
     }

@@ -237,20 +237,26 @@ final class Output {
 
     /** How long ago, as docker says it: "2 days ago", "About an hour ago". */
     static String ago(java.time.Instant then, java.time.Instant now) {
+        return duration(then, now) + " ago";
+    }
+
+    /** A duration as docker says it (go-units' HumanDuration): "Less than a second", "1 second", "About a minute", "3 hours". */
+    static String duration(java.time.Instant then, java.time.Instant now) {
         long s = java.time.Duration.between(then, now).getSeconds();
-        if (s < 1) return "Less than a second ago";
-        if (s < 60) return s + " seconds ago";
+        if (s < 1) return "Less than a second";
+        if (s == 1) return "1 second";
+        if (s < 60) return s + " seconds";
         long min = s / 60;
-        if (min == 1) return "About a minute ago";
-        if (min < 60) return min + " minutes ago";
+        if (min == 1) return "About a minute";
+        if (min < 60) return min + " minutes";
         long h = Math.round(s / 3600.0);
-        if (h == 1) return "About an hour ago";
-        if (h < 48) return h + " hours ago";
+        if (h == 1) return "About an hour";
+        if (h < 48) return h + " hours";
         long d = h / 24;
-        if (d < 14) return d + " days ago";
-        if (d < 60) return d / 7 + " weeks ago";
-        if (d < 730) return d / 30 + " months ago";
-        return d / 365 + " years ago";
+        if (d < 14) return d + " days";
+        if (d < 60) return d / 7 + " weeks";
+        if (d < 730) return d / 30 + " months";
+        return d / 365 + " years";
     }
 
     /**

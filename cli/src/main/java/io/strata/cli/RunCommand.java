@@ -41,6 +41,10 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         UnpackOptions.requireRoot("running a container");
         io.strata.runner.Runner.checkDetachKeys(detachKeys);
+        if (!io.strata.runner.RestartPolicy.parse(container.restart).equals(io.strata.runner.RestartPolicy.NO)) {
+            if (rm) throw new IllegalArgumentException("conflicting options: --restart and --rm");
+            if (!detach) throw new IllegalArgumentException("--restart is for detached containers: run -d");
+        }
         LayoutStore store = options.store();
         Runner runner = Containers.runner(store);
         Container c = container.create(options, remote, store);

@@ -22,7 +22,8 @@ public record Container(
         String runtime,
         Long pid,
         boolean autoRemove,
-        boolean openStdin) {
+        boolean openStdin,
+        String started) {
 
     public enum Status { CREATED, RUNNING, EXITED }
 
@@ -37,7 +38,8 @@ public record Container(
                 .nullable("status", status == null ? null : status.name())
                 .nullableNumber("exitCode", exitCode == null ? null : exitCode.longValue())
                 .nullable("finished", finished).nullable("snapshot", snapshot).nullable("runtime", runtime)
-                .nullableNumber("pid", pid).bool("autoRemove", autoRemove).bool("openStdin", openStdin));
+                .nullableNumber("pid", pid).bool("autoRemove", autoRemove).bool("openStdin", openStdin)
+                .nullable("started", started));
     }
 
     /**
@@ -56,7 +58,7 @@ public record Container(
     static Container parse(byte[] json, String what) throws IOException {
         return ImageJson.read(json, what, in -> {
             var f = new Object() {
-                String id, name, image, imageDigest, created, status, finished, snapshot, runtime;
+                String id, name, image, imageDigest, created, status, finished, snapshot, runtime, started;
                 List<String> command;
                 Long exitCode, pid;
                 boolean autoRemove, openStdin;
@@ -77,27 +79,34 @@ public record Container(
                     case "pid" -> f.pid = v.optionalNumber();
                     case "autoRemove" -> f.autoRemove = v.bool();
                     case "openStdin" -> f.openStdin = v.bool();
+                    case "started" -> f.started = v.string();
                     default -> v.skip();
                 }
             });
             return new Container(f.id, f.name, f.image, f.imageDigest, f.command, f.created,
                     f.status == null ? null : Status.valueOf(f.status), f.exitCode == null ? null : Math.toIntExact(f.exitCode),
-                    f.finished, f.snapshot, f.runtime, f.pid, f.autoRemove, f.openStdin);
+                    f.finished, f.snapshot, f.runtime, f.pid, f.autoRemove, f.openStdin, f.started);
         });
     }
 
     Container with(Status newStatus, Integer newExitCode, String newFinished) {
-        return new Container(id, name, image, imageDigest, command, created, newStatus, newExitCode, newFinished, snapshot, runtime, pid, autoRemove, openStdin);
+        return new Container(id, name, image, imageDigest, command, created, newStatus, newExitCode, newFinished, snapshot, runtime, pid, autoRemove, openStdin, started);
     }
 
     /** Removed by its supervisor once it exits (run --rm, detached). */
     Container removedWhenDone() {
-        return new Container(id, name, image, imageDigest, command, created, status, exitCode, finished, snapshot, runtime, pid, true, openStdin);
+        return new Container(id, name, image, imageDigest, command, created, status, exitCode, finished, snapshot, runtime, pid, true, openStdin, started);
+    }
+
+    /** Named {@code newName} (rename). */
+    Container named(String newName) {
+        return new Container(id, newName, image, imageDigest, command, created, status, exitCode, finished, snapshot, runtime, pid, autoRemove,
+                openStdin, started);
     }
 
     /** Running, supervised by process {@code monitor} (its conmon). */
     Container running(long monitor) {
         return new Container(id, name, image, imageDigest, command, created, Status.RUNNING, null, null, snapshot, runtime, monitor, autoRemove,
-                openStdin);
+                openStdin, java.time.Instant.now().toString());
     }
 }

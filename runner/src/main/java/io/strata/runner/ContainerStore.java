@@ -34,15 +34,36 @@ public final class ContainerStore {
 
     /** Records a new container; its name must be free (checked under a lock, so two creates cannot both take it). */
     public void create(Container c) throws IOException {
-        if (!NAME.matcher(c.name()).matches()) throw new IllegalArgumentException("invalid container name " + c.name() + " (letters, digits, _ . -)");
+        withNameFree(c.name(), () -> {
+            Files.createDirectories(dir(c.id()));
+            write(c);
+            return c;
+        });
+    }
+
+    /** Gives a container another name, which must be free (docker's rename). */
+    public Container rename(Container c, String newName) throws IOException {
+        return withNameFree(newName, () -> {
+            Container renamed = get(c.id()).orElseThrow(() -> new IllegalStateException("container " + c.name() + " was removed")).named(newName);
+            write(renamed);
+            return renamed;
+        });
+    }
+
+    private interface Naming {
+        Container apply() throws IOException;
+    }
+
+    /** Runs {@code then} under the store's lock once {@code name} is known to be valid and free. */
+    private Container withNameFree(String name, Naming then) throws IOException {
+        if (!NAME.matcher(name).matches()) throw new IllegalArgumentException("invalid container name " + name + " (letters, digits, _ . -)");
         Files.createDirectories(root);
         try (FileChannel ch = FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock ignored = ch.lock()) {
             for (Container other : list()) {
-                if (other.name().equals(c.name())) throw new IllegalArgumentException("the name " + c.name() + " is in use by container " + other.id().substring(0, 12));
+                if (other.name().equals(name)) throw new IllegalArgumentException("the name " + name + " is in use by container " + other.id().substring(0, 12));
             }
-            Files.createDirectories(dir(c.id()));
-            write(c);
+            return then.apply();
         }
     }
 

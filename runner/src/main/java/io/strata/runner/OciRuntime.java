@@ -157,6 +157,15 @@ public record OciRuntime(String name, Path stateRoot) {
         return r.exit() == 0 && m.find() && !m.group(1).equals("0") ? java.util.Optional.of(Long.parseLong(m.group(1))) : java.util.Optional.empty();
     }
 
+    /** The container's processes as {@code ps} shows them ({@code runtime ps ID -- ARGS}: ps -ef without args). */
+    public String ps(String id, List<String> psArgs) throws IOException {
+        List<String> args = new ArrayList<>(List.of("ps", id)); // its flags end at the id: what follows is ps's
+        args.addAll(psArgs.isEmpty() ? List.of("-ef") : psArgs);
+        Result r = quiet(args.toArray(String[]::new));
+        if (r.exit() != 0) throw new IOException(name + " ps: " + r.err().strip());
+        return r.out();
+    }
+
     /** Sends a signal to the container's init process. */
     public void kill(String id, String signal) throws IOException {
         quiet("kill", id, signal);

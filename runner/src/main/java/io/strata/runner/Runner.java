@@ -88,8 +88,10 @@ public final class Runner {
             List<String> aliases,
             String stopSignal,
             Integer stopTimeout,
-            Path init) {
+            Path init,
+            RestartPolicy restart) {
         public Options {
+            restart = restart == null ? RestartPolicy.NO : restart;
             ports = ports == null ? List.of() : List.copyOf(ports);
             volumes = volumes == null ? List.of() : List.copyOf(volumes);
             aliases = aliases == null ? List.of() : List.copyOf(aliases);
@@ -199,7 +201,7 @@ public final class Runner {
             args.addAll(!o.command().isEmpty() ? o.command() : cfg.cmd() == null ? List.of() : cfg.cmd());
         }
         Container c = new Container(id, name, image.name(), image.manifest().toString(), args, Instant.now().toString(),
-                Container.Status.CREATED, null, null, key, o.runtime(), null, false, o.interactive());
+                Container.Status.CREATED, null, null, key, o.runtime(), null, false, o.interactive(), null);
         try (var lease = leases.acquire("create " + id)) {
             List<String> held = new ArrayList<>(image.chainIds().stream().map(Digest::toString).toList());
             held.add(key);
@@ -208,6 +210,7 @@ public final class Runner {
             String stopSignal = o.stopSignal() != null ? Signals.parse(o.stopSignal()) : imageStopSignal(cfg);
             Files.write(containers.dir(id).resolve(StopPolicy.FILE), io.strata.oci.ImageJson.plain().writeValueAsBytes(
                     new StopPolicy(stopSignal, o.stopTimeout() != null ? o.stopTimeout() : 10)));
+            if (!o.restart().equals(RestartPolicy.NO)) o.restart().write(containers.dir(id));
             if (o.network() == RunSpec.Network.BRIDGE) {
                 Networking.request(containers.dir(id), new Networking.Request(o.networkName(), o.ports(), o.ip(), o.mac(), o.aliases()));
             }
@@ -481,6 +484,101 @@ public final class Runner {
         return done.exitCode() == null ? 255 : done.exitCode();
     }
 
+    /** The user stopped it (stop, kill, rm -f): its restart policy waits until it is started again. */
+    private void stoppedByUser(Container c) throws IOException {
+        Path dir = containers.dir(c.id());
+        if (Files.isDirectory(dir)) Files.writeString(dir.resolve(RestartPolicy.STOPPED), "");
+    }
+
+    private void restartIfDue(String id, int code, List<String> exitCommand) throws IOException {
+        Path dir = containers.dir(id);
+        Container c = containers.get(id).orElse(null);
+        if (c == null || c.status() != Container.Status.EXITED) return;
+        RestartPolicy policy = RestartPolicy.read(dir);
+        Path countFile = dir.resolve(RestartPolicy.COUNT);
+        int count = Files.exists(countFile) ? Integer.parseInt(Files.readString(countFile).strip()) : 0;
+        if (!policy.restarts(code, count, Files.exists(dir.resolve(RestartPolicy.STOPPED)))) return;
+        Files.writeString(countFile, String.valueOf(count + 1));
+        sleep(RestartPolicy.delayMillis(count));
+        if (Files.exists(dir.resolve(RestartPolicy.STOPPED))) return; // stopped meanwhile
+        try {
+            startDetached(c, exitCommand, false);
+        } catch (IOException | RuntimeException e) {
+            Files.writeString(Conmon.log(dir), ContainerLog.record(java.time.OffsetDateTime.now(), true,
+                    "strata: restarting (--restart " + policy + "): " + e.getMessage()), java.nio.file.StandardOpenOption.APPEND,
+                    java.nio.file.StandardOpenOption.CREATE);
+        }
+    }
+
+    /** Starts a container as the user asks (start, restart): its restart policy counts from here, and applies again. */
+    public Container start(Container c, List<String> exitCommand) throws IOException {
+        Path dir = containers.dir(c.id());
+        Files.deleteIfExists(dir.resolve(RestartPolicy.STOPPED));
+        Files.deleteIfExists(dir.resolve(RestartPolicy.COUNT));
+        return startDetached(c, exitCommand, c.autoRemove());
+    }
+
+    /**
+     * {@code start --all}: the containers whose restart policy wants them running and that are not
+     * (after a host restart: always, and unless-stopped when the user had not stopped it). Answers them.
+     */
+    public List<Container> startAll(List<String> exitCommand) throws IOException {
+        List<Container> started = new ArrayList<>();
+        for (Container c : list()) {
+            if (c.status() == Container.Status.RUNNING) continue;
+            Path dir = containers.dir(c.id());
+            if (!RestartPolicy.read(dir).startsAtBoot(Files.exists(dir.resolve(RestartPolicy.STOPPED)))) continue;
+            started.add(start(c, exitCommand));
+        }
+        return started;
+    }
+
+    /** Freezes every process of a running container (the cgroup freezer); ps says "(Paused)" until {@link #unpause}. */
+    public void pause(Container c) throws IOException {
+        if (refresh(c).status() != Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is not running");
+        if (paused(c)) throw new IllegalStateException("container " + c.name() + " is already paused");
+        runtime(c).pause(c.id());
+        Files.writeString(containers.dir(c.id()).resolve(PAUSED), "");
+    }
+
+    public void unpause(Container c) throws IOException {
+        if (refresh(c).status() != Container.Status.RUNNING || !paused(c)) throw new IllegalStateException("container " + c.name() + " is not paused");
+        runtime(c).resume(c.id());
+        Files.deleteIfExists(containers.dir(c.id()).resolve(PAUSED));
+    }
+
+    private static final String PAUSED = "paused";
+
+    /** Whether the user paused it (a marker beside it: ps need not ask the runtime of every container). */
+    public boolean paused(Container c) {
+        return c.status() == Container.Status.RUNNING && Files.exists(containers.dir(c.id()).resolve(PAUSED));
+    }
+
+    /** The processes running in a container, as the runtime's {@code ps} lists them (ps -ef's columns, or {@code psArgs}'). */
+    public String top(Container c, List<String> psArgs) throws IOException {
+        if (refresh(c).status() != Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is not running");
+        return runtime(c).ps(c.id(), psArgs);
+    }
+
+    /** Its writable layer's bytes, and those of the filesystem it sees (its image's layers too), as docker ps -s shows them. */
+    public long[] sizes(Container c) throws IOException {
+        long rw = snapshotter.usage(c.snapshot()).bytes();
+        long image = 0;
+        String parent = snapshotter.stat(c.snapshot()).map(Snapshotter.Info::parent).orElse(null);
+        while (parent != null) {
+            var info = snapshotter.stat(parent).orElse(null);
+            if (info == null) break;
+            image += info.usage() == null ? 0 : info.usage().bytes();
+            parent = info.parent();
+        }
+        return new long[] {rw, rw + image};
+    }
+
+    /** The container's restart policy, as given at create. */
+    public RestartPolicy restartPolicy(Container c) throws IOException {
+        return RestartPolicy.read(containers.dir(c.id()));
+    }
+
     /** Fails with one line when {@code keys} are not detach keys docker would take. */
     public static void checkDetachKeys(String keys) {
         Attach.detachKeys(keys);
@@ -590,6 +688,20 @@ public final class Runner {
      * Answers its exit code (null: it still runs, or is gone).
      */
     public Integer cleanup(String id) throws IOException {
+        return cleanup(id, null);
+    }
+
+    /**
+     * As {@link #cleanup(String)}, from the container's monitor ({@code exitCommand}: what it was
+     * started with): then its restart policy is applied, and it is started again when the policy says so.
+     */
+    public Integer cleanup(String id, List<String> exitCommand) throws IOException {
+        Integer code = clean(id);
+        if (exitCommand != null && code != null) restartIfDue(id, code, exitCommand);
+        return code;
+    }
+
+    private Integer clean(String id) throws IOException {
         Path dir = containers.dir(id);
         if (!Files.isDirectory(dir)) return null;
         try (var lock = java.nio.channels.FileChannel.open(dir.resolve("cleanup.lock"), java.nio.file.StandardOpenOption.CREATE,
@@ -612,6 +724,7 @@ public final class Runner {
             } catch (IOException ignored) {
                 // the runtime binary is gone: nothing of the runtime's to clean
             }
+            Files.deleteIfExists(dir.resolve(PAUSED));
             try {
                 Networking.release(dir);
             } finally {
@@ -732,6 +845,7 @@ public final class Runner {
     public void kill(Container c, String signal) throws IOException {
         String sig = Signals.parse(signal);
         if (refresh(c).status() != Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is not running");
+        stoppedByUser(c);
         runtime(c).kill(c.id(), sig);
     }
 
@@ -755,6 +869,7 @@ public final class Runner {
      */
     public Container stop(Container c, Integer timeoutSeconds, String stopSignal) throws IOException {
         if (refresh(c).status() != Container.Status.RUNNING) return refresh(c);
+        stoppedByUser(c);
         StopPolicy policy = stopPolicy(c);
         if (timeoutSeconds == null) timeoutSeconds = policy.timeoutSeconds();
         runtime(c).kill(c.id(), stopSignal == null ? policy.signal() : Signals.parse(stopSignal));
@@ -988,6 +1103,7 @@ public final class Runner {
         Container current = refresh(c);
         if (current.status() == Container.Status.RUNNING) {
             if (!force) throw new IllegalStateException("container " + c.name() + " is running: stop it first, or rm -f");
+            stoppedByUser(c);
             try {
                 runtime.kill(c.id(), "SIGKILL");
             } catch (IOException ignored) {

@@ -148,6 +148,26 @@ public final class Volumes {
     }
 
     /** Removes every volume no container uses; returns their names. */
+    /** The bytes a volume's data holds (what system df counts). */
+    public long size(String name) throws IOException {
+        Path data = get(name).mountpoint();
+        if (!Files.isDirectory(data)) return 0;
+        long[] total = {0};
+        Files.walkFileTree(data, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) {
+                if (a.isRegularFile()) total[0] += a.size();
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) {
+                return java.nio.file.FileVisitResult.CONTINUE; // removed meanwhile
+            }
+        });
+        return total[0];
+    }
+
     public List<String> prune() throws IOException {
         List<String> removed = new ArrayList<>();
         for (Volume v : list()) {

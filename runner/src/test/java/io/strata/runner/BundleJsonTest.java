@@ -19,10 +19,10 @@ class BundleJsonTest {
     void containerRecordsReadBackAndOldOnesStillRead() throws Exception {
         Container running = new Container("0123456789abcdef", "web", "docker.io/library/app:v1", "sha256:ab",
                 List.of("/bin/sh", "-c", "echo \"hi\""), "2026-12-03T00:00:00Z", Container.Status.RUNNING, null, null,
-                "snap-1", "crun", 4242L, true, true);
+                "snap-1", "crun", 4242L, true, true, "2026-12-03T00:00:01Z");
         Container exited = running.with(Container.Status.EXITED, 137, "2026-12-03T00:01:00Z");
         for (Container c : List.of(running, exited, new Container("id", "n", "i", null, null, null, Container.Status.CREATED,
-                null, null, null, null, null, false, false))) {
+                null, null, null, null, null, false, false, null))) {
             assertEquals(c, Container.parse(c.toJson(), "test"));
             // What databind wrote before this store format was written by hand.
             byte[] old = ImageJson.plain().writerWithDefaultPrettyPrinter().writeValueAsBytes(c);
