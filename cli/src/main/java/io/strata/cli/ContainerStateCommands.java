@@ -11,7 +11,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** The verbs that change a container's state or name, or look inside it: restart, pause, unpause, rename, top. */
+/** The verbs that change a container's state, limits or name, or look inside it: restart, pause, unpause, update, rename, top. */
 final class ContainerStateCommands {
     private ContainerStateCommands() {}
 
@@ -70,6 +70,27 @@ final class ContainerStateCommands {
 
         void apply(Runner runner, Container c) throws Exception {
             runner.unpause(c);
+        }
+    }
+
+    @Command(name = "update", mixinStandardHelpOptions = true, description = "Change containers' memory, CPU and pids limits (now if they run, "
+            + "and at their next starts).")
+    static final class Update extends OnEach {
+        @Option(names = {"-m", "--memory"}, paramLabel = "BYTES", description = "Memory limit, e.g. 64m, 1g.")
+        String memory;
+
+        @Option(names = "--cpus", paramLabel = "N", description = "CPU limit, e.g. 0.5.")
+        Double cpus;
+
+        @Option(names = "--pids-limit", paramLabel = "N", description = "Process limit (-1: none).")
+        Long pidsLimit;
+
+        String doing() {
+            return "updating a container";
+        }
+
+        void apply(Runner runner, Container c) throws Exception {
+            runner.update(c, memory == null ? null : ContainerOptions.bytes(memory), cpus, pidsLimit);
         }
     }
 

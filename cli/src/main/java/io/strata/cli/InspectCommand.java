@@ -14,21 +14,43 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
-/** strata inspect IMAGE: a stored image's manifest and config as JSON, or fields of them through a template. */
+/**
+ * strata inspect NAME: a container or a stored image, as docker inspect shows them (its member names:
+ * {{.State.Status}}, {{.Architecture}}, {{.Config.Cmd}}); an image also with its manifest and config as
+ * stored ({{.manifest.layers}}, {{.config.rootfs}}).
+ */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = "Show a stored image's manifest and config (JSON, or --format '{{.Config.architecture}}').")
+        description = "Show a container or a stored image as docker inspect does (JSON, or --format '{{.State.Status}}', '{{.Architecture}}').")
 final class InspectCommand implements Callable<Integer> {
 
     @Mixin
     ClientOptions options;
 
-    @Parameters(paramLabel = "IMAGE", description = "A name, reference or ID from strata images.")
+    @Parameters(paramLabel = "NAME", description = "A container's name or ID, or a name, reference or ID from strata images.")
     String reference;
+
+    @picocli.CommandLine.Option(names = "--type", paramLabel = "container|image", description = "Only look for this kind.")
+    String type;
 
     @Override
     public Integer call() throws Exception {
         String format = options.format();
+        Output.check(format);
         LayoutStore store = options.store();
+        if (type != null && !type.equals("container") && !type.equals("image")) {
+            throw new IllegalArgumentException("--type is container or image, was " + type);
+        }
+        if (!"image".equals(type)) {
+            // As docker: a container of that name or ID first, then an image.
+            var container = Containers.store(store).list().stream()
+                    .filter(c -> c.name().equals(reference) || c.id().startsWith(reference) && reference.length() >= 4).findFirst();
+            if (container.isPresent()) {
+                UnpackOptions.requireRoot("inspecting a container");
+                Output.one(format, Containers.runner(store).inspect(container.get()), null);
+                return 0;
+            }
+            if ("container".equals(type)) throw new IllegalArgumentException("no container " + reference);
+        }
         LocalImage image = LocalImage.find(store, reference);
         Descriptor manifest = image.manifest();
         Map<String, Object> out = new LinkedHashMap<>();
@@ -38,10 +60,43 @@ final class InspectCommand implements Callable<Integer> {
         out.put("mediaType", manifest.mediaType());
         out.put("manifest", ImageJson.read(store.read(manifest.digest()), "manifest", JsonIn::any));
         if (!MediaType.INDEXES.contains(manifest.mediaType())) {
-            Digest config = Manifest.parse(store.read(manifest.digest())).config().digest();
-            if (store.has(config)) out.put("config", ImageJson.read(store.read(config), "config", JsonIn::any));
+            Manifest m = Manifest.parse(store.read(manifest.digest()));
+            Digest config = m.config().digest();
+            if (store.has(config)) {
+                out.put("config", ImageJson.read(store.read(config), "config", JsonIn::any));
+                docker(out, store, image, m, io.strata.oci.ImageConfig.parse(store.read(config)));
+            }
         }
         Output.one(format, out, null);
         return 0;
+    }
+
+    /** docker inspect's members of an image: Id (the config's digest), RepoTags, RepoDigests, Architecture, Os, Size, Config, RootFS. */
+    private static void docker(Map<String, Object> out, LayoutStore store, LocalImage image, Manifest m, io.strata.oci.ImageConfig c)
+            throws java.io.IOException {
+        out.put("Id", m.config().digest().toString());
+        java.util.List<String> tags = new java.util.ArrayList<>();
+        for (var named : store.names()) if (named.manifest().digest().equals(image.manifest().digest())) tags.add(named.name());
+        out.put("RepoTags", tags);
+        out.put("RepoDigests", tags.stream().map(t -> (t.lastIndexOf(':') > t.lastIndexOf('/') ? t.substring(0, t.lastIndexOf(':')) : t)
+                + "@" + image.manifest().digest()).distinct().toList());
+        out.put("Created", c.created());
+        out.put("Architecture", c.architecture());
+        out.put("Os", c.os());
+        if (c.variant() != null) out.put("Variant", c.variant());
+        out.put("Size", ImagesCommand.row(store, new LayoutStore.Named(image.name(), image.manifest())).get("size"));
+        var cfg = c.config();
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("User", cfg == null || cfg.user() == null ? "" : cfg.user());
+        config.put("ExposedPorts", cfg == null || cfg.exposedPorts() == null ? Map.of() : cfg.exposedPorts());
+        config.put("Env", cfg == null || cfg.env() == null ? java.util.List.of() : cfg.env());
+        config.put("Entrypoint", cfg == null ? null : cfg.entrypoint());
+        config.put("Cmd", cfg == null ? null : cfg.cmd());
+        config.put("Volumes", cfg == null || cfg.volumes() == null ? Map.of() : cfg.volumes());
+        config.put("WorkingDir", cfg == null || cfg.workingDir() == null ? "" : cfg.workingDir());
+        config.put("Labels", cfg == null || cfg.labels() == null ? Map.of() : cfg.labels());
+        config.put("StopSignal", cfg == null || cfg.stopSignal() == null ? "" : cfg.stopSignal());
+        out.put("Config", config);
+        out.put("RootFS", Map.of("Type", "layers", "Layers", c.rootfs().diffIds().stream().map(Digest::toString).toList()));
     }
 }

@@ -302,13 +302,16 @@ final class LifecycleCommands {
         @Mixin
         ClientOptions options;
 
+        @Option(names = "--run", paramLabel = "TOKEN", description = "The run whose monitor calls.")
+        String run;
+
         @Parameters(paramLabel = "ID")
         String id;
 
         @Override
         public Integer call() throws Exception {
             LayoutStore store = options.store();
-            Containers.runner(store).cleanup(id, Containers.cleanupCommand(store));
+            Containers.runner(store).cleanup(id, Containers.cleanupCommand(store), run);
             return 0;
         }
     }

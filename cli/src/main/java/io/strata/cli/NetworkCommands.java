@@ -12,10 +12,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** strata network create|ls|inspect|rm|prune: bridges of their own, where containers find each other by name. */
+/** strata network create|ls|inspect|rm|prune|connect|disconnect: bridges of their own, where containers find each other by name. */
 @Command(name = "network", mixinStandardHelpOptions = true, description = "Manage networks: containers on one a user made reach each "
         + "other by name.", subcommands = {NetworkCommands.Create.class, NetworkCommands.Ls.class, NetworkCommands.Inspect.class,
-                NetworkCommands.Rm.class, NetworkCommands.Prune.class})
+                NetworkCommands.Rm.class, NetworkCommands.Prune.class, NetworkCommands.Connect.class, NetworkCommands.Disconnect.class})
 final class NetworkCommands {
     private NetworkCommands() {}
 
@@ -135,6 +135,58 @@ final class NetworkCommands {
                 runner.removeNetwork(n.name());
                 System.out.println(n.name());
             }
+            return 0;
+        }
+    }
+
+    /** connect's and disconnect's parameters: NETWORK CONTAINER, in docker's order. */
+    static final class NetworkAndContainer {
+        @Parameters(index = "0", paramLabel = "NETWORK", description = "The network.")
+        String network;
+
+        @Parameters(index = "1", paramLabel = "CONTAINER", description = "The container's name or ID.")
+        String container;
+    }
+
+    @Command(name = "connect", mixinStandardHelpOptions = true, description = "Put a container on a network too (now if it runs, and at each start).")
+    static final class Connect implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Option(names = "--alias", paramLabel = "NAME", description = "Another name it is found by on this network.")
+        List<String> aliases = new ArrayList<>();
+
+        @Option(names = "--ip", paramLabel = "IPV4", description = "Its address on this network.")
+        String ip;
+
+        @Mixin
+        NetworkAndContainer target;
+
+        @Override
+        public Integer call() throws Exception {
+            UnpackOptions.requireRoot("connecting a container to a network");
+            var store = options.store();
+            Containers.runner(store).connect(Containers.store(store).find(target.container), target.network, ip, aliases);
+            return 0;
+        }
+    }
+
+    @Command(name = "disconnect", mixinStandardHelpOptions = true, description = "Take a container off a network it was connected to.")
+    static final class Disconnect implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Option(names = {"-f", "--force"}, description = "Accepted as docker's; disconnecting never needs it here.")
+        boolean force;
+
+        @Mixin
+        NetworkAndContainer target;
+
+        @Override
+        public Integer call() throws Exception {
+            UnpackOptions.requireRoot("disconnecting a container from a network");
+            var store = options.store();
+            Containers.runner(store).disconnect(Containers.store(store).find(target.container), target.network);
             return 0;
         }
     }

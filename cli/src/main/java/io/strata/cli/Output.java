@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 /**
  * What {@code --format} means in every verb, as docker and podman users type it: {@code table} (the
  * default: aligned columns), {@code json}, a Go-template-like line per row ({@code {{.Digest}}},
- * {@code {{.Config.Architecture}}}, {@code {{json .Labels}}}), or {@code table} followed by such a
+ * {@code {{.Architecture}}}, {@code {{json .Labels}}}), or {@code table} followed by such a
  * template (a header, then the rows). Field names are the JSON keys; a template may also write them
  * as Go does ({@code .CreatedBy} for {@code created_by}). Anything else is an error.
  */
@@ -199,9 +199,14 @@ final class Output {
         return key.replace("_", "").toLowerCase(Locale.ROOT);
     }
 
+    /** A value as Go's templates print it: a list {@code [a b]}, a map {@code map[k:v]} (keys sorted); {{json .X}} gives JSON. */
     static String text(Object value) {
         if (value == null) return "<no value>";
-        if (value instanceof Map<?, ?> || value instanceof List<?>) return compact(value);
+        if (value instanceof List<?> list) return "[" + String.join(" ", list.stream().map(Output::text).toList()) + "]";
+        if (value instanceof Map<?, ?> map) {
+            return "map[" + String.join(" ", map.entrySet().stream().sorted(java.util.Comparator.comparing(e -> e.getKey().toString()))
+                    .map(e -> e.getKey() + ":" + text(e.getValue())).toList()) + "]";
+        }
         return value.toString();
     }
 

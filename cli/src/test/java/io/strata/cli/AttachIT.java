@@ -12,27 +12,6 @@ import org.junit.jupiter.api.Test;
 
 /** Containers under conmon: terminals without one here, attach and its detach keys, start -a, and logs of every container. */
 class AttachIT extends ContainerCliTest {
-    /** podman with a store of the test's own, runc (crun cannot run on this host's hybrid cgroups) and no network. */
-    private List<String> podman(String... args) throws Exception {
-        Path dir = Files.createDirectories(tmp.resolve("podman"));
-        List<String> cmd = new ArrayList<>(List.of("podman", "--root", dir.resolve("root").toString(), "--runroot", dir.resolve("run").toString(),
-                "--storage-driver", "vfs", "--runtime", "runc"));
-        cmd.addAll(List.of(args));
-        return cmd;
-    }
-
-    private ExternalTool.Result podmanRun(String... args) throws Exception {
-        Path conf = Files.writeString(tmp.resolve("containers.conf"),
-                "[containers]\ndefault_ulimits = [\"nofile=20000:20000\", \"nproc=32768:32768\"]\n");
-        ProcessBuilder pb = new ProcessBuilder(podman(args)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        pb.environment().put("CONTAINERS_CONF", conf.toString());
-        Path out = Files.createTempFile(tmp, "podman", ".out");
-        Path err = Files.createTempFile(tmp, "podman", ".err");
-        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        p.waitFor();
-        return new ExternalTool.Result(p.exitValue(), Files.readString(out), Files.readString(err));
-    }
-
     @Test
     void minusTWithoutATerminalHereRunsAsPodmanRunsIt() throws Exception {
         ExternalTool.require("podman");

@@ -194,7 +194,9 @@ class ClientUxIT {
 
             // inspect, by ID prefix, through templates that take Go's spelling too.
             assertEquals("amd64\n", cli.ok("inspect", "--format", "{{.config.architecture}}", id.substring(0, 8)).out());
-            assertEquals("amd64\n", cli.ok("inspect", "--format", "{{.Config.Architecture}}", digest).out());
+            assertEquals("amd64\n", cli.ok("inspect", "--format", "{{.Architecture}}", digest).out(), "docker's member names");
+            assertEquals("[/bin/sh]\n", cli.ok("inspect", "--format", "{{.Config.Cmd}}", digest).out(),
+                    "a list printed as Go's templates print it");
             assertEquals(digest, JSON.readTree(cli.ok("inspect", name).out()).path("digest").asText());
             assertTrue(cli.fails("inspect", "--format", "{{.Nope}}", name).startsWith("strata: template: no field Nope"));
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.strata.registry.ExternalTool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -143,5 +144,52 @@ class LifecycleVerbsIT extends ContainerCliTest {
         var version = new com.fasterxml.jackson.databind.ObjectMapper().readTree(strata("version", "--format", "json").out());
         assertEquals(Runtime.version().feature(), Integer.parseInt(version.path("JavaVersion").asText().split("[.+]")[0]));
         assertTrue(version.path("Version").asText().matches("\\d+\\.\\d+\\.\\d+.*"), version.toString());
+    }
+
+    @Test
+    void inspectAnswersInDockersShape() throws Exception {
+        ExternalTool.require("podman");
+        // An image: the same template through podman and through strata, on the same image.
+        assertEquals(0, podmanRun("pull", "--quiet", "--tls-verify=false", image).exit());
+        assertEquals(0, run("--rm", "--network", "none", image, "true").exit());
+        String template = "{{.Architecture}} {{.Os}} {{.Config.Cmd}} {{.Config.Env}} {{.Config.WorkingDir}}";
+        ExternalTool.Result theirs = podmanRun("image", "inspect", "--format", template, image);
+        assertEquals(0, theirs.exit(), theirs.err());
+        assertEquals("amd64 linux [/bin/sh -c echo default command] [PATH=/bin GREETING=hello] /data\n", theirs.out());
+        assertEquals(theirs.out(), strata("inspect", "--root", store, "--format", template, image).out());
+        // The image's ID is its config's digest (docker writes it with its algorithm, podman without).
+        String podmanId = podmanRun("image", "inspect", "--format", "{{.Id}}", image).out().strip();
+        assertEquals("sha256:" + podmanId + "\n", strata("inspect", "--root", store, "--format", "{{.Id}}", image).out());
+
+        // A container: docker's State, Config, HostConfig, Mounts.
+        assertEquals(0, run("-d", "--name", "looked", "--restart", "on-failure:3", "-v", "data:/vol", "--network", "none", image,
+                "sleep", "600").exit());
+        Run r = strata("inspect", "--root", store, "--format", "{{.State.Status}} {{.State.Running}} {{.Name}} {{.Config.Cmd}} "
+                + "{{.HostConfig.NetworkMode}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}", "looked");
+        assertEquals("running true /looked [sleep 600] none on-failure:3\n", r.out(), r.err());
+        assertTrue(strata("inspect", "--root", store, "--format", "{{json .Mounts}}", "looked").out().contains("\"Destination\":\"/vol\""));
+        assertTrue(strata("inspect", "--root", store, "--format", "{{.State.Pid}}", "looked").out().strip().matches("[1-9]\\d*"));
+        assertEquals(0, strata("stop", "-t", "0", "--root", store, "looked").exit());
+        assertEquals("exited 137\n", strata("inspect", "--root", store, "--format", "{{.State.Status}} {{.State.ExitCode}}", "looked").out());
+        assertEquals("strata: no container nosuch\n", strata("inspect", "--root", store, "--type", "container", "nosuch").err());
+        assertEquals(0, strata("rm", "-v", "--root", store, "looked").exit());
+    }
+
+    @Test
+    void updateChangesTheLimitsNowAndForTheNextStart() throws Exception {
+        String limits = "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
+                + "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max";
+        Run started = run("-d", "--name", "limited", "-m", "64m", "--network", "none", image, "sleep", "600");
+        assertEquals(0, started.exit(), started.err());
+        Run before = strata("exec", "--root", store, "limited", "sh", "-c", limits);
+        assertEquals("67108864\nmax\n", before.out(), before.err());
+        Run update = strata("update", "--root", store, "-m", "128m", "--pids-limit", "50", "limited");
+        assertEquals(0, update.exit(), update.err());
+        assertEquals("134217728\n50\n", strata("exec", "--root", store, "limited", "sh", "-c", limits).out(), "now");
+        assertEquals(0, strata("restart", "-t", "0", "--root", store, "limited").exit());
+        assertEquals("134217728\n50\n", strata("exec", "--root", store, "limited", "sh", "-c", limits).out(), "and after a restart");
+        assertEquals("strata: update needs --memory, --cpus or --pids-limit\n", strata("update", "--root", store, "limited").err());
+        assertEquals("strata: --memory must be at least 6 MiB, as docker's\n", strata("update", "--root", store, "-m", "1k", "limited").err());
+        assertEquals(0, strata("rm", "-f", "--root", store, "limited").exit());
     }
 }

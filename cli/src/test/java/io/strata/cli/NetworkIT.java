@@ -210,6 +210,47 @@ class NetworkIT extends ContainerCliTest {
     }
 
     @Test
+    void connectAndDisconnectARunningContainer() throws Exception {
+        assertEquals(0, run("--rm", image, "true").exit());
+        String before = settledNetworkState();
+        assertEquals("backend\n", network("create", "backend").out());
+        assertEquals(0, run("-d", "--name", "db", "--network", "backend", image, "httpd", "-f", "-p", "80", "-h", "/data").exit());
+        // app starts on the default bridge: it cannot find db until it is connected to backend.
+        assertEquals(0, run("-d", "--name", "app", image, "sleep", "600").exit());
+        String ask = "printf 'GET /base.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 5 db 80 | tail -1";
+        Run unknown = strata("exec", "--root", store, "app", "sh", "-c", ask);
+        assertTrue(!unknown.out().equals("base\n"), "not connected yet: " + unknown.out());
+        Run connect = network("connect", "--alias", "application", "backend", "app");
+        assertEquals(0, connect.exit(), connect.err());
+        assertEquals("base\n", strata("exec", "--root", store, "app", "sh", "-c", ask).out(), "by name once connected");
+        assertTrue(strata("exec", "--root", store, "app", "ip", "-o", "addr").out().contains("eth1"), "a second interface");
+        Run byAlias = strata("exec", "--root", store, "db", "sh", "-c", "nc -w 2 application 1 </dev/null 2>&1; echo $?");
+        assertTrue(!byAlias.out().contains("bad address"), "db finds app by its alias there: " + byAlias.out() + byAlias.err());
+        assertEquals("strata: container app is already connected to network backend\n", network("connect", "backend", "app").err());
+        Run inUse = network("rm", "backend");
+        assertEquals("strata: network backend is in use by container app, db\n", inUse.err());
+
+        // It comes back connected after a restart, and disconnect takes it off.
+        assertEquals(0, strata("restart", "-t", "0", "--root", store, "app").exit());
+        assertEquals("base\n", strata("exec", "--root", store, "app", "sh", "-c", ask).out(), "connected again at its start");
+        Run disconnect = network("disconnect", "backend", "app");
+        assertEquals(0, disconnect.exit(), disconnect.err());
+        assertTrue(!strata("exec", "--root", store, "app", "ip", "-o", "addr").out().contains("eth1"), "its interface there is gone");
+        assertEquals("strata: container app is not connected to network backend\n", network("disconnect", "backend", "app").err());
+        Run primary = network("disconnect", "bridge", "app");
+        assertEquals(1, primary.exit());
+        assertTrue(primary.err().startsWith("strata: network bridge is the one container app was created on"), primary.err());
+        assertEquals(0, run("-d", "--name", "isolated", "--network", "none", image, "sleep", "600").exit());
+        Run none = network("connect", "backend", "isolated");
+        assertEquals("strata: container isolated has no network of its own (--network none, host or container:): it cannot be connected to "
+                + "another\n", none.err());
+
+        assertEquals(0, strata("rm", "-f", "--root", store, "app", "db", "isolated").exit());
+        assertEquals("backend\n", network("rm", "backend").out());
+        assertReleased(before, "nothing of either network is left");
+    }
+
+    @Test
     void networksAreRefusedWhenTheyWouldClash() throws Exception {
         assertEquals("one\n", network("create", "--subnet", "10.93.0.0/24", "--label", "team=a", "one").out());
         Run overlap = network("create", "--subnet", "10.93.0.128/25", "two");

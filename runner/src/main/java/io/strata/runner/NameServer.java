@@ -91,6 +91,12 @@ final class NameServer {
         for (Path f : files) change(f.getFileName().toString(), null, lines -> lines.removeIf(l -> l.startsWith(containerId + " ")));
     }
 
+    /** Removes a container's names from one network. */
+    static void remove(String network, String containerId) throws IOException {
+        if (!Files.exists(DIR.resolve(network))) return;
+        change(network, null, lines -> lines.removeIf(l -> l.startsWith(containerId + " ")));
+    }
+
     private interface Edit {
         void apply(List<String> entries);
     }

@@ -55,7 +55,7 @@ public final class Networking {
     }
 
     /** What attaching made: the netns, the configuration ADD was given, its result, the address. */
-    record Attachment(String containerId, Path netns, List<PortMapping> ports, JsonNode config, JsonNode result) {
+    record Attachment(String containerId, Path netns, List<PortMapping> ports, JsonNode config, JsonNode result, String ifname) {
         String address() {
             String cidr = result.path("ips").path(0).path("address").asText("");
             return cidr.contains("/") ? cidr.substring(0, cidr.indexOf('/')) : cidr;
@@ -167,7 +167,7 @@ public final class Networking {
                 throw new IOException("interrupted", e);
             }
             if (loopbackFailed.get() != null) throw loopbackFailed.get();
-            Attachment a = new Attachment(containerId, netns, ports, config, result);
+            Attachment a = new Attachment(containerId, netns, ports, config, result, "eth0");
             write(containerDir.resolve(ATTACHMENT), ImageJson.plain().writeValueAsBytes(Map.of("containerId", containerId, "netns", netns.toString(),
                     "ports", ports, "config", config, "result", result)));
             Path hosts = containerDir.resolve("bundle/etc/hosts");
@@ -194,11 +194,15 @@ public final class Networking {
     }
 
     private static Cni.Target target(String containerId, Path netns, List<PortMapping> ports) {
+        return target(containerId, netns, ports, "eth0");
+    }
+
+    private static Cni.Target target(String containerId, Path netns, List<PortMapping> ports, String ifname) {
         List<Map<String, Object>> mappings = new ArrayList<>();
         for (PortMapping p : ports) {
             mappings.add(Map.of("hostPort", p.hostPort(), "containerPort", p.containerPort(), "protocol", p.protocol(), "hostIP", p.hostIp()));
         }
-        return new Cni.Target(containerId, netns, "eth0", Map.of("portMappings", mappings));
+        return new Cni.Target(containerId, netns, ifname, Map.of("portMappings", mappings));
     }
 
     /** The attachment recorded beside a container, or null when it has none. */
@@ -210,8 +214,12 @@ public final class Networking {
         } catch (java.nio.file.NoSuchFileException none) {
             return null; // not attached, or detached meanwhile by the container's supervisor
         }
+        return attachmentOf(n);
+    }
+
+    private static Attachment attachmentOf(JsonNode n) {
         return new Attachment(n.path("containerId").asText(), Path.of(n.path("netns").asText()), ports(n.path("ports")), n.path("config"),
-                n.path("result"));
+                n.path("result"), n.path("ifname").asText("eth0"));
     }
 
     /** The port mappings as the records above were written with them. */
@@ -232,6 +240,7 @@ public final class Networking {
      * is done by the next start of any container ({@link #releasePending}), as the spec lets DEL run again.
      */
     static void release(Path containerDir) throws IOException {
+        disconnectAll(containerDir);
         Attachment a = attachment(containerDir);
         if (a == null) return;
         NameServer.remove(a.containerId()); // no longer answered by name, before its address is freed
@@ -298,15 +307,137 @@ public final class Networking {
 
     /** Undoes {@link #attach}: DEL with what ADD was given and answered, then the namespace and the record go. Idempotent. */
     static void detach(Path containerDir) throws IOException {
+        disconnectAll(containerDir);
         Attachment a = attachment(containerDir);
         if (a == null) return;
         try {
             NameServer.remove(a.containerId());
-            Cni.del(a.config(), target(a.containerId(), a.netns(), a.ports()), a.result());
+            Cni.del(a.config(), target(a.containerId(), a.netns(), a.ports(), a.ifname()), a.result());
         } finally {
             removeNamespace(a.netns());
             Files.deleteIfExists(containerDir.resolve(ATTACHMENT));
         }
+    }
+
+    /** Where the networks a container was connected to after its start are kept: a request and, while it runs, an attachment each. */
+    private static final String CONNECTED = "connected-networks";
+
+    /** A network a container was connected to ({@code network connect}): its name, the address asked for, its aliases there. */
+    record Connection(String network, String ip, List<String> aliases) {
+        Connection {
+            aliases = aliases == null ? List.of() : List.copyOf(aliases);
+        }
+    }
+
+    /** Records that the container is on {@code c.network()} too, from now and at each start. */
+    static void requestConnection(Path containerDir, Connection c) throws IOException {
+        Files.createDirectories(containerDir.resolve(CONNECTED));
+        write(containerDir.resolve(CONNECTED).resolve(c.network() + ".request"), ImageJson.plain().writeValueAsBytes(c));
+    }
+
+    static void forgetConnection(Path containerDir, String network) throws IOException {
+        Files.deleteIfExists(containerDir.resolve(CONNECTED).resolve(network + ".request"));
+    }
+
+    /** The networks the container was connected to after its create, in the order they were. */
+    static List<Connection> connections(Path containerDir) throws IOException {
+        Path dir = containerDir.resolve(CONNECTED);
+        if (!Files.isDirectory(dir)) return List.of();
+        List<Path> files;
+        try (var list = Files.list(dir)) {
+            files = list.filter(f -> f.getFileName().toString().endsWith(".request"))
+                    .sorted(java.util.Comparator.comparing(f -> {
+                        try {
+                            return Files.getLastModifiedTime(f);
+                        } catch (IOException gone) {
+                            return java.nio.file.attribute.FileTime.fromMillis(0);
+                        }
+                    })).toList();
+        }
+        List<Connection> out = new ArrayList<>();
+        for (Path f : files) {
+            JsonNode n = ImageJson.plain().readTree(Files.readAllBytes(f));
+            List<String> aliases = new ArrayList<>();
+            n.path("aliases").forEach(a -> aliases.add(a.asText()));
+            out.add(new Connection(n.path("network").asText(), n.path("ip").asText(null), aliases));
+        }
+        return out;
+    }
+
+    /** The attachments of the networks connected while the container runs. */
+    static List<Attachment> connected(Path containerDir) throws IOException {
+        Path dir = containerDir.resolve(CONNECTED);
+        if (!Files.isDirectory(dir)) return List.of();
+        List<Attachment> out = new ArrayList<>();
+        try (var list = Files.list(dir)) {
+            for (Path f : list.filter(f -> f.getFileName().toString().endsWith(".json")).toList()) {
+                out.add(attachmentOf(ImageJson.plain().readTree(Files.readAllBytes(f))));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Puts a running container (its namespace made by {@link #attach}) on another network: an interface
+     * {@code ifname} on its bridge and an address, its names on the network's name server; the
+     * attachment is kept for {@link #disconnect}. A failure half-way undoes what was made.
+     */
+    static Attachment connect(Path containerDir, String containerId, String containerName, Connection c, Networks.Network network,
+                              String ifname) throws IOException {
+        if (c.ip() != null && !c.ip().isEmpty() && !inSubnet(c.ip(), network.subnet())) {
+            throw new IllegalArgumentException("--ip " + c.ip() + " is not an address of network " + network.name() + " (" + network.subnet() + ")");
+        }
+        Path netns = netns(containerId);
+        if (!Files.exists(netns)) throw new IllegalStateException("container " + containerName + " has no network namespace of Strata's");
+        JsonNode config = config(network);
+        Map<String, Object> runtime = new java.util.HashMap<>(Map.of("portMappings", List.of()));
+        if (c.ip() != null && !c.ip().isEmpty()) runtime.put("ips", List.of(c.ip() + network.subnet().substring(network.subnet().indexOf('/'))));
+        Cni.Target target = new Cni.Target(containerId, netns, ifname, runtime);
+        JsonNode result = Cni.add(config, target);
+        Attachment a = new Attachment(containerId, netns, List.of(), config, result, ifname);
+        try {
+            Files.createDirectories(containerDir.resolve(CONNECTED));
+            write(containerDir.resolve(CONNECTED).resolve(network.name() + ".json"), ImageJson.plain().writeValueAsBytes(Map.of("containerId",
+                    containerId, "netns", netns.toString(), "ports", List.of(), "config", config, "result", result, "ifname", ifname)));
+            if (!network.isDefault()) {
+                List<String> names = new ArrayList<>(List.of(containerName, containerId.substring(0, 12)));
+                names.addAll(c.aliases());
+                NameServer.add(network.name(), network.gateway(), new NameServer.Entry(containerId, a.address(), names));
+            }
+            return a;
+        } catch (IOException | RuntimeException e) {
+            try {
+                NameServer.remove(network.name(), containerId);
+                Cni.del(config, target(containerId, netns, List.of(), ifname), result);
+                Files.deleteIfExists(containerDir.resolve(CONNECTED).resolve(network.name() + ".json"));
+            } catch (IOException undo) {
+                e.addSuppressed(undo);
+            }
+            throw e;
+        }
+    }
+
+    /** Takes a running container off a network it was connected to: its names there, then DEL of its interface. Idempotent. */
+    static void disconnect(Path containerDir, String network) throws IOException {
+        Path f = containerDir.resolve(CONNECTED).resolve(network + ".json");
+        JsonNode n;
+        try {
+            n = ImageJson.plain().readTree(Files.readAllBytes(f));
+        } catch (java.nio.file.NoSuchFileException none) {
+            return;
+        }
+        Attachment a = attachmentOf(n);
+        try {
+            NameServer.remove(network, a.containerId());
+            Cni.del(a.config(), target(a.containerId(), a.netns(), List.of(), a.ifname()), a.result());
+        } finally {
+            Files.deleteIfExists(f);
+        }
+    }
+
+    /** Every connected network's DEL (the container ended, or is removed); the requests stay for its next start. */
+    private static void disconnectAll(Path containerDir) throws IOException {
+        for (Attachment a : connected(containerDir)) disconnect(containerDir, a.config().path("name").asText());
     }
 
     private static void checkFree(PortMapping p, List<Attachment> others) throws IOException {

@@ -166,6 +166,15 @@ public record OciRuntime(String name, Path stateRoot) {
         return r.out();
     }
 
+    /** Changes a running container's cgroup limits ({@code runtime update ARGS ID}). */
+    public void update(String id, List<String> args) throws IOException {
+        List<String> all = new ArrayList<>(List.of("update"));
+        all.addAll(args);
+        all.add(id);
+        Result r = quiet(all.toArray(String[]::new));
+        if (r.exit() != 0) throw new IOException(name + " update: " + r.err().strip());
+    }
+
     /** Sends a signal to the container's init process. */
     public void kill(String id, String signal) throws IOException {
         quiet("kill", id, signal);

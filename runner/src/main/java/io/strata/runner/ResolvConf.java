@@ -51,4 +51,23 @@ final class ResolvConf {
         if (!options.isEmpty()) out.append("options ").append(String.join(" ", options)).append('\n');
         return out.toString();
     }
+
+    /** Puts {@code server} first among a running container's nameservers (written in place: it is bind-mounted). */
+    static void preferNameserver(Path resolvConf, String server) throws IOException {
+        if (!Files.exists(resolvConf)) return;
+        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(resolvConf));
+        String line = "nameserver " + server;
+        lines.remove(line);
+        int first = 0;
+        while (first < lines.size() && !lines.get(first).startsWith("nameserver")) first++;
+        lines.add(Math.min(first, lines.size()), line);
+        Files.writeString(resolvConf, String.join("\n", lines) + "\n");
+    }
+
+    /** Takes {@code server} out of a container's nameservers (the network it answered for was disconnected). */
+    static void forgetNameserver(Path resolvConf, String server) throws IOException {
+        if (!Files.exists(resolvConf)) return;
+        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(resolvConf));
+        if (lines.remove("nameserver " + server)) Files.writeString(resolvConf, String.join("\n", lines) + "\n");
+    }
 }

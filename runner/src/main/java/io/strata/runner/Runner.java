@@ -24,6 +24,17 @@ import java.util.Map;
  */
 public final class Runner {
     static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /** The token of a container's current run, which its monitor's clean-up names. */
+    private static final String RUN_TOKEN = "run-token";
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[16];
+        new SecureRandom().nextBytes(b);
+        return b;
+    }
+
+    /** docker's HostConfig.NetworkMode, as given at create (none, host, container:C, or the network's name). */
+    private static final String NETWORK_MODE = "network-mode";
     /** Where --init's binary is mounted in the container (podman's is /run/podman-init). */
     static final String INIT = "/run/strata-init";
 
@@ -144,9 +155,76 @@ public final class Runner {
         List<String> out = new ArrayList<>();
         for (Container c : containers.list()) {
             Networking.Request r = Networking.requested(containers.dir(c.id()));
-            if (r != null && r.network().equals(name)) out.add(c.id());
+            boolean connected = Networking.connections(containers.dir(c.id())).stream().anyMatch(x -> x.network().equals(name));
+            if (r != null && r.network().equals(name) || connected) out.add(c.id());
         }
         return out;
+    }
+
+    /**
+     * {@code network connect}: puts the container on another network too, now when it runs and at
+     * each start; its name, short id and {@code aliases} are answered there. A container without a
+     * network namespace of Strata's (--network none, host, container:) cannot be, as docker refuses it.
+     */
+    public void connect(Container c, String networkName, String ip, List<String> aliases) throws IOException {
+        Path dir = containers.dir(c.id());
+        Networking.Request primary = Networking.requested(dir);
+        if (primary == null) {
+            throw new IllegalStateException("container " + c.name() + " has no network of its own (--network none, host or container:): "
+                    + "it cannot be connected to another");
+        }
+        Networks.Network network = networks.get(networkName);
+        if (primary.network().equals(network.name()) || Networking.connections(dir).stream().anyMatch(x -> x.network().equals(network.name()))) {
+            throw new IllegalStateException("container " + c.name() + " is already connected to network " + network.name());
+        }
+        if (network.isDefault() && !aliases.isEmpty()) throw new IllegalArgumentException("network-scoped aliases are only for networks a user made");
+        Networking.Connection connection = new Networking.Connection(network.name(), ip, aliases);
+        if (ip != null && !ip.isEmpty() && !Networking.inSubnet(ip, network.subnet())) {
+            throw new IllegalArgumentException("--ip " + ip + " is not an address of network " + network.name() + " (" + network.subnet() + ")");
+        }
+        try (var lock = Networking.lock()) {
+            Networking.requestConnection(dir, connection);
+            if (refresh(c).status() != Container.Status.RUNNING) return;
+            try {
+                connectNow(c, connection, network, primary);
+            } catch (IOException | RuntimeException e) {
+                Networking.forgetConnection(dir, network.name());
+                throw e;
+            }
+        }
+    }
+
+    /** Connects a running container: the next free interface, and the network's name server first in its resolv.conf when it had none. */
+    private void connectNow(Container c, Networking.Connection connection, Networks.Network network, Networking.Request primary) throws IOException {
+        Path dir = containers.dir(c.id());
+        java.util.Set<String> taken = new java.util.HashSet<>(List.of("eth0"));
+        for (Networking.Attachment a : Networking.connected(dir)) taken.add(a.ifname());
+        int n = 1;
+        while (taken.contains("eth" + n)) n++;
+        Networking.connect(dir, c.id(), c.name(), connection, network, "eth" + n);
+        if (!network.isDefault() && networks.get(primary.network()).isDefault()) {
+            // On the default bridge it asks the host's resolvers: names on this network are answered by its gateway.
+            ResolvConf.preferNameserver(containers.bundle(c.id()).resolve("etc/resolv.conf"), network.gateway());
+        }
+    }
+
+    /** {@code network disconnect}: takes the container off a network it was connected to (now, and at its next starts). */
+    public void disconnect(Container c, String networkName) throws IOException {
+        Path dir = containers.dir(c.id());
+        Networking.Request primary = Networking.requested(dir);
+        if (primary != null && primary.network().equals(networkName)) {
+            throw new IllegalStateException("network " + networkName + " is the one container " + c.name() + " was created on: strata "
+                    + "disconnects only networks connected after (recreate the container on another network)");
+        }
+        if (Networking.connections(dir).stream().noneMatch(x -> x.network().equals(networkName))) {
+            throw new IllegalStateException("container " + c.name() + " is not connected to network " + networkName);
+        }
+        Networks.Network network = networks.get(networkName);
+        try (var lock = Networking.lock()) {
+            Networking.disconnect(dir, networkName);
+            Networking.forgetConnection(dir, networkName);
+            ResolvConf.forgetNameserver(containers.bundle(c.id()).resolve("etc/resolv.conf"), network.gateway());
+        }
     }
 
     /** Removes a network no container asks for; one in use is refused, naming the containers. */
@@ -211,6 +289,12 @@ public final class Runner {
             Files.write(containers.dir(id).resolve(StopPolicy.FILE), io.strata.oci.ImageJson.plain().writeValueAsBytes(
                     new StopPolicy(stopSignal, o.stopTimeout() != null ? o.stopTimeout() : 10)));
             if (!o.restart().equals(RestartPolicy.NO)) o.restart().write(containers.dir(id));
+            Files.writeString(containers.dir(id).resolve(NETWORK_MODE), switch (o.network()) {
+                case NONE -> "none";
+                case HOST -> "host";
+                case CONTAINER -> "container:" + o.networkName();
+                case BRIDGE -> o.networkName();
+            });
             if (o.network() == RunSpec.Network.BRIDGE) {
                 Networking.request(containers.dir(id), new Networking.Request(o.networkName(), o.ports(), o.ip(), o.mac(), o.aliases()));
             }
@@ -411,7 +495,7 @@ public final class Runner {
         if (exitCommand != null && refresh(c).status() == Container.Status.RUNNING) {
             throw new IllegalStateException("container " + c.name() + " is already running");
         }
-        Started s = start(c, interactive, exitCommand);
+        Started s = startLocked(c, interactive, exitCommand);
         if (s.refusal() != null) {
             System.err.println("strata: " + s.refusal());
             return containers.get(c.id()).map(Container::exitCode).orElse(CommandNotRunnable.exitCode(s.refusal()));
@@ -420,7 +504,6 @@ public final class Runner {
         OciRuntime runtime = runtime(c);
         boolean ended;
         try (AttachSocket socket = AttachSocket.connect(Conmon.attachSocket(c.id()))) {
-            containers.write(containers.get(c.id()).orElse(c).running(monitor.pid()));
             runtime.start(c.id());
             ended = relay(c, socket, interactive, keys);
         } catch (IOException | RuntimeException e) {
@@ -574,6 +657,131 @@ public final class Runner {
         return new long[] {rw, rw + image};
     }
 
+    /**
+     * The container as {@code docker inspect} shows one: Id, Created, Path, Args, State, Image, Name,
+     * RestartCount, Config, HostConfig, Mounts, NetworkSettings, with docker's member names, so
+     * templates written for docker ({{.State.Status}}, {{.Config.Env}}) work as written.
+     */
+    public Map<String, Object> inspect(Container c) throws IOException {
+        Container now = refresh(c);
+        Path dir = containers.dir(c.id());
+        Bundle.Written config = Files.exists(containers.bundle(c.id()).resolve("config.json")) ? Bundle.read(containers.bundle(c.id())) : null;
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("Id", now.id());
+        out.put("Created", now.created());
+        out.put("Path", now.command().isEmpty() ? "" : now.command().getFirst());
+        out.put("Args", now.command().isEmpty() ? List.of() : now.command().subList(1, now.command().size()));
+        Map<String, Object> state = new LinkedHashMap<>();
+        boolean running = now.status() == Container.Status.RUNNING;
+        state.put("Status", paused(now) ? "paused" : now.status().name().toLowerCase(java.util.Locale.ROOT));
+        state.put("Running", running);
+        state.put("Paused", paused(now));
+        state.put("Restarting", false);
+        state.put("OOMKilled", false);
+        state.put("Dead", false);
+        state.put("Pid", running ? runtime(now).pid(now.id()).orElse(0L) : 0L);
+        state.put("ExitCode", now.exitCode() == null ? 0 : now.exitCode());
+        state.put("Error", "");
+        state.put("StartedAt", now.started() == null ? "0001-01-01T00:00:00Z" : now.started());
+        state.put("FinishedAt", now.finished() == null ? "0001-01-01T00:00:00Z" : now.finished());
+        out.put("State", state);
+        out.put("Image", now.imageDigest());
+        out.put("Name", "/" + now.name());
+        Path count = dir.resolve(RestartPolicy.COUNT);
+        out.put("RestartCount", Files.exists(count) ? Integer.parseInt(Files.readString(count).strip()) : 0);
+        Map<String, Object> cfg = new LinkedHashMap<>();
+        String hostname = Files.exists(containers.bundle(c.id()).resolve("etc/hostname"))
+                ? Files.readString(containers.bundle(c.id()).resolve("etc/hostname")).strip() : now.id().substring(0, 12);
+        cfg.put("Hostname", hostname);
+        cfg.put("User", config == null ? "" : config.user().uid() + ":" + config.user().gid());
+        cfg.put("Tty", config != null && config.terminal());
+        cfg.put("OpenStdin", now.openStdin());
+        cfg.put("Env", config == null ? List.of() : config.env());
+        cfg.put("Cmd", now.command());
+        cfg.put("Image", now.image());
+        cfg.put("WorkingDir", config == null ? "/" : config.cwd());
+        cfg.put("StopSignal", stopPolicy(now).signal());
+        cfg.put("StopTimeout", stopPolicy(now).timeoutSeconds());
+        out.put("Config", cfg);
+        Networking.Request request = Networking.requested(dir);
+        Map<String, Object> host = new LinkedHashMap<>();
+        Path mode = dir.resolve(NETWORK_MODE);
+        host.put("NetworkMode", Files.exists(mode) ? Files.readString(mode) : request != null ? request.network() : "none");
+        RestartPolicy restart = RestartPolicy.read(dir);
+        host.put("RestartPolicy", Map.of("Name", restart.name(), "MaximumRetryCount", restart.maxRetries()));
+        host.put("AutoRemove", now.autoRemove());
+        host.put("Runtime", now.runtime());
+        Map<String, Object> bindings = new LinkedHashMap<>();
+        for (PortMapping p : request == null ? List.<PortMapping>of() : request.ports()) {
+            bindings.computeIfAbsent(p.containerPort() + "/" + p.protocol(), k -> new ArrayList<Map<String, String>>());
+            ((List<Map<String, String>>) bindings.get(p.containerPort() + "/" + p.protocol()))
+                    .add(Map.of("HostIp", p.hostIp(), "HostPort", String.valueOf(p.hostPort())));
+        }
+        host.put("PortBindings", bindings);
+        out.put("HostConfig", host);
+        List<Map<String, Object>> mounts = new ArrayList<>();
+        for (Volumes.Use u : volumeUses(now)) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("Type", "volume");
+            m.put("Name", u.volume());
+            m.put("Source", volumes.get(u.volume()).mountpoint().toString());
+            m.put("Destination", u.destination());
+            m.put("Driver", "local");
+            mounts.add(m);
+        }
+        out.put("Mounts", mounts);
+        Map<String, Object> settings = new LinkedHashMap<>();
+        Map<String, Object> nets = new LinkedHashMap<>();
+        Networking.Attachment primary = running ? Networking.attachment(dir) : null;
+        List<Networking.Attachment> all = new ArrayList<>();
+        if (primary != null) all.add(primary);
+        if (running) all.addAll(Networking.connected(dir));
+        for (Networking.Attachment a : all) {
+            Map<String, Object> n = new LinkedHashMap<>();
+            n.put("IPAddress", a.address());
+            n.put("Gateway", a.result().path("ips").path(0).path("gateway").asText(""));
+            n.put("MacAddress", a.result().path("interfaces").path(1).path("mac").asText(""));
+            nets.put(a.config().path("name").asText(), n);
+        }
+        settings.put("IPAddress", primary == null ? "" : primary.address());
+        settings.put("Ports", bindings);
+        settings.put("Networks", nets);
+        out.put("NetworkSettings", settings);
+        return out;
+    }
+
+    /**
+     * docker update: a container's memory, CPU and pids limits, changed in its config.json (for its
+     * next starts) and, while it runs, in its cgroup through the runtime. Null leaves one as it is.
+     */
+    public void update(Container c, Long memoryBytes, Double cpus, Long pidsLimit) throws IOException {
+        if (memoryBytes != null && memoryBytes < 6L << 20) throw new IllegalArgumentException("--memory must be at least 6 MiB, as docker's");
+        if (cpus != null && cpus <= 0) throw new IllegalArgumentException("--cpus must be more than 0");
+        if (pidsLimit != null && pidsLimit < -1) throw new IllegalArgumentException("--pids-limit is a number of processes, or -1 for none");
+        Path config = containers.bundle(c.id()).resolve("config.json");
+        var tree = (com.fasterxml.jackson.databind.node.ObjectNode) io.strata.oci.ImageJson.plain().readTree(Files.readAllBytes(config));
+        var resources = (com.fasterxml.jackson.databind.node.ObjectNode) tree.with("linux").with("resources");
+        List<String> args = new ArrayList<>();
+        if (memoryBytes != null) {
+            resources.putObject("memory").put("limit", memoryBytes).put("swap", memoryBytes); // no swap beyond it, as at create
+            args.addAll(List.of("--memory", memoryBytes.toString(), "--memory-swap", memoryBytes.toString()));
+        }
+        if (cpus != null) {
+            long quota = Math.round(cpus * 100_000);
+            resources.putObject("cpu").put("period", 100_000).put("quota", quota);
+            args.addAll(List.of("--cpu-period", "100000", "--cpu-quota", String.valueOf(quota)));
+        }
+        if (pidsLimit != null) {
+            resources.putObject("pids").put("limit", pidsLimit);
+            args.addAll(List.of("--pids-limit", pidsLimit.toString()));
+        }
+        if (args.isEmpty()) throw new IllegalArgumentException("update needs --memory, --cpus or --pids-limit");
+        if (refresh(c).status() == Container.Status.RUNNING) runtime(c).update(c.id(), args);
+        Path temp = config.resolveSibling("config.json.tmp");
+        Files.write(temp, io.strata.oci.ImageJson.plain().writerWithDefaultPrettyPrinter().writeValueAsBytes(tree));
+        Files.move(temp, config, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
     /** The container's restart policy, as given at create. */
     public RestartPolicy restartPolicy(Container c) throws IOException {
         return RestartPolicy.read(containers.dir(c.id()));
@@ -612,7 +820,7 @@ public final class Runner {
         if (current.status() == Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is already running");
         current = current.with(Container.Status.CREATED, null, null);
         containers.write(autoRemove ? current.removedWhenDone() : current);
-        Started s = start(current, current.openStdin(), exitCommand);
+        Started s = startLocked(current, current.openStdin(), exitCommand);
         if (s.refusal() != null) {
             // A command that cannot run is refused here, as docker and podman refuse it, rather than
             // reported only in the logs of a container that seemed to start.
@@ -621,9 +829,7 @@ public final class Runner {
             if (autoRemove) remove(c, true);
             throw new CommandNotRunnable(s.refusal());
         }
-        Container running = containers.get(c.id()).orElseThrow().running(s.monitor().pid());
-        // Recorded before it starts: a command that ends at once is recorded as exited by its monitor's clean-up, never after it.
-        containers.write(running);
+        Container running = containers.get(c.id()).orElseThrow();
         try {
             runtime(c).start(c.id());
         } catch (IOException e) {
@@ -631,6 +837,23 @@ public final class Runner {
             throw e;
         }
         return containers.get(c.id()).orElse(running.with(Container.Status.EXITED, null, null));
+    }
+
+    /**
+     * {@link #start} under the container's clean-up lock, recording it running once its monitor runs:
+     * a clean-up of a run before (its monitor's, which may come late) waits, then finds this run's
+     * monitor alive, and leaves it be. Recorded before the command starts, so a command that ends at
+     * once is recorded as exited by its monitor's clean-up, never after it.
+     */
+    private Started startLocked(Container c, boolean interactive, List<String> exitCommand) throws IOException {
+        Path dir = containers.dir(c.id());
+        try (var lock = java.nio.channels.FileChannel.open(dir.resolve("cleanup.lock"), java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            lock.lock();
+            Started s = start(c, interactive, exitCommand);
+            if (s.monitor() != null) containers.write(containers.get(c.id()).orElse(c).running(s.monitor().pid()));
+            return s;
+        }
     }
 
     /** A container created by its monitor and ready to start, or why its command cannot run. */
@@ -642,6 +865,14 @@ public final class Runner {
      */
     private Started start(Container c, boolean interactive, List<String> exitCommand) throws IOException {
         Path dir = containers.dir(c.id());
+        // Each run's monitor cleans up after that run only: a late clean-up of the run before must not touch this one.
+        String token = HexFormat.of().formatHex(randomBytes());
+        Files.writeString(dir.resolve(RUN_TOKEN), token);
+        List<String> monitorExit = null;
+        if (exitCommand != null) {
+            monitorExit = new ArrayList<>(exitCommand);
+            monitorExit.addAll(List.of("--run", token));
+        }
         mountRootfs(c);
         try {
             String missing = checkCommand(c);
@@ -656,7 +887,7 @@ public final class Runner {
             boolean terminal = Bundle.read(containers.bundle(c.id())).terminal();
             try {
                 return new Started(Conmon.create(new Conmon.Launch(c.id(), c.name(), dir, containers.bundle(c.id()), runtime, terminal,
-                        interactive, exitCommand)), null);
+                        interactive, monitorExit)), null);
             } catch (IOException e) {
                 // The runtime could not exec the command (the check above cannot see everything it
                 // sees): refused as a command that cannot run, with docker's 126 or 127.
@@ -696,6 +927,18 @@ public final class Runner {
      * started with): then its restart policy is applied, and it is started again when the policy says so.
      */
     public Integer cleanup(String id, List<String> exitCommand) throws IOException {
+        return cleanup(id, exitCommand, null);
+    }
+
+    /**
+     * As {@link #cleanup(String, List)}, from the monitor of the run {@code runToken} names: nothing
+     * when the container has started again since (a clean-up that comes late must not end the new run).
+     */
+    public Integer cleanup(String id, List<String> exitCommand, String runToken) throws IOException {
+        if (runToken != null) {
+            Path token = containers.dir(id).resolve(RUN_TOKEN);
+            if (!Files.exists(token) || !Files.readString(token).strip().equals(runToken)) return null;
+        }
         Integer code = clean(id);
         if (exitCommand != null && code != null) restartIfDue(id, code, exitCommand);
         return code;
@@ -781,6 +1024,17 @@ public final class Runner {
             throw new IllegalStateException("container " + c.name() + "'s network " + request.network() + " was removed");
         }
         Networking.attach(containers.dir(c.id()), c.id(), c.name(), request, network, others, hostname);
+        // The networks it was connected to after its create, again (a network removed meanwhile is let go).
+        for (Networking.Connection connection : Networking.connections(containers.dir(c.id()))) {
+            Networks.Network extra;
+            try {
+                extra = networks.get(connection.network());
+            } catch (IllegalArgumentException removed) {
+                Networking.forgetConnection(containers.dir(c.id()), connection.network());
+                continue;
+            }
+            connectNow(c, connection, extra, request);
+        }
     }
 
     /** The ports a container publishes while it runs, as {@code strata port} lists them. */
