@@ -65,7 +65,7 @@ one_layer_layout() {
 busybox_image() {
   local work=$1 name=$2
   r="$work/rootfs"; mkdir -p "$r/bin" "$r/etc" "$r/proc" "$r/sys" "$r/dev" "$r/tmp"
-  cp "$(command -v busybox)" "$r/bin/busybox"; for a in sh true; do ln -s busybox "$r/bin/$a"; done
+  cp "$(command -v busybox)" "$r/bin/busybox"; for a in sh true ${BUSYBOX_APPLETS:-}; do ln -s busybox "$r/bin/$a"; done
   echo 'root:x:0:0:root:/root:/bin/sh' > "$r/etc/passwd"; echo 'root:x:0:' > "$r/etc/group"
   tar --numeric-owner -C "$r" -cf "$work/layer.tar" .
   one_layer_layout "$work/layout" "$name" "$work/layer.tar" gzip '{"Env":["PATH=/bin"],"Cmd":["/bin/sh"]}'
