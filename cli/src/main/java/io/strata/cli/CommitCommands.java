@@ -100,6 +100,8 @@ final class CommitCommands {
                 UnpackCommand.unpack(store, new LocalImage(imageName == null ? committed.manifest().digest().toString() : imageName,
                         committed.manifest()), unpackOptions.limits(), 1, quiet);
             }
+            new io.strata.runner.Events(store.root()).emit("container", "commit", c.id(), java.util.Map.of("name", c.name(), "image",
+                    imageName == null ? committed.manifest().digest().toString() : imageName));
             System.out.println(committed.manifest().digest());
             return 0;
         }

@@ -277,6 +277,21 @@ final class Output {
         return false;
     }
 
+    /**
+     * {@code --filter KEY=VALUE}s by key, as docker's ps and events take them (a key twice: either value;
+     * different keys: all); a key not in {@code keys} is refused, naming those that are.
+     */
+    static Map<String, List<String>> filters(List<String> given, List<String> keys) {
+        Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+        for (String f : given) {
+            int eq = f.indexOf('=');
+            String key = eq < 0 ? f : f.substring(0, eq);
+            if (eq < 0 || !keys.contains(key)) throw new IllegalArgumentException("invalid filter '" + f + "': give " + String.join("=, ", keys) + "=");
+            out.computeIfAbsent(key, k -> new java.util.ArrayList<>()).add(f.substring(eq + 1));
+        }
+        return out;
+    }
+
     /** {@code KEY=VALUE} labels as --label gives them (a bare KEY is an empty value, as docker's). */
     static Map<String, String> labels(List<String> given) {
         Map<String, String> out = new java.util.LinkedHashMap<>();

@@ -101,18 +101,11 @@ final class PsCommand implements Callable<Integer> {
 
     /** The filters by key; an unknown key or a status docker does not have is refused. */
     static Map<String, List<String>> filters(List<String> given) {
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        for (String f : given) {
-            int eq = f.indexOf('=');
-            String key = eq < 0 ? f : f.substring(0, eq);
-            if (eq < 0 || !KEYS.contains(key)) {
-                throw new IllegalArgumentException("invalid filter '" + f + "': give " + String.join("=, ", KEYS) + "=");
-            }
-            String value = f.substring(eq + 1);
-            if (key.equals("status") && !List.of("created", "running", "paused", "exited").contains(value)) {
+        Map<String, List<String>> out = Output.filters(given, KEYS);
+        for (String value : out.getOrDefault("status", List.of())) {
+            if (!List.of("created", "running", "paused", "exited").contains(value)) {
                 throw new IllegalArgumentException("invalid filter 'status=" + value + "': created, running, paused or exited");
             }
-            out.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
         }
         return out;
     }

@@ -81,6 +81,8 @@ final class PullCommand implements Callable<Integer> {
             return 0;
         }
         if (!options.quiet() && format == null) System.err.println("Digest: " + pulled.manifest().digest());
+        new io.strata.runner.Events(store.root()).emit("image", "pull", Puller.nameOf(ref), java.util.Map.of("name", Puller.nameOf(ref),
+                "digest", pulled.manifest().digest().toString()));
         Output.one(format, Output.fields("reference", ref.toString(),
                 "digest", pulled.manifest().digest().toString(), "name", Puller.nameOf(ref)), pulled.manifest().digest().toString());
         return 0;

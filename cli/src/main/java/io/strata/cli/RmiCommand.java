@@ -34,6 +34,7 @@ final class RmiCommand implements Callable<Integer> {
                     if (!force) refuseIfUsed(store, name);
                     store.untag(name);
                     if (!options.quiet()) System.out.println("Untagged: " + name);
+                    new io.strata.runner.Events(store.root()).emit("image", "untag", name, java.util.Map.of("name", name));
                 }
             } catch (IllegalArgumentException | IllegalStateException e) {
                 failures.add(e.getMessage());

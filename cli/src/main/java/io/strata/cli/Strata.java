@@ -80,8 +80,8 @@ public final class Strata {
             ArchiveCommands.Save.class, ArchiveCommands.Load.class, ArchiveCommands.Export.class, AotTrainCommand.class, ServeTrainCommand.class,
             LoginCommand.Login.class, LoginCommand.Logout.class, ManCommand.class, RegistryCommands.class,
             VolumeCommands.class, NetworkCommands.class, ContainerStateCommands.Restart.class, ContainerStateCommands.Pause.class,
-            ContainerStateCommands.Unpause.class, ContainerStateCommands.Update.class, ContainerStateCommands.Rename.class, ContainerStateCommands.Top.class, SystemCommands.class,
-            SystemCommands.Info.class, SystemCommands.Version.class, PruneCommands.ContainerGroup.class, PruneCommands.ImageGroup.class);
+            ContainerStateCommands.Unpause.class, ContainerStateCommands.Update.class, ContainerStateCommands.Stats.class, ContainerStateCommands.Rename.class, ContainerStateCommands.Top.class, SystemCommands.class,
+            SystemCommands.Info.class, SystemCommands.Version.class, PruneCommands.ContainerGroup.class, PruneCommands.ImageGroup.class, EventsCommand.class);
     /** Global options that take a value in the next argument (unless given as --opt=value). */
     private static final Set<String> GLOBALS_WITH_VALUE = Set.of("--root", "--format");
 

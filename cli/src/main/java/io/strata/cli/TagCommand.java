@@ -24,6 +24,7 @@ final class TagCommand implements Callable<Integer> {
         String name = LocalImage.normalise(target);
         if (name == null) throw new IllegalArgumentException("invalid image reference " + target);
         store.tag(name, image.manifest());
+        new io.strata.runner.Events(store.root()).emit("image", "tag", image.manifest().digest().toString(), java.util.Map.of("name", name));
         return 0;
     }
 }

@@ -192,4 +192,51 @@ class LifecycleVerbsIT extends ContainerCliTest {
         assertEquals("strata: --memory must be at least 6 MiB, as docker's\n", strata("update", "--root", store, "-m", "1k", "limited").err());
         assertEquals(0, strata("rm", "-f", "--root", store, "limited").exit());
     }
+
+    @Test
+    void statsReadsTheCgroups() throws Exception {
+        assertEquals(0, run("-d", "--name", "spinner", "-m", "64m", "--network", "none", image, "sh", "-c", "while :; do :; done").exit());
+        assertEquals(0, run("-d", "--name", "sleeper", "--network", "none", image, "sleep", "600").exit());
+        Run table = strata("stats", "--no-stream", "--root", store);
+        List<String> lines = table.out().lines().toList();
+        assertTrue(lines.get(0).matches("CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +NET I/O +BLOCK I/O +PIDS"), table.out() + table.err());
+        assertEquals(3, lines.size(), table.out());
+        Run spinner = strata("stats", "--no-stream", "--root", store, "--format", "{{.CPUPerc}}|{{.MemUsage}}|{{.PIDs}}", "spinner");
+        String[] f = spinner.out().strip().split("\\|");
+        assertTrue(Double.parseDouble(f[0].replace("%", "")) > 50, "a busy loop uses most of a core: " + spinner.out());
+        assertTrue(f[1].endsWith(" / 64MiB"), "its limit: " + spinner.out());
+        assertEquals("1", f[2]);
+        Run sleeper = strata("stats", "--no-stream", "--root", store, "--format", "{{.CPUPerc}}", "sleeper");
+        assertTrue(Double.parseDouble(sleeper.out().strip().replace("%", "")) < 5, sleeper.out());
+        assertEquals(0, strata("rm", "-f", "--root", store, "spinner", "sleeper").exit());
+    }
+
+    @Test
+    void eventsAsTheyHappenAndSince() throws Exception {
+        assertEquals(0, run("--rm", "--network", "none", image, "true").exit(), "pulled first");
+        // Following: an events process started first sees what a later run does.
+        Path out = tmp.resolve("events.out");
+        Process follower = launcher("events", "--root", store, "-f", "container=watched", "--format", "{{.Type}} {{.Action}}")
+                .redirectOutput(out.toFile()).redirectErrorStream(false).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            Thread.sleep(1500); // its JVM is up and reading
+            assertEquals(3, run("--name", "watched", "--network", "none", image, "sh", "-c", "exit 3").exit());
+            assertEquals(0, strata("rm", "--root", store, "watched").exit());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            String expected = "container create\ncontainer start\ncontainer die\ncontainer destroy\n";
+            while (!Files.readString(out).equals(expected) && System.nanoTime() < deadline) Thread.sleep(100);
+            assertEquals(expected, Files.readString(out));
+        } finally {
+            follower.destroy();
+        }
+        // Past events between --since and --until, in docker's line and as JSON.
+        Run past = strata("events", "--root", store, "--since", "5m", "--until", "0s", "-f", "event=die", "-f", "container=watched");
+        assertTrue(past.out().matches("\\d{4}-\\d\\d-\\d\\dT\\S+ container die [0-9a-f]{64} \\(exitCode=3, image=" + java.util.regex.Pattern.quote(image)
+                + ", name=watched\\)\n"), past.out() + past.err());
+        Run json = strata("events", "--root", store, "--since", "5m", "--until", "0s", "-f", "type=container", "--format", "json");
+        assertEquals(8, json.out().lines().count(), "create, start, die and destroy of the first run and of watched: " + json.out());
+        Run bad = strata("events", "--root", store, "-f", "colour=red", "--until", "0s");
+        assertEquals(1, bad.exit());
+        assertTrue(bad.err().startsWith("strata: invalid filter 'colour=red'"), bad.err());
+    }
 }

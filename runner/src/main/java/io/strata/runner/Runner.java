@@ -53,6 +53,7 @@ public final class Runner {
     private final ContainerStore containers;
     private final Volumes volumes;
     private final Networks networks;
+    private final Events events;
     private final Path runtimeState;
     private final io.strata.client.store.Leases leases;
 
@@ -65,6 +66,7 @@ public final class Runner {
         this.networks = networks;
         this.runtimeState = runtimeState;
         this.leases = leases;
+        this.events = new Events(runtimeState.getParent()); // the store's root, where runtime/ is
     }
 
     /** An image as the runner needs it: its name, manifest digest, config and layer stack. */
@@ -285,6 +287,7 @@ public final class Runner {
             held.add(key);
             lease.add(List.of(Digest.parse(c.imageDigest())), held);
             containers.create(c);
+            events.container(c, "create");
             String stopSignal = o.stopSignal() != null ? Signals.parse(o.stopSignal()) : imageStopSignal(cfg);
             Files.write(containers.dir(id).resolve(StopPolicy.FILE), io.strata.oci.ImageJson.plain().writeValueAsBytes(
                     new StopPolicy(stopSignal, o.stopTimeout() != null ? o.stopTimeout() : 10)));
@@ -621,12 +624,14 @@ public final class Runner {
         if (refresh(c).status() != Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is not running");
         if (paused(c)) throw new IllegalStateException("container " + c.name() + " is already paused");
         runtime(c).pause(c.id());
+        events.container(c, "pause");
         Files.writeString(containers.dir(c.id()).resolve(PAUSED), "");
     }
 
     public void unpause(Container c) throws IOException {
         if (refresh(c).status() != Container.Status.RUNNING || !paused(c)) throw new IllegalStateException("container " + c.name() + " is not paused");
         runtime(c).resume(c.id());
+        events.container(c, "unpause");
         Files.deleteIfExists(containers.dir(c.id()).resolve(PAUSED));
     }
 
@@ -782,6 +787,12 @@ public final class Runner {
         Files.move(temp, config, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
+    /** A running container's counters now (its cgroup, its network), as docker stats reads them. */
+    public CgroupStats stats(Container c) throws IOException {
+        if (refresh(c).status() != Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is not running");
+        return CgroupStats.read(c.id(), runtime(c).pid(c.id()).orElse(0L));
+    }
+
     /** The container's restart policy, as given at create. */
     public RestartPolicy restartPolicy(Container c) throws IOException {
         return RestartPolicy.read(containers.dir(c.id()));
@@ -851,7 +862,10 @@ public final class Runner {
                 java.nio.file.StandardOpenOption.WRITE)) {
             lock.lock();
             Started s = start(c, interactive, exitCommand);
-            if (s.monitor() != null) containers.write(containers.get(c.id()).orElse(c).running(s.monitor().pid()));
+            if (s.monitor() != null) {
+                containers.write(containers.get(c.id()).orElse(c).running(s.monitor().pid()));
+                events.container(c, "start");
+            }
             return s;
         }
     }
@@ -961,6 +975,7 @@ public final class Runner {
                 // would read as the command's: answer as docker does instead.
                 if (code != 0) code = OciRuntime.startFailure(OciRuntime.log(containers.bundle(id))).map(Runner::startFailureExitCode).orElse(code);
                 record(c, code);
+                events.container(c, "die", Map.of("exitCode", String.valueOf(code)));
             }
             try {
                 runtime.delete(id);
@@ -1101,6 +1116,7 @@ public final class Runner {
         if (refresh(c).status() != Container.Status.RUNNING) throw new IllegalStateException("container " + c.name() + " is not running");
         stoppedByUser(c);
         runtime(c).kill(c.id(), sig);
+        events.container(c, "kill", Map.of("signal", sig));
     }
 
     /** How a container is stopped: the signal (--stop-signal, else the image's STOPSIGNAL, else SIGTERM) and the seconds before SIGKILL. */
@@ -1123,6 +1139,12 @@ public final class Runner {
      */
     public Container stop(Container c, Integer timeoutSeconds, String stopSignal) throws IOException {
         if (refresh(c).status() != Container.Status.RUNNING) return refresh(c);
+        Container stopped = stopRunning(c, timeoutSeconds, stopSignal);
+        events.container(c, "stop");
+        return stopped;
+    }
+
+    private Container stopRunning(Container c, Integer timeoutSeconds, String stopSignal) throws IOException {
         stoppedByUser(c);
         StopPolicy policy = stopPolicy(c);
         if (timeoutSeconds == null) timeoutSeconds = policy.timeoutSeconds();
@@ -1378,6 +1400,12 @@ public final class Runner {
             try (var walk = Files.walk(dir)) {
                 for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
             }
+            events.container(c, "destroy");
         }
+    }
+
+    /** Where this store's events are kept (strata events reads them). */
+    public Events events() {
+        return events;
     }
 }
