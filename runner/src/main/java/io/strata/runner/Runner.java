@@ -6,6 +6,7 @@ import io.strata.snapshots.Mount;
 import io.strata.snapshots.OverlaySnapshotter;
 import io.strata.snapshots.Snapshotter;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -1348,21 +1349,113 @@ public final class Runner {
      * it; the walk never leaves its root whatever its processes do (see LayerWriter).
      */
     public void export(Container c, OutputStream out) throws IOException {
+        frozen(c, rootfs -> {
+            try (io.strata.snapshots.TarWriter tar = new io.strata.snapshots.TarWriter(out)) {
+                io.strata.snapshots.LayerWriter.write(rootfs, tar);
+            }
+        });
+    }
+
+    private interface OnRootfs {
+        void apply(Path rootfs) throws IOException;
+    }
+
+    /**
+     * Runs {@code body} on the container's filesystem as it sees it (mounted for the while when it is
+     * not running), its processes frozen while it runs (the cgroup freezer: what is read or written
+     * holds still, and no path changes under the walk).
+     */
+    private void frozen(Container c, OnRootfs body) throws IOException {
         Path rootfs = containers.bundle(c.id()).resolve("rootfs");
         boolean running = refresh(c).status() == Container.Status.RUNNING;
         boolean mountedHere = !Mount.isMountPoint(rootfs);
         if (mountedHere) mountRootfs(c);
+        boolean freeze = running && !paused(c);
         OciRuntime runtime = running ? runtime(c) : null;
-        if (running) runtime.pause(c.id());
-        try (io.strata.snapshots.TarWriter tar = new io.strata.snapshots.TarWriter(out)) {
-            io.strata.snapshots.LayerWriter.write(rootfs, tar);
+        if (freeze) runtime.pause(c.id());
+        try {
+            body.apply(rootfs);
         } finally {
             try {
-                if (running) runtime.resume(c.id());
+                if (freeze) runtime.resume(c.id());
             } finally {
                 if (mountedHere) unmountRootfs(c);
             }
         }
+    }
+
+    /**
+     * cp out of a container: the entry at {@code path} as the container sees it (a directory with all
+     * below it) as a tar, its top named {@code name}, or with {@code name} empty only what is below the
+     * directory. Walked through {@link io.strata.snapshots.ConfinedDir}: symlinks resolve inside the
+     * container's root, never the host's.
+     */
+    public void copyOut(Container c, String path, String name, OutputStream out) throws IOException {
+        frozen(c, rootfs -> {
+            try (var root = io.strata.snapshots.ConfinedDir.open(rootfs); var tar = new io.strata.snapshots.TarWriter(out)) {
+                String clean = Path.of("/").resolve(path).normalize().toString();
+                if (name.isEmpty()) {
+                    try (var dir = clean.equals("/") ? null : root.dirInRoot(clean)) {
+                        if (!clean.equals("/") && dir == null) throw new IllegalArgumentException("no directory " + path + " in container " + c.name());
+                        io.strata.snapshots.LayerWriter.writeBelow(dir == null ? root : dir, "", tar);
+                    }
+                    return;
+                }
+                if (clean.equals("/")) throw new IllegalArgumentException("copy / as /. (what is below it)");
+                String parent = clean.substring(0, clean.lastIndexOf('/'));
+                String base = clean.substring(clean.lastIndexOf('/') + 1);
+                try (var holder = parent.isEmpty() ? null : root.dirInRoot(parent)) {
+                    var dir = parent.isEmpty() ? root : holder;
+                    if (dir == null || dir.lstat(base) == null) {
+                        throw new IllegalArgumentException("no such file or directory in container " + c.name() + ": " + path);
+                    }
+                    io.strata.snapshots.LayerWriter.writeEntry(dir, base, name, tar);
+                }
+            }
+        });
+    }
+
+    /** Whether {@code path} is a directory in the container (symlinks resolved inside its root); null when nothing is there. */
+    public Boolean isDirectoryIn(Container c, String path) throws IOException {
+        Boolean[] answer = {null};
+        frozen(c, rootfs -> {
+            try (var root = io.strata.snapshots.ConfinedDir.open(rootfs)) {
+                String clean = Path.of("/").resolve(path).normalize().toString();
+                if (clean.equals("/")) {
+                    answer[0] = true;
+                    return;
+                }
+                try (var dir = root.dirInRoot(clean)) {
+                    if (dir != null) {
+                        answer[0] = true;
+                        return;
+                    }
+                }
+                String parent = clean.substring(0, clean.lastIndexOf('/'));
+                try (var holder = parent.isEmpty() ? null : root.dirInRoot(parent)) {
+                    var dir = parent.isEmpty() ? root : holder;
+                    if (dir != null && dir.lstat(clean.substring(clean.lastIndexOf('/') + 1)) != null) answer[0] = false;
+                }
+            }
+        });
+        return answer[0];
+    }
+
+    /**
+     * cp into a container: the tar's entries applied below the directory {@code dir} as the container
+     * sees it, by the layer applier (no entry leaves the directory or goes through a symlink), the
+     * directory held by its fd and the container frozen, so no path it changes can redirect a write.
+     */
+    public void copyIn(Container c, InputStream tar, String dir) throws IOException {
+        frozen(c, rootfs -> {
+            try (var root = io.strata.snapshots.ConfinedDir.open(rootfs)) {
+                String clean = Path.of("/").resolve(dir).normalize().toString();
+                try (var target = clean.equals("/") ? null : root.dirInRoot(clean)) {
+                    if (!clean.equals("/") && target == null) throw new IllegalArgumentException("no directory " + dir + " in container " + c.name());
+                    io.strata.snapshots.Applier.apply(tar, (target == null ? root : target).self(), io.strata.snapshots.Applier.Limits.DEFAULT);
+                }
+            }
+        });
     }
 
     /** The container paths its runtime mounts on (config.json's mount destinations). */

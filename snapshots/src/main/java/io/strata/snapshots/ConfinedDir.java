@@ -51,7 +51,8 @@ public final class ConfinedDir implements AutoCloseable {
         return path + "/" + name;
     }
 
-    private Path self() {
+    /** This directory as a path of its own (its fd's magic link: no lookup of its parents again). */
+    public Path self() {
         return Path.of("/proc/self/fd/" + fd);
     }
 

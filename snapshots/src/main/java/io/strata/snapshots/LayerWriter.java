@@ -52,56 +52,75 @@ public final class LayerWriter {
         for (String child : dir.list()) {
             String name = (rel.isEmpty() ? "" : rel + "/") + child;
             if (leftOut.contains(name)) continue;
-            Path p = dir.entry(child);
-            var a = Applier.lstat(p);
-            if (a == null) continue; // removed since it was listed
-            if (Applier.isWhiteout(p, a)) {
-                String parent = rel.isEmpty() ? "" : rel + "/";
-                tar.header(new TarEntry(parent + Applier.WHITEOUT_PREFIX + child, TarEntry.Type.FILE, 0644, 0, 0, 0, 0,
-                        0, 0, "", 0, 0, Map.of(), null));
-                continue;
+            entry(dir, child, name, tar, links, leftOut);
+        }
+    }
+
+    /**
+     * Writes {@code dir}'s entry {@code child} (a directory with all below it) under the tar name
+     * {@code name}: what cp copies out of a container, walked as a layer is.
+     */
+    public static void writeEntry(ConfinedDir dir, String child, String name, TarWriter tar) throws IOException {
+        entry(dir, child, name, tar, new HashMap<>(), java.util.Set.of());
+    }
+
+    /** Writes what is below {@code dir}, its tar names under {@code prefix} ("": none). */
+    public static void writeBelow(ConfinedDir dir, String prefix, TarWriter tar) throws IOException {
+        walk(dir, prefix, tar, new HashMap<>(), java.util.Set.of());
+    }
+
+    private static void entry(ConfinedDir dir, String child, String name, TarWriter tar, Map<Object, String> links, java.util.Set<String> leftOut)
+            throws IOException {
+        String rel = name.contains("/") ? name.substring(0, name.lastIndexOf('/')) : "";
+        Path p = dir.entry(child);
+        var a = Applier.lstat(p);
+        if (a == null) return; // removed since it was listed
+        if (Applier.isWhiteout(p, a)) {
+            String parent = rel.isEmpty() ? "" : rel + "/";
+            tar.header(new TarEntry(parent + Applier.WHITEOUT_PREFIX + child, TarEntry.Type.FILE, 0644, 0, 0, 0, 0,
+                    0, 0, "", 0, 0, Map.of(), null));
+            return;
+        }
+        Map<String, Object> u = dir.attributes(child, "mode,uid,gid,rdev,size,nlink,ino,dev,lastModifiedTime");
+        int mode = (Integer) u.get("mode");
+        FileTime mtime = (FileTime) u.get("lastModifiedTime");
+        long seconds = mtime.toInstant().getEpochSecond();
+        long nanos = mtime.toInstant().getNano();
+        Map<String, byte[]> xattrs = new LinkedHashMap<>();
+        for (String x : Native.llistxattr(p)) {
+            if (x.startsWith("trusted.overlay.")) continue;
+            Native.lgetxattr(p, x).ifPresent(v -> xattrs.put(x, v));
+        }
+        int uid = (Integer) u.get("uid");
+        int gid = (Integer) u.get("gid");
+        int type = mode & 0170000;
+        if (type == 0040000) {
+            tar.header(new TarEntry(name, TarEntry.Type.DIRECTORY, mode, uid, gid, 0, 0, seconds, nanos, "", 0, 0, xattrs, null));
+            if (Native.lgetxattr(p, Applier.OPAQUE_XATTR).map(v -> v.length == 1 && v[0] == 'y').orElse(false)) {
+                tar.header(new TarEntry(name + "/" + Applier.OPAQUE_MARKER, TarEntry.Type.FILE, 0644, 0, 0, 0, 0, 0, 0, "", 0, 0, Map.of(), null));
             }
-            Map<String, Object> u = dir.attributes(child, "mode,uid,gid,rdev,size,nlink,ino,dev,lastModifiedTime");
-            int mode = (Integer) u.get("mode");
-            FileTime mtime = (FileTime) u.get("lastModifiedTime");
-            long seconds = mtime.toInstant().getEpochSecond();
-            long nanos = mtime.toInstant().getNano();
-            Map<String, byte[]> xattrs = new LinkedHashMap<>();
-            for (String x : Native.llistxattr(p)) {
-                if (x.startsWith("trusted.overlay.")) continue;
-                Native.lgetxattr(p, x).ifPresent(v -> xattrs.put(x, v));
+            try (ConfinedDir sub = dir.dir(child)) {
+                walk(sub, name, tar, links, leftOut);
             }
-            int uid = (Integer) u.get("uid");
-            int gid = (Integer) u.get("gid");
-            int type = mode & 0170000;
-            if (type == 0040000) {
-                tar.header(new TarEntry(name, TarEntry.Type.DIRECTORY, mode, uid, gid, 0, 0, seconds, nanos, "", 0, 0, xattrs, null));
-                if (Native.lgetxattr(p, Applier.OPAQUE_XATTR).map(v -> v.length == 1 && v[0] == 'y').orElse(false)) {
-                    tar.header(new TarEntry(name + "/" + Applier.OPAQUE_MARKER, TarEntry.Type.FILE, 0644, 0, 0, 0, 0, 0, 0, "", 0, 0, Map.of(), null));
-                }
-                try (ConfinedDir sub = dir.dir(child)) {
-                    walk(sub, name, tar, links, leftOut);
-                }
-            } else if (type == 0120000) {
-                tar.header(new TarEntry(name, TarEntry.Type.SYMLINK, 0777, uid, gid, 0, 0, seconds, nanos,
-                        dir.readlink(child), 0, 0, xattrs, null));
-            } else if (type == 0100000) {
-                Object inode = u.get("dev") + ":" + u.get("ino");
-                String first = (Integer) u.get("nlink") > 1 ? links.putIfAbsent(inode, name) : null;
-                if (first != null) {
-                    tar.header(new TarEntry(name, TarEntry.Type.HARDLINK, mode, uid, gid, 0, 0, seconds, nanos, first, 0, 0, Map.of(), null));
-                    continue;
-                }
-                long size = (Long) u.get("size");
-                try (InputStream in = dir.read(child)) {
-                    tar.header(new TarEntry(name, TarEntry.Type.FILE, mode, uid, gid, size, size, seconds, nanos, "", 0, 0, xattrs, null));
-                    tar.data(in, size);
-                }
-            } else {
-                long rdev = (Long) u.get("rdev");
-                TarEntry.Type t = type == Native.S_IFCHR ? TarEntry.Type.CHAR : type == Native.S_IFBLK ? TarEntry.Type.BLOCK : TarEntry.Type.FIFO;
-                tar.header(new TarEntry(name, t, mode, uid, gid, 0, 0, seconds, nanos, "", Native.major(rdev), Native.minor(rdev), xattrs, null));
+        } else if (type == 0120000) {
+            tar.header(new TarEntry(name, TarEntry.Type.SYMLINK, 0777, uid, gid, 0, 0, seconds, nanos,
+                    dir.readlink(child), 0, 0, xattrs, null));
+        } else if (type == 0100000) {
+            Object inode = u.get("dev") + ":" + u.get("ino");
+            String first = (Integer) u.get("nlink") > 1 ? links.putIfAbsent(inode, name) : null;
+            if (first != null) {
+                tar.header(new TarEntry(name, TarEntry.Type.HARDLINK, mode, uid, gid, 0, 0, seconds, nanos, first, 0, 0, Map.of(), null));
+                return;
             }
+            long size = (Long) u.get("size");
+            try (InputStream in = dir.read(child)) {
+                tar.header(new TarEntry(name, TarEntry.Type.FILE, mode, uid, gid, size, size, seconds, nanos, "", 0, 0, xattrs, null));
+                tar.data(in, size);
+            }
+        } else {
+            long rdev = (Long) u.get("rdev");
+            TarEntry.Type t = type == Native.S_IFCHR ? TarEntry.Type.CHAR : type == Native.S_IFBLK ? TarEntry.Type.BLOCK : TarEntry.Type.FIFO;
+            tar.header(new TarEntry(name, t, mode, uid, gid, 0, 0, seconds, nanos, "", Native.major(rdev), Native.minor(rdev), xattrs, null));
         }
     }
 
