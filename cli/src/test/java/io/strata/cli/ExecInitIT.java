@@ -71,4 +71,29 @@ class ExecInitIT extends ContainerCliTest {
         assertEquals(125, badPath.exit());
         assertEquals("strata: --init-path " + tmp.resolve("nothing") + " is not an executable file\n", badPath.err());
     }
+
+    @Test
+    void execMinusTWithoutATerminalHereAnswersAsPodman() throws Exception {
+        ExternalTool.require("podman");
+        assertEquals(0, podmanRun("pull", "--quiet", "--tls-verify=false", image).exit());
+        ExternalTool.Result started = podmanRun("run", "-d", "--name", "theirs", "--runtime", "runc", "--network", "none", image, "sleep", "600");
+        assertEquals(0, started.exit(), started.err());
+        try {
+            String[] command = {"sh", "-c", "tty; echo $TERM; exit 4"};
+            List<String> theirs = new java.util.ArrayList<>(List.of("exec", "-t", "theirs"));
+            theirs.addAll(List.of(command));
+            ExternalTool.Result podman = podmanRun(theirs.toArray(String[]::new));
+            assertEquals(0, run("-d", "--name", "ours", "--network", "none", image, "sleep", "600").exit());
+            List<String> ours = new java.util.ArrayList<>(List.of("exec", "-t", "--root", store, "ours"));
+            ours.addAll(List.of(command));
+            Run strata = strata(ours.toArray(String[]::new)); // stdin /dev/null, stdout a file: no terminal on this side
+            assertEquals("/dev/pts/0\r\nxterm\r\n", podman.out(), "podman's answer: " + podman.err());
+            assertEquals(podman.out(), strata.out(), strata.err());
+            assertEquals(4, podman.exit());
+            assertEquals(podman.exit(), strata.exit());
+            assertEquals(0, strata("rm", "-f", "--root", store, "ours").exit());
+        } finally {
+            podmanRun("rm", "-f", "-t", "0", "theirs");
+        }
+    }
 }

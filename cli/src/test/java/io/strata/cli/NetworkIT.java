@@ -231,7 +231,8 @@ class NetworkIT extends ContainerCliTest {
         assertEquals("strata: network backend is in use by container app, db\n", inUse.err());
 
         // It comes back connected after a restart, and disconnect takes it off.
-        assertEquals(0, strata("restart", "-t", "0", "--root", store, "app").exit());
+        Run restarted = strata("restart", "-t", "0", "--root", store, "app");
+        assertEquals(0, restarted.exit(), restarted.err());
         assertEquals("base\n", strata("exec", "--root", store, "app", "sh", "-c", ask).out(), "connected again at its start");
         Run disconnect = network("disconnect", "backend", "app");
         assertEquals(0, disconnect.exit(), disconnect.err());

@@ -257,18 +257,22 @@ public final class Networking {
         Files.delete(claimed);
         try {
             Cni.Target target = target(a.containerId(), a.netns(), a.ports());
+            // The shell claims the release by renaming it to ID.running (so releasePending never runs it at the same
+            // time), works there, and gives it back when a plugin failed; a start of the same container waits for it.
+            Path running = released.resolveSibling(a.containerId() + RUNNING);
             StringBuilder script = new StringBuilder("#!/bin/sh\n# DEL of container ").append(a.containerId())
-                    .append("'s network (CNI: the plugins in reverse order), then its namespace\nok=1\n");
+                    .append("'s network (CNI: the plugins in reverse order), then its namespace\nmv ").append(quote(released.toString()))
+                    .append(' ').append(quote(running.toString())).append(" 2>/dev/null || exit 0\nok=1\n");
             Cni.environment("DEL", target).forEach((k, v) -> script.append("export ").append(k).append('=').append(quote(v)).append('\n'));
             int i = 0;
             for (JsonNode plugin : Cni.delOrder(a.config())) {
-                Path stdin = released.resolve(i++ + ".json");
-                Files.write(stdin, Cni.stdin(a.config(), plugin, target, a.result()));
-                script.append(quote(Cni.binary(plugin).toString())).append(" < ").append(quote(stdin.toString()))
-                        .append(" >/dev/null 2>>").append(quote(released.resolve("log").toString())).append(" || ok=0\n");
+                Files.write(released.resolve(i + ".json"), Cni.stdin(a.config(), plugin, target, a.result()));
+                script.append(quote(Cni.binary(plugin).toString())).append(" < ").append(quote(running.resolve(i++ + ".json").toString()))
+                        .append(" >/dev/null 2>>").append(quote(running.resolve("log").toString())).append(" || ok=0\n");
             }
             script.append("umount ").append(quote(a.netns().toString())).append(" 2>/dev/null; rm -f ").append(quote(a.netns().toString()))
-                    .append("\n[ $ok = 1 ] && rm -rf ").append(quote(released.toString())).append('\n');
+                    .append("\nif [ $ok = 1 ]; then rm -rf ").append(quote(running.toString())).append("; else mv ").append(quote(running.toString()))
+                    .append(' ').append(quote(released.toString())).append("; fi\n");
             Path sh = released.resolve("release.sh");
             Files.writeString(sh, script);
             new ProcessBuilder("setsid", "-f", "sh", sh.toString()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -286,11 +290,38 @@ public final class Networking {
         if (!Files.isDirectory(dir)) return;
         List<Path> pending;
         try (var s = Files.list(dir)) {
-            pending = s.toList();
+            pending = s.filter(p -> !p.getFileName().toString().endsWith(RUNNING)).toList();
         }
         for (Path p : pending) {
-            detach(p);
-            deleteTree(p);
+            // Claimed by a rename, as the background shell claims it: one of the two runs it.
+            Path claimed = p.resolveSibling(p.getFileName() + RUNNING);
+            try {
+                Files.move(p, claimed, StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.NoSuchFileException | java.nio.file.FileAlreadyExistsException taken) {
+                continue;
+            }
+            detach(claimed);
+            deleteTree(claimed);
+        }
+    }
+
+    /** The suffix of a release being run (by its shell or by {@link #releasePending}). */
+    private static final String RUNNING = ".running";
+
+    /**
+     * Waits (at most 15 s) until no release of {@code containerId}'s last run is under way: its DEL
+     * ends with the removal of the namespace file, which the new run makes again at the same path.
+     */
+    static void awaitRelease(String containerId) throws IOException {
+        Path released = RUN.resolve("released");
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+        while (Files.exists(released.resolve(containerId + RUNNING)) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
         }
     }
 

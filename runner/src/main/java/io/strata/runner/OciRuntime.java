@@ -124,6 +124,12 @@ public record OciRuntime(String name, Path stateRoot) {
      */
     public Process exec(String id, Path log, List<String> args, List<String> env, String cwd, Users.Ids user, boolean tty, boolean stdin,
                         boolean detach, List<String> caps) throws IOException {
+        return exec(id, log, args, env, cwd, user, tty, stdin, detach, caps, null);
+    }
+
+    /** As above; with {@code terminal} (a pty slave made here), the runtime's stdio and controlling terminal are that terminal. */
+    Process exec(String id, Path log, List<String> args, List<String> env, String cwd, Users.Ids user, boolean tty, boolean stdin,
+                 boolean detach, List<String> caps, Path terminal) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(loggingTo(log, "exec")));
         if (tty) cmd.add("--tty");
         if (detach) cmd.add("--detach");
@@ -133,7 +139,16 @@ public record OciRuntime(String name, Path stateRoot) {
         for (String cap : caps) cmd.addAll(List.of("--cap", cap));
         cmd.add(id);
         cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(command(cmd.toArray(String[]::new))).inheritIO();
+        List<String> full = command(cmd.toArray(String[]::new));
+        if (terminal != null) {
+            // setsid -c: a session of its own whose controlling terminal is its stdin, the pty's slave (runc -t needs one).
+            List<String> withTerminal = new ArrayList<>(List.of("setsid", "-c"));
+            withTerminal.addAll(full);
+            java.io.File t = terminal.toFile();
+            return new ProcessBuilder(withTerminal).redirectInput(ProcessBuilder.Redirect.from(t)).redirectOutput(ProcessBuilder.Redirect.appendTo(t))
+                    .redirectError(ProcessBuilder.Redirect.appendTo(t)).start();
+        }
+        ProcessBuilder pb = new ProcessBuilder(full).inheritIO();
         // Without -i the command's stdin is empty, as docker's exec.
         if (!stdin || detach) pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         if (detach) pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);

@@ -1032,6 +1032,7 @@ public final class Runner {
         }
         Networking.detach(containers.dir(c.id())); // its own, left by a run of it that was killed
         Networking.releasePending();
+        Networking.awaitRelease(c.id()); // its last run's, still under way: it ends by removing the namespace this run makes again
         String hostname = Files.readString(containers.bundle(c.id()).resolve("etc/hostname")).strip();
         Networks.Network network;
         try {
@@ -1208,15 +1209,45 @@ public final class Runner {
             env.removeIf(x -> x.startsWith(kv.substring(0, eq + 1)));
             env.add(kv);
         }
+        if (e.tty() && env.stream().noneMatch(x -> x.startsWith("TERM="))) env.add("TERM=xterm"); // as docker's exec -t
         if (e.user() != null && user.home() != null && !user.home().isEmpty()) {
             env.removeIf(x -> x.startsWith("HOME="));
             env.add("HOME=" + user.home());
         }
         Path log = Files.createTempFile(containers.bundle(c.id()), "exec-", ".log");
         try {
-            Process p = runtime(c).exec(c.id(), log, e.args(), env, e.workdir() == null ? config.cwd() : e.workdir(), user, e.tty(),
-                    e.interactive() || e.tty(), e.detach(), e.privileged() ? Capabilities.all() : List.of());
-            int code = p.waitFor();
+            // -t without a terminal here (a script, a pipe): a pty of our own stands in, as podman's exec gives one.
+            PseudoTerminal pty = e.tty() && !e.detach() && !io.strata.snapshots.Native.isTerminal(0) ? PseudoTerminal.open() : null;
+            Process p;
+            Thread output = null;
+            try {
+                p = runtime(c).exec(c.id(), log, e.args(), env, e.workdir() == null ? config.cwd() : e.workdir(), user, e.tty(),
+                        e.interactive() || e.tty(), e.detach(), e.privileged() ? Capabilities.all() : List.of(), pty == null ? null : pty.slave());
+                if (pty != null) {
+                    output = Thread.ofPlatform().start(() -> {
+                        try {
+                            pty.copyOutput(System.out);
+                        } catch (IOException ignored) {
+                            // the terminal closed
+                        }
+                    });
+                    if (e.interactive()) {
+                        Thread.ofPlatform().daemon().start(() -> {
+                            try {
+                                pty.copyInput(System.in);
+                            } catch (IOException ignored) {
+                                // the command ended
+                            }
+                        });
+                    }
+                }
+                int exited = p.waitFor();
+                if (output != null) output.join(); // all the command wrote, before its exit code is answered
+                if (exited == 0) return 0;
+            } finally {
+                if (pty != null) pty.close();
+            }
+            int code = p.exitValue();
             if (code == 0) return 0;
             // As run: the runtime said why, and its 1 would read as the command's.
             return OciRuntime.startFailure(log).map(Runner::startFailureExitCode).orElse(code);
