@@ -129,12 +129,7 @@ final class NetworkCommands {
         public Integer call() throws Exception {
             UnpackOptions.requireRoot("removing networks");
             if (!force && !Output.confirmed("networks not used by at least one container")) return 1;
-            Runner runner = Containers.runner(options.store());
-            for (Networks.Network n : runner.networks().list()) {
-                if (n.isDefault() || !runner.networkUsers(n.name()).isEmpty()) continue;
-                runner.removeNetwork(n.name());
-                System.out.println(n.name());
-            }
+            for (String n : Containers.runner(options.store()).pruneNetworks()) System.out.println(n);
             return 0;
         }
     }

@@ -2,7 +2,6 @@ package io.strata.cli;
 
 import io.strata.client.store.LayoutStore;
 import io.strata.runner.Container;
-import io.strata.runner.Networks;
 import io.strata.runner.Runner;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -122,12 +121,7 @@ final class PruneCommands {
             Runner runner = Containers.runner(store);
             List<String> deleted = new ArrayList<>();
             long bytes = pruneContainers(runner, deleted);
-            List<String> networks = new ArrayList<>();
-            for (Networks.Network n : runner.networks().list()) {
-                if (n.isDefault() || !runner.networkUsers(n.name()).isEmpty()) continue;
-                runner.removeNetwork(n.name());
-                networks.add(n.name());
-            }
+            List<String> networks = runner.pruneNetworks();
             List<String> removedVolumes = volumes ? Containers.volumes(store).prune() : List.of();
             List<String> untagged = new ArrayList<>();
             pruneImages(store, all, untagged);

@@ -144,18 +144,15 @@ final class SystemCommands {
                     named.manifest().digest().encoded().substring(0, 12), Output.size(bytes), String.valueOf(users)};
         }
 
+        /** A table as every verb prints one (Output.rows), its cells given in the headers' order. */
         private static void table(List<String> headers, List<String[]> rows) {
-            int[] widths = new int[headers.size()];
-            for (int i = 0; i < widths.length; i++) widths[i] = headers.get(i).length();
-            for (String[] r : rows) for (int i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i], r[i].length());
-            List<String[]> all = new ArrayList<>();
-            all.add(headers.toArray(String[]::new));
-            all.addAll(rows);
-            for (String[] r : all) {
-                StringBuilder line = new StringBuilder();
-                for (int i = 0; i < r.length; i++) line.append(i == r.length - 1 ? r[i] : String.format("%-" + (widths[i] + 3) + "s", r[i]));
-                System.out.println(line.toString().stripTrailing());
+            List<Map<String, Object>> maps = new ArrayList<>();
+            for (String[] r : rows) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                for (int i = 0; i < headers.size(); i++) m.put(headers.get(i), r[i]);
+                maps.add(m);
             }
+            Output.rows(null, false, maps, headers.stream().map(h -> Output.Column.of(h, h)).toList(), headers.getFirst());
         }
     }
 

@@ -230,6 +230,17 @@ public final class Runner {
         }
     }
 
+    /** Removes every network a user made that no container asks for (network prune, system prune); answers their names. */
+    public List<String> pruneNetworks() throws IOException {
+        List<String> removed = new ArrayList<>();
+        for (Networks.Network n : networks.list()) {
+            if (n.isDefault() || !networkUsers(n.name()).isEmpty()) continue;
+            removeNetwork(n.name());
+            removed.add(n.name());
+        }
+        return removed;
+    }
+
     /** Removes a network no container asks for; one in use is refused, naming the containers. */
     public void removeNetwork(String name) throws IOException {
         Networks.Network n = networks.get(name);
