@@ -40,10 +40,19 @@ final class LifecycleCommands {
         @Mixin
         RemoteOptions remote;
 
+        @Option(names = "--rm", description = "Remove the container when it exits (after its first start).")
+        boolean rm;
+
         @Override
         public Integer call() throws Exception {
             UnpackOptions.requireRoot("creating a container");
-            System.out.println(container.create(options, remote, options.store()).id());
+            if (rm && !io.strata.runner.RestartPolicy.parse(container.restart).equals(io.strata.runner.RestartPolicy.NO)) {
+                throw new IllegalArgumentException("conflicting options: --restart and --rm");
+            }
+            LayoutStore store = options.store();
+            Container c = container.create(options, remote, store);
+            if (rm) Containers.runner(store).removeWhenDone(c);
+            System.out.println(c.id());
             return 0;
         }
     }
@@ -61,8 +70,8 @@ final class LifecycleCommands {
         @Option(names = {"-i", "--interactive"}, description = "With -a: pass stdin to the container (when it was created with -i).")
         boolean interactive;
 
-        @Option(names = "--detach-keys", paramLabel = "KEYS", description = "With -a: keys that detach (default ctrl-p,ctrl-q).")
-        String detachKeys = "ctrl-p,ctrl-q";
+        @Mixin
+        AttachFlags attachFlags;
 
         @Option(names = "--all", description = "Start the containers whose restart policy wants them running (always; unless-stopped "
                 + "unless the user stopped it): what the systemd unit of strata system unit runs at boot.")
@@ -85,9 +94,9 @@ final class LifecycleCommands {
             if (names.isEmpty()) throw new IllegalArgumentException("start needs a container, or --all");
             if (attach) {
                 if (names.size() != 1) throw new IllegalArgumentException("start -a takes one container");
-                Runner.checkDetachKeys(detachKeys);
+                var attachOptions = attachFlags.options();
                 Container c = Containers.store(store).find(names.getFirst());
-                return Containers.runner(store).startAttached(c, interactive && c.openStdin(), detachKeys, Containers.cleanupCommand(store));
+                return Containers.runner(store).startAttached(c, interactive && c.openStdin(), attachOptions, Containers.cleanupCommand(store));
             }
             each(options, names, (runner, c) -> runner.start(c, Containers.cleanupCommand(store)));
             return 0;
@@ -103,8 +112,8 @@ final class LifecycleCommands {
         @Option(names = "--no-stdin", description = "Do not pass this terminal's input to the container.")
         boolean noStdin;
 
-        @Option(names = "--detach-keys", paramLabel = "KEYS", description = "Keys that detach (default ctrl-p,ctrl-q; empty: none).")
-        String detachKeys = "ctrl-p,ctrl-q";
+        @Mixin
+        AttachFlags attachFlags;
 
         @Parameters(paramLabel = "CONTAINER", description = "Container name or ID.")
         String name;
@@ -112,9 +121,9 @@ final class LifecycleCommands {
         @Override
         public Integer call() throws Exception {
             UnpackOptions.requireRoot("attaching to a container");
-            Runner.checkDetachKeys(detachKeys);
+            var attachOptions = attachFlags.options();
             LayoutStore store = options.store();
-            return Containers.runner(store).attach(Containers.store(store).find(name), noStdin, detachKeys);
+            return Containers.runner(store).attach(Containers.store(store).find(name), noStdin, attachOptions);
         }
     }
 

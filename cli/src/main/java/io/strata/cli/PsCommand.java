@@ -59,6 +59,8 @@ final class PsCommand implements Callable<Integer> {
             row.put("shortId", c.id().substring(0, 12));
             // docker ps's template names, which scripts use: {{.Names}}, {{.State}} (created, running, paused, exited), {{.Status}} in words.
             row.put("names", c.name());
+            // {{.Command}} is one line, as podman prints it (docker quotes it too; its table does here).
+            row.put("command", String.join(" ", c.command()));
             row.put("state", state);
             row.put("status", status(c, paused, now));
             row.put("createdAt", c.created());
@@ -76,7 +78,7 @@ final class PsCommand implements Callable<Integer> {
                 Output.Column.of("CONTAINER ID", "shortId"),
                 Output.Column.of("IMAGE", "image"),
                 new Output.Column("COMMAND", r -> {
-                    String cmd = String.join(" ", (List<String>) r.get("command"));
+                    String cmd = (String) r.get("command");
                     return "\"" + (cmd.length() > 20 ? cmd.substring(0, 19) + "…" : cmd) + "\"";
                 }),
                 Output.Column.of("CREATED", "runningFor"),

@@ -33,14 +33,13 @@ final class RunCommand implements Callable<Integer> {
             + "(strata logs), strata attach joins it.")
     boolean detach;
 
-    @Option(names = "--detach-keys", paramLabel = "KEYS", description = "Keys that detach from the container, leaving it running "
-            + "(default ctrl-p,ctrl-q; empty: none).")
-    String detachKeys = "ctrl-p,ctrl-q";
+    @Mixin
+    AttachFlags attach;
 
     @Override
     public Integer call() throws Exception {
         UnpackOptions.requireRoot("running a container");
-        io.strata.runner.Runner.checkDetachKeys(detachKeys);
+        io.strata.runner.AttachOptions attachOptions = attach.options();
         if (!io.strata.runner.RestartPolicy.parse(container.restart).equals(io.strata.runner.RestartPolicy.NO)) {
             if (rm) throw new IllegalArgumentException("conflicting options: --restart and --rm");
             if (!detach) throw new IllegalArgumentException("--restart is for detached containers: run -d");
@@ -55,7 +54,7 @@ final class RunCommand implements Callable<Integer> {
         }
         if (rm) c = runner.removeWhenDone(c);
         try {
-            return runner.runForeground(c, container.interactive, detachKeys);
+            return runner.runForeground(c, container.interactive, attachOptions, Containers.cleanupCommand(store));
         } finally {
             // A run that failed before its container started leaves nothing with --rm either.
             if (rm && Containers.store(store).get(c.id()).map(x -> x.status() != Container.Status.RUNNING).orElse(false)) runner.remove(c, true);

@@ -98,4 +98,48 @@ class AttachIT extends ContainerCliTest {
         assertTrue(bad.err().startsWith("strata: cannot read 'yesterday' as a time"), bad.err());
         assertEquals(0, strata("rm", "--root", store, "talker").exit());
     }
+
+    @Test
+    void signalsGoToTheContainerUnlessSigProxyIsFalse() throws Exception {
+        assertEquals(0, run("--rm", "--network", "none", image, "true").exit(), "pulled first");
+        String trap = "trap 'echo got INT; exit 3' INT; echo ready; sleep 100 & wait";
+        // run: a ^C (SIGINT to strata) reaches the container's command, which answers it.
+        Run proxied = interrupted(true, "run", "--root", store, "--name", "proxied", "--network", "none", image, "sh", "-c", trap);
+        assertEquals(3, proxied.exit(), "the container's exit code, after its trap ran");
+        assertEquals("ready\ngot INT\n", proxied.out());
+        // --sig-proxy=false: the ^C ends strata (130, as a shell reports SIGINT) and the container runs on.
+        Run kept = interrupted(true, "run", "--root", store, "--sig-proxy=false", "--name", "kept", "--network", "none", image, "sh", "-c", trap);
+        assertEquals(130, kept.exit());
+        assertEquals("running\n", strata("inspect", "--root", store, "--format", "{{.State.Status}}", "kept").out());
+        // attach: the same, both ways.
+        assertEquals(130, interrupted(false, "attach", "--root", store, "--sig-proxy=false", "kept").exit());
+        assertEquals("running\n", strata("inspect", "--root", store, "--format", "{{.State.Status}}", "kept").out());
+        Run attached = interrupted(false, "attach", "--root", store, "kept");
+        assertEquals(3, attached.exit(), "attach answers the exit code of the container the signal ended");
+        assertEquals("got INT\n", attached.out());
+        assertEquals("exited 3\n", strata("inspect", "--root", store, "--format", "{{.State.Status}} {{.State.ExitCode}}", "kept").out());
+        assertEquals(0, strata("rm", "--root", store, "proxied", "kept").exit());
+    }
+
+    /**
+     * ./strata ARGS sent SIGINT once it runs: once it printed the container's "ready" line when
+     * {@code printsReady}, else after two seconds (an attach prints nothing until something happens).
+     */
+    private Run interrupted(boolean printsReady, String... args) throws Exception {
+        Process p = launcher(args).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String first = "";
+        if (printsReady) {
+            first = new String(p.getInputStream().readNBytes("ready\n".length()));
+            assertEquals("ready\n", first, "the container started");
+        } else {
+            Thread.sleep(2000);
+        }
+        assertTrue(p.isAlive(), "still attached before the signal");
+        // The launcher execs java: the process started is the one strata runs in.
+        ExternalTool.ok("kill", "-INT", String.valueOf(p.pid()));
+        String rest = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        return new Run(p.exitValue(), first + rest, "");
+    }
 }

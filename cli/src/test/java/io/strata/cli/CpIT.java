@@ -46,6 +46,13 @@ class CpIT extends ContainerCliTest {
         assertEquals(0, ExternalTool.run(List.of("sh", in.toString())).exit());
         assertEquals("note\n", strata("exec", "--root", store, "box", "cat", "/home/app/note.txt").out());
 
+        // A .wh. name would delete what it names (and be read as a deletion once committed): refused, nothing deleted.
+        Files.writeString(host.resolve(".wh.base.txt"), "");
+        Run whiteout = strata("cp", "--root", store, host.resolve(".wh.base.txt").toString(), "box:/data");
+        assertEquals(1, whiteout.exit());
+        assertTrue(whiteout.err().contains("a name starting with .wh. marks a deletion in an image layer"), whiteout.err());
+        assertEquals("base\n", strata("exec", "--root", store, "box", "cat", "/data/base.txt").out());
+
         Run missing = strata("cp", "--root", store, "box:/nope", out.toString());
         assertEquals(1, missing.exit());
         assertEquals("strata: no such file or directory in container box: /nope\n", missing.err());

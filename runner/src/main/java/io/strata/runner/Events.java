@@ -61,4 +61,35 @@ public final class Events {
     void container(Container c, String action) {
         container(c, action, Map.of());
     }
+
+    /**
+     * The exit code the last {@code die} event of container {@code id} recorded, looked for in the
+     * file's last {@link #TAIL} bytes: what a container removed at its exit (--rm) leaves of its end.
+     */
+    java.util.Optional<Integer> lastExitCode(String id) {
+        try (var ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.READ)) {
+            long from = Math.max(0, ch.size() - TAIL);
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) (ch.size() - from));
+            while (buf.hasRemaining() && ch.read(buf, from + buf.position()) > 0) {
+                // read on
+            }
+            String[] lines = new String(buf.array(), 0, buf.position(), java.nio.charset.StandardCharsets.UTF_8).split("\n");
+            for (int i = lines.length - 1; i >= 0; i--) {
+                if (!lines[i].contains(id) || !lines[i].contains("\"die\"")) continue;
+                try {
+                    var e = io.strata.oci.ImageJson.plain().readTree(lines[i]);
+                    if (e.path("ID").asText().equals(id) && e.path("Action").asText().equals("die")) {
+                        return java.util.Optional.of(e.path("Attributes").path("exitCode").asInt(255));
+                    }
+                } catch (IOException partial) {
+                    // the first line of the tail, cut: not the one
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // no events: no record of it
+        }
+        return java.util.Optional.empty();
+    }
+
+    static final int TAIL = 256 << 10;
 }

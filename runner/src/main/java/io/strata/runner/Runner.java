@@ -497,16 +497,16 @@ public final class Runner {
      * 127 when its command cannot be executed or found, as docker answers). The detach keys leave it
      * running (answer 0). Its output is in its log as well, as a detached container's.
      */
-    public int runForeground(Container c, boolean interactive, String detachKeys) throws IOException {
-        return startAttached(c, interactive, detachKeys, null);
+    public int runForeground(Container c, boolean interactive, AttachOptions attach, List<String> exitCommand) throws IOException {
+        // Without the signal proxy a ^C ends this process and not the container: its monitor cleans up then.
+        return startAttached(c, interactive, attach, attach.sigProxy() ? null : exitCommand);
     }
 
     /**
      * Starts a container attached ({@code start -a}): as {@link #runForeground}, but its monitor
      * outlives this process and cleans up with {@code exitCommand} (null: this process cleans up).
      */
-    public int startAttached(Container c, boolean interactive, String detachKeys, List<String> exitCommand) throws IOException {
-        byte[] keys = Attach.detachKeys(detachKeys);
+    public int startAttached(Container c, boolean interactive, AttachOptions attach, List<String> exitCommand) throws IOException {
         if (exitCommand != null && refresh(c).status() == Container.Status.RUNNING) {
             throw new IllegalStateException("container " + c.name() + " is already running");
         }
@@ -520,7 +520,7 @@ public final class Runner {
         boolean ended;
         try (AttachSocket socket = AttachSocket.connect(Conmon.attachSocket(c.id()))) {
             runtime.start(c.id());
-            ended = relay(c, socket, interactive, keys);
+            ended = relay(c, socket, interactive, attach);
         } catch (IOException | RuntimeException e) {
             runtime.delete(c.id()); // ends the monitor, which records an exit
             await(monitor.child());
@@ -536,23 +536,22 @@ public final class Runner {
      * what is typed when it keeps stdin open and {@code noStdin} is not set. Answers its exit code
      * when it ends, 0 when the user detached.
      */
-    public int attach(Container c, boolean noStdin, String detachKeys) throws IOException {
-        byte[] keys = Attach.detachKeys(detachKeys);
+    public int attach(Container c, boolean noStdin, AttachOptions attach) throws IOException {
         if (refresh(c).status() != Container.Status.RUNNING) {
             throw new IllegalStateException("container " + c.name() + " is not running: strata start -a to start it attached");
         }
         boolean ended;
         try (AttachSocket socket = AttachSocket.connect(Conmon.attachSocket(c.id()))) {
-            ended = relay(c, socket, c.openStdin() && !noStdin, keys);
+            ended = relay(c, socket, c.openStdin() && !noStdin, attach);
         }
         return ended ? exitCode(c, null) : 0;
     }
 
     /** The relay of an attached container, this terminal raw while it runs with a terminal of its own and takes input. */
-    private boolean relay(Container c, AttachSocket socket, boolean stdin, byte[] keys) throws IOException {
+    private boolean relay(Container c, AttachSocket socket, boolean stdin, AttachOptions attach) throws IOException {
         Path bundle = containers.bundle(c.id());
         boolean terminal = Bundle.read(bundle).terminal();
-        proxySignals(c, runtime(c));
+        if (attach.sigProxy()) proxySignals(c, runtime(c));
         if (terminal) {
             Runnable resize = () -> io.strata.snapshots.Native.windowSize(0).ifPresent(size -> Conmon.resize(bundle, size[0], size[1]));
             resize.run();
@@ -563,7 +562,7 @@ public final class Runner {
             }
         }
         try (AutoCloseable raw = terminal && stdin ? Attach.rawTerminal() : () -> {}) {
-            return Attach.relay(socket, stdin ? System.in : null, System.out, System.err, keys);
+            return Attach.relay(socket, stdin ? System.in : null, System.out, System.err, attach.keys());
         } catch (IOException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -576,7 +575,8 @@ public final class Runner {
         if (monitor != null) {
             await(monitor);
             Integer code = cleanup(c.id());
-            return code == null ? 255 : code;
+            // null: its monitor's clean-up removed it already (--rm); its end is in the events.
+            return code != null ? code : events.lastExitCode(c.id()).orElse(255);
         }
         Container done = waitFor(c);
         return done.exitCode() == null ? 255 : done.exitCode();
@@ -810,11 +810,6 @@ public final class Runner {
         return RestartPolicy.read(containers.dir(c.id()));
     }
 
-    /** Fails with one line when {@code keys} are not detach keys docker would take. */
-    public static void checkDetachKeys(String keys) {
-        Attach.detachKeys(keys);
-    }
-
     /** Signals sent to this process go to the container (docker's --sig-proxy): ^C, kill, a closed terminal. */
     private static void proxySignals(Container c, OciRuntime runtime) {
         List<String> signals = new ArrayList<>(List.of("INT", "TERM", "HUP", "QUIT", "USR1", "USR2"));
@@ -981,8 +976,10 @@ public final class Runner {
             OciRuntime runtime = runtime(c);
             if (c.status() == Container.Status.RUNNING) {
                 // Still running (its monitor, or the container without it: the monitor was killed): nothing to clean.
-                if (running(c) || runtime.status(id).map(st -> !st.equals("stopped")).orElse(false)) return null;
-                int code = Conmon.exitCode(dir).orElse(255);
+                // (An exit file says it ended: the runtime is asked only when there is none.)
+                java.util.Optional<Integer> exit = Conmon.exitCode(dir);
+                if (running(c) || exit.isEmpty() && runtime.status(id).map(st -> !st.equals("stopped")).orElse(false)) return null;
+                int code = exit.orElse(255);
                 // When the runtime could not start the command it said why, and its exit code (1)
                 // would read as the command's: answer as docker does instead.
                 if (code != 0) code = OciRuntime.startFailure(OciRuntime.log(containers.bundle(id))).map(Runner::startFailureExitCode).orElse(code);
@@ -1079,7 +1076,8 @@ public final class Runner {
         Container now = containers.get(c.id()).orElse(c);
         if (now.status() != Container.Status.RUNNING || running(now)) return now;
         if (cleanup(now.id()) == null && containers.get(c.id()).map(x -> x.status() == Container.Status.RUNNING).orElse(false)) return now;
-        return containers.get(c.id()).orElse(now.with(Container.Status.EXITED, 255, Instant.now().toString()));
+        // Gone: removed at its exit (--rm), its exit code is in the events.
+        return containers.get(c.id()).orElseGet(() -> now.with(Container.Status.EXITED, events.lastExitCode(c.id()).orElse(255), Instant.now().toString()));
     }
 
     /**
@@ -1494,7 +1492,7 @@ public final class Runner {
                 String clean = Path.of("/").resolve(dir).normalize().toString();
                 try (var target = clean.equals("/") ? null : root.dirInRoot(clean)) {
                     if (!clean.equals("/") && target == null) throw new IllegalArgumentException("no directory " + dir + " in container " + c.name());
-                    io.strata.snapshots.Applier.apply(tar, (target == null ? root : target).self(), io.strata.snapshots.Applier.Limits.DEFAULT);
+                    io.strata.snapshots.Applier.applyFiles(tar, (target == null ? root : target).self(), io.strata.snapshots.Applier.Limits.DEFAULT);
                 }
             }
         });

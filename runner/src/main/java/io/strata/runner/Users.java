@@ -67,7 +67,8 @@ public final class Users {
             }
             gid = g;
         }
-        Set<Integer> extra = new LinkedHashSet<>();
+        // The primary group is a supplementary group too, as podman gives it (id prints groups=GID(name),...).
+        Set<Integer> extra = new LinkedHashSet<>(List.of(gid));
         if (name != null && groupPart == null) {
             for (String[] gr : groups) {
                 if (gr.length < 4 || gr[3].isEmpty()) continue;
@@ -76,7 +77,6 @@ public final class Users {
                 }
             }
         }
-        extra.remove(gid);
         return new Ids(uid, gid, new ArrayList<>(extra), home);
     }
 

@@ -26,12 +26,12 @@ class UsersTest {
 
     @Test
     void everyFormOfUser() throws IOException {
-        assertEquals(new Users.Ids(0, 0, List.of(), "/root"), Users.resolve(rootfs, null));
-        assertEquals(new Users.Ids(1000, 1000, List.of(10, 29), "/home/app"), Users.resolve(rootfs, "app"));
-        assertEquals(new Users.Ids(1000, 1000, List.of(10, 29), "/home/app"), Users.resolve(rootfs, "1000"));
-        assertEquals(new Users.Ids(1000, 10, List.of(), "/home/app"), Users.resolve(rootfs, "app:wheel"), "an explicit group drops the others");
-        assertEquals(new Users.Ids(1000, 29, List.of(), "/home/app"), Users.resolve(rootfs, "app:29"));
-        assertEquals(new Users.Ids(4242, 4343, List.of(), "/"), Users.resolve(rootfs, "4242:4343"), "numeric ids pass through");
+        assertEquals(new Users.Ids(0, 0, List.of(0), "/root"), Users.resolve(rootfs, null));
+        assertEquals(new Users.Ids(1000, 1000, List.of(1000, 10, 29), "/home/app"), Users.resolve(rootfs, "app"));
+        assertEquals(new Users.Ids(1000, 1000, List.of(1000, 10, 29), "/home/app"), Users.resolve(rootfs, "1000"));
+        assertEquals(new Users.Ids(1000, 10, List.of(10), "/home/app"), Users.resolve(rootfs, "app:wheel"), "an explicit group drops the others");
+        assertEquals(new Users.Ids(1000, 29, List.of(29), "/home/app"), Users.resolve(rootfs, "app:29"));
+        assertEquals(new Users.Ids(4242, 4343, List.of(4343), "/"), Users.resolve(rootfs, "4242:4343"), "numeric ids pass through");
         IOException noUser = assertThrows(IOException.class, () -> Users.resolve(rootfs, "nobody"));
         assertTrue(noUser.getMessage().contains("unable to find user nobody"), noUser.getMessage());
         IOException noGroup = assertThrows(IOException.class, () -> Users.resolve(rootfs, "app:nogroup"));

@@ -69,6 +69,7 @@ public final class Applier {
 
     private final Path root;
     private final Limits limits;
+    private final boolean files; // a tar of files (cp), not a layer
     private final Set<String> knownDirs = new HashSet<>();
     private final Set<String> implicitDirs = new LinkedHashSet<>();
     private final List<DirTime> dirTimes = new ArrayList<>();
@@ -79,9 +80,10 @@ public final class Applier {
 
     private record DirTime(Path path, long seconds, long nanos) {}
 
-    private Applier(Path root, Limits limits) {
+    private Applier(Path root, Limits limits, boolean files) {
         this.root = root;
         this.limits = limits;
+        this.files = files;
     }
 
     /**
@@ -89,8 +91,20 @@ public final class Applier {
      * stream to its end so the DiffID covers every byte.
      */
     public static Result apply(InputStream tar, Path root, Limits limits) throws IOException {
+        return apply(tar, root, limits, false);
+    }
+
+    /**
+     * Applies a tar of plain files (cp into a container), not a layer: a {@code .wh.} name there is
+     * refused, as it would delete what it names and, committed, be read as a deletion by every tool.
+     */
+    public static Result applyFiles(InputStream tar, Path root, Limits limits) throws IOException {
+        return apply(tar, root, limits, true);
+    }
+
+    private static Result apply(InputStream tar, Path root, Limits limits, boolean files) throws IOException {
         DiffIdStream counted = new DiffIdStream(tar, limits.maxBytes());
-        Applier a = new Applier(root, limits);
+        Applier a = new Applier(root, limits, files);
         a.implicitDirs.add("");
         a.knownDirs.add("");
         TarReader reader = new TarReader(counted);
@@ -128,6 +142,9 @@ public final class Applier {
         }
         String base = parts.getLast();
         List<String> parentParts = parts.subList(0, parts.size() - 1);
+        if (files && base.startsWith(WHITEOUT_PREFIX)) {
+            throw LayerException.entry(e.name(), "a name starting with .wh. marks a deletion in an image layer: such a file cannot be kept");
+        }
         if (base.equals(OPAQUE_MARKER)) {
             Path dir = parents(e.name(), parentParts);
             Native.lsetxattr(dir, OPAQUE_XATTR, new byte[] {'y'});
