@@ -74,7 +74,7 @@ class RunCliIT extends ContainerCliTest {
         assertEquals(0, r.exit(), r.err());
         assertEquals(List.of("hello bar", "1000", "1000 2000", "/tmp", "box", "/home/app"), r.out().lines().toList());
         Run numeric = run("--rm", "-u", "1234:5678", image, "id");
-        assertEquals("uid=1234 gid=5678\n", numeric.out(), "ids not in the image pass through: " + numeric.err());
+        assertEquals("uid=1234 gid=5678 groups=5678\n", numeric.out(), "ids not in the image pass through, the group a supplementary one too (as podman): " + numeric.err());
         Run unknown = run("--rm", "-u", "nobody", image, "id");
         assertEquals(125, unknown.exit());
         assertTrue(unknown.err().contains("unable to find user nobody"), unknown.err());
