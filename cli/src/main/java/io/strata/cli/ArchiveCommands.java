@@ -140,4 +140,52 @@ final class ArchiveCommands {
             return 0;
         }
     }
+
+    @Command(name = "import", mixinStandardHelpOptions = true, description = "Make an image of one layer from a tarball of a filesystem "
+            + "(plain, gzip or zstd; - for stdin), as docker import.")
+    static final class Import implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Option(names = {"-c", "--change"}, paramLabel = "INSTRUCTION", description = "Apply a Dockerfile instruction: CMD, ENTRYPOINT, ENV, "
+                + "WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL.")
+        List<String> changes = new java.util.ArrayList<>();
+
+        @Option(names = {"-m", "--message"}, paramLabel = "MESSAGE", description = "The history entry's comment.")
+        String message;
+
+        @Mixin
+        UnpackOptions unpackOptions;
+
+        @Parameters(index = "0", paramLabel = "FILE", description = "The tarball, or - for stdin.")
+        String file;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "REF", description = "The new image's name (default: none, only its digest).")
+        String reference;
+
+        @Override
+        public Integer call() throws Exception {
+            String imageName = reference == null ? null : LocalImage.normalise(reference);
+            if (reference != null && imageName == null) throw new IllegalArgumentException("invalid image reference " + reference);
+            if (file.equals("-") && io.strata.snapshots.Native.isTerminal(0)) {
+                throw new IllegalArgumentException("no tar on stdin, a terminal: give a FILE, or redirect stdin");
+            }
+            LayoutStore store = options.store();
+            io.strata.oci.Descriptor image;
+            try (InputStream in = file.equals("-") ? System.in : Files.newInputStream(Path.of(file))) {
+                image = io.strata.runner.Importer.importTar(store, in, imageName, message, changes, io.strata.runner.Committer.Compression.GZIP);
+            }
+            if (io.strata.snapshots.Native.isRoot()) {
+                // Unpacked as a pull's layers are, so it runs at once (and a tar that cannot be a layer is refused now).
+                try (ProgressDisplay quiet = ProgressDisplay.open(true)) {
+                    UnpackCommand.unpack(store, new LocalImage(imageName == null ? image.digest().toString() : imageName, image),
+                            unpackOptions.limits(), 1, quiet);
+                }
+            }
+            new io.strata.runner.Events(store.root()).emit("image", "import", image.digest().toString(),
+                    java.util.Map.of("name", imageName == null ? "" : imageName));
+            System.out.println(image.digest());
+            return 0;
+        }
+    }
 }

@@ -77,7 +77,7 @@ public final class Strata {
             LifecycleCommands.Start.class, LifecycleCommands.Stop.class, LifecycleCommands.Kill.class,
             LifecycleCommands.Wait.class, LifecycleCommands.Port.class, LifecycleCommands.Logs.class, LifecycleCommands.Exec.class,
             LifecycleCommands.Attach.class, LifecycleCommands.Cleanup.class, CommitCommands.Diff.class, CommitCommands.Commit.class,
-            ArchiveCommands.Save.class, ArchiveCommands.Load.class, ArchiveCommands.Export.class, AotTrainCommand.class, ServeTrainCommand.class,
+            ArchiveCommands.Save.class, ArchiveCommands.Load.class, ArchiveCommands.Export.class, ArchiveCommands.Import.class, AotTrainCommand.class, ServeTrainCommand.class,
             LoginCommand.Login.class, LoginCommand.Logout.class, ManCommand.class, RegistryCommands.class,
             VolumeCommands.class, NetworkCommands.class, ContainerStateCommands.Restart.class, ContainerStateCommands.Pause.class,
             ContainerStateCommands.Unpause.class, ContainerStateCommands.Update.class, ContainerStateCommands.Stats.class, ContainerStateCommands.Rename.class, ContainerStateCommands.Top.class, SystemCommands.class,

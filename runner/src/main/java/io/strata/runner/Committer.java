@@ -73,21 +73,13 @@ public final class Committer {
         java.util.Set<String> leftOut = LayerWriter.mountpointsLeftOut(snapshotter.layerDir(c.snapshot()),
                 info.parent() == null ? List.of() : snapshotter.chain(info.parent()), runner.mountpoints(c));
 
-        // The layer: tar → DiffID hash → compression → blob hash → scratch file.
-        Path scratch = store.scratch();
-        MessageDigest blobHash = DigestAlgorithm.SHA256.newStreamingDigest();
-        MessageDigest diffHash = DigestAlgorithm.SHA256.newStreamingDigest();
-        try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(scratch), 1 << 16);
-             OutputStream blob = new DigestOutputStream(file, blobHash);
-             OutputStream compressed = compression == Compression.GZIP ? new GZIPOutputStream(blob, 1 << 16) : new ZstdOutputStream(blob);
-             OutputStream tarBytes = new DigestOutputStream(compressed, diffHash);
-             TarWriter tar = new TarWriter(tarBytes)) {
-            LayerWriter.write(snapshotter.layerDir(c.snapshot()), tar, leftOut);
-        }
-        Digest layerDigest = Digest.of(DigestAlgorithm.SHA256, blobHash.digest());
-        Digest diffId = Digest.of(DigestAlgorithm.SHA256, diffHash.digest());
-        long layerSize = Files.size(scratch);
-        store.putFile(scratch, layerDigest);
+        Layer layer = storeLayer(store, compression, out -> {
+            try (TarWriter tar = new TarWriter(out)) {
+                LayerWriter.write(snapshotter.layerDir(c.snapshot()), tar, leftOut);
+            }
+        });
+        Digest layerDigest = layer.digest();
+        Digest diffId = layer.diffId();
 
         List<Digest> diffIds = new ArrayList<>(baseConfig.rootfs().diffIds());
         diffIds.add(diffId);
@@ -103,13 +95,48 @@ public final class Committer {
 
         List<Descriptor> layers = new ArrayList<>();
         for (Descriptor d : base.layers()) layers.add(new Descriptor(ociLayerType(d.mediaType()), d.digest(), d.size()));
-        layers.add(new Descriptor(compression == Compression.GZIP ? MediaType.OCI_LAYER_GZIP : MediaType.OCI_LAYER_ZSTD, layerDigest, layerSize));
+        layers.add(layer.descriptor());
         Manifest manifest = new Manifest(2, MediaType.OCI_MANIFEST, null, new Descriptor(MediaType.OCI_CONFIG, configDigest, configBytes.length),
                 layers, null, null);
         Descriptor stored = store.put(manifest);
 
         if (name != null) store.tag(name, stored);
         return new Committed(stored, diffId, layerDigest);
+    }
+
+    /** A layer blob in the store: its digest, its DiffID and its size. */
+    record Layer(Digest digest, Digest diffId, long size, Compression compression) {
+        Descriptor descriptor() {
+            return new Descriptor(compression == Compression.GZIP ? MediaType.OCI_LAYER_GZIP : MediaType.OCI_LAYER_ZSTD, digest, size);
+        }
+    }
+
+    /** What writes a layer's tar bytes. */
+    interface TarSource {
+        void writeTo(OutputStream tar) throws IOException;
+    }
+
+    /**
+     * Stores the tar {@code source} writes as a layer blob: tar → DiffID hash → compression → blob
+     * hash → a scratch file of the store, put in place under its digest once whole.
+     */
+    static Layer storeLayer(LayoutStore store, Compression compression, TarSource source) throws IOException {
+        Path scratch = store.scratch();
+        MessageDigest blobHash = DigestAlgorithm.SHA256.newStreamingDigest();
+        MessageDigest diffHash = DigestAlgorithm.SHA256.newStreamingDigest();
+        try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(scratch), 1 << 16);
+             OutputStream blob = new DigestOutputStream(file, blobHash);
+             OutputStream compressed = compression == Compression.GZIP ? new GZIPOutputStream(blob, 1 << 16) : new ZstdOutputStream(blob);
+             OutputStream tarBytes = new DigestOutputStream(compressed, diffHash)) {
+            source.writeTo(tarBytes);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(scratch);
+            throw e;
+        }
+        Digest layerDigest = Digest.of(DigestAlgorithm.SHA256, blobHash.digest());
+        long size = Files.size(scratch);
+        store.putFile(scratch, layerDigest);
+        return new Layer(layerDigest, Digest.of(DigestAlgorithm.SHA256, diffHash.digest()), size, compression);
     }
 
     /** Docker's layer media types have OCI equivalents with the same bytes. */
@@ -123,6 +150,7 @@ public final class Committer {
 
     /** Dockerfile-style changes (docker commit --change): CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL. */
     static ImageConfig.Config apply(ImageConfig.Config base, List<String> changes) {
+        if (changes == null) changes = List.of();
         ImageConfig.Config c = base != null ? base : new ImageConfig.Config(null, null, null, null, null, null, null, null, null);
         String user = c.user(), workdir = c.workingDir(), stop = c.stopSignal();
         List<String> env = c.env() == null ? new ArrayList<>() : new ArrayList<>(c.env());
