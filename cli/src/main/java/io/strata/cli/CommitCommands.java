@@ -84,11 +84,7 @@ final class CommitCommands {
         @Override
         public Integer call() throws Exception {
             UnpackOptions.requireRoot("committing a container");
-            Committer.Compression compression = switch (compress) {
-                case "gzip" -> Committer.Compression.GZIP;
-                case "zstd" -> Committer.Compression.ZSTD;
-                default -> throw new IllegalArgumentException("--compress must be gzip or zstd, was " + compress);
-            };
+            Committer.Compression compression = Committer.Compression.parse(compress);
             String imageName = reference == null ? null : LocalImage.normalise(reference);
             if (reference != null && imageName == null) throw new IllegalArgumentException("invalid image reference " + reference);
             LayoutStore store = options.store();

@@ -272,6 +272,15 @@ final class ContainerOptions {
 
     /** The image: stored (its missing snapshots unpacked, as after load or pull --no-unpack), else pulled. */
     private Runner.Image findOrPull(ClientOptions options, RemoteOptions remote, LayoutStore store) throws Exception {
+        return findOrPull(options, remote, unpackOptions, store, reference, platform);
+    }
+
+    /**
+     * The stored image {@code reference} names, unpacked; pulled (and unpacked) first when it is not
+     * stored: what run, create and build's FROM take.
+     */
+    static Runner.Image findOrPull(ClientOptions options, RemoteOptions remote, UnpackOptions unpackOptions, LayoutStore store, String reference,
+                                   String platform) throws Exception {
         LocalImage local;
         try {
             local = LocalImage.find(store, reference);
@@ -284,7 +293,10 @@ final class ContainerOptions {
                 if (QuickJit.active()) puller.beforeWork(QuickJit.HandOff::ifLarge);
                 puller.pull(ref, platform == null ? Platform.host() : Platform.parse(platform), platform != null);
             } catch (QuickJit.HandOff handOff) {
-                pullWithOptimisingCompiler(options, remote, store);
+                // strata pull in a JVM of its own that has the optimising compiler (this one, started for a
+                // quick command, has not: hashing and inflating would be several times slower).
+                QuickJit.runWithOptimisingCompiler(PullCommand.args(store, remote, unpackOptions, options.quiet(), null, platform, 4, false,
+                        reference), true);
             }
             return Containers.image(store, LocalImage.find(store, reference));
         }
@@ -295,15 +307,6 @@ final class ContainerOptions {
             }
         }
         return image;
-    }
-
-    /**
-     * {@code strata pull} of the image in a JVM of its own that has the optimising compiler (this one,
-     * started for a quick command, has not: hashing and inflating would be several times slower).
-     */
-    private void pullWithOptimisingCompiler(ClientOptions options, RemoteOptions remote, LayoutStore store) throws Exception {
-        QuickJit.runWithOptimisingCompiler(PullCommand.args(store, remote, unpackOptions, options.quiet(), null, platform, 4, false,
-                reference), true);
     }
 
     /** 64m, 1g, 512k or plain bytes, as docker's --memory. */

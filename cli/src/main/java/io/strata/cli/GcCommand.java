@@ -24,11 +24,19 @@ final class GcCommand implements Callable<Integer> {
     static GarbageCollector.Result collect(io.strata.client.store.LayoutStore store, Duration grace) throws java.io.IOException {
         // Snapshots are only touched as root (their files belong to the images' owners); blobs always.
         var snapshotter = Native.isRoot() ? UnpackOptions.snapshotter(store) : null;
-        // Containers' writable layers, and through them their images' layers, stay.
-        return GarbageCollector.collect(store, snapshotter, grace, () -> {
-            java.util.Set<String> keys = new java.util.HashSet<>();
-            for (var c : Containers.store(store).list()) keys.add(c.snapshot());
-            return keys;
+        // Containers' writable layers, and through them their images' layers, stay; so do the build cache's images.
+        return GarbageCollector.collect(store, snapshotter, grace, new GarbageCollector.InUse() {
+            @Override
+            public java.util.Set<String> snapshots() throws java.io.IOException {
+                java.util.Set<String> keys = new java.util.HashSet<>();
+                for (var c : Containers.store(store).list()) keys.add(c.snapshot());
+                return keys;
+            }
+
+            @Override
+            public java.util.Set<io.strata.oci.Digest> manifests() throws java.io.IOException {
+                return new java.util.HashSet<>(new io.strata.builder.BuildCache(store.root()).images());
+            }
         });
     }
 

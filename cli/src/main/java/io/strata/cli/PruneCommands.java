@@ -134,4 +134,28 @@ final class PruneCommands {
             return 0;
         }
     }
+
+    @Command(name = "builder", mixinStandardHelpOptions = true, description = "Manage the build cache (prune: forget it, and free what only it kept).",
+            subcommands = {BuilderPrune.class})
+    static final class BuilderGroup {}
+
+    @Command(name = "prune", mixinStandardHelpOptions = true, description = "Forget every cached build step, then remove what only the cache kept.")
+    static final class BuilderPrune implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Option(names = {"-f", "--force"}, description = "Do not ask first.")
+        boolean force;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!force && !Output.confirmed("all build cache")) return 1;
+            LayoutStore store = options.store();
+            int forgotten = new io.strata.builder.BuildCache(store.root()).prune();
+            var gc = GcCommand.collect(store, Duration.ZERO);
+            System.out.println("Forgot " + forgotten + " cached steps");
+            System.out.println("Total reclaimed space: " + Output.size(gc.bytes()));
+            return 0;
+        }
+    }
 }

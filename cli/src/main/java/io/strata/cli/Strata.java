@@ -70,7 +70,7 @@ public final class Strata {
      * options, in an interpreter at start) when the verb is added; adding only the verb a command
      * runs took about 100 ms off every client command.
      */
-    private static final List<Class<?>> VERBS = List.of(ServeCommand.class, PullCommand.class, PushCommand.class,
+    private static final List<Class<?>> VERBS = List.of(ServeCommand.class, PullCommand.class, PushCommand.class, BuildCommand.class,
             ImagesCommand.class, InspectCommand.class, TagCommand.class, RmiCommand.class, HistoryCommand.class, GcCommand.class,
             UnpackCommand.class, MountCommand.class, MountCommand.Umount.class, SnapshotsCommand.class,
             RunCommand.class, PsCommand.class, RmCommand.class, LifecycleCommands.Create.class,
@@ -81,7 +81,7 @@ public final class Strata {
             LoginCommand.Login.class, LoginCommand.Logout.class, ManCommand.class, RegistryCommands.class,
             VolumeCommands.class, NetworkCommands.class, ContainerStateCommands.Restart.class, ContainerStateCommands.Pause.class,
             ContainerStateCommands.Unpause.class, ContainerStateCommands.Update.class, ContainerStateCommands.Stats.class, ContainerStateCommands.Rename.class, ContainerStateCommands.Top.class, SystemCommands.class,
-            SystemCommands.Info.class, SystemCommands.Version.class, PruneCommands.ContainerGroup.class, PruneCommands.ImageGroup.class, EventsCommand.class, CpCommand.class);
+            SystemCommands.Info.class, SystemCommands.Version.class, PruneCommands.ContainerGroup.class, PruneCommands.ImageGroup.class, PruneCommands.BuilderGroup.class, EventsCommand.class, CpCommand.class);
     /** Global options that take a value in the next argument (unless given as --opt=value). */
     private static final Set<String> GLOBALS_WITH_VALUE = Set.of("--root", "--format");
 
@@ -198,6 +198,8 @@ public final class Strata {
                     // It said why; its 1 is this verb's failure, a signal's code stays.
                     if (e instanceof QuickJit.ChildFailed child) return child.exitCode == 1 ? failed : child.exitCode;
                     cmd.getErr().println("strata: " + Errors.describe(e));
+                    // STRATA_DEBUG=1: the whole trace, for a bug report.
+                    if (System.getenv("STRATA_DEBUG") != null) e.printStackTrace(cmd.getErr());
                     // A container's command that could not run ends the command as docker's does: 126 or 127.
                     return e instanceof io.strata.runner.Runner.CommandNotRunnable refused ? refused.exitCode() : failed;
                 });

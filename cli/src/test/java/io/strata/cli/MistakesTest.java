@@ -31,8 +31,10 @@ class MistakesTest {
     void anUnknownVerbSuggestsOnlyCloseNames() {
         assertEquals(new Said(2, List.of("strata: 'pul' is not a strata command.", "Did you mean: pull?", "See 'strata --help'.")),
                 strata("pul", "x"));
-        assertEquals(new Said(2, List.of("strata: 'build' is not a strata command.", "See 'strata --help'.")), strata("build", "."),
-                "nothing is close to build (picocli suggested kill)");
+        assertEquals(new Said(2, List.of("strata: 'buld' is not a strata command.", "Did you mean: build?", "See 'strata --help'.")),
+                strata("buld", "."));
+        assertEquals(new Said(2, List.of("strata: 'frobnicate' is not a strata command.", "See 'strata --help'.")), strata("frobnicate", "."),
+                "nothing is close to frobnicate (picocli suggested a verb anyway)");
         assertEquals(new Said(2, List.of("strata: 'lss' is not a strata volume command.", "Did you mean: ls?", "See 'strata volume --help'.")),
                 strata("volume", "lss"));
     }

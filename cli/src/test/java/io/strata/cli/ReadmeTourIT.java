@@ -62,6 +62,7 @@ class ReadmeTourIT {
             String said = Files.readString(out);
             assertEquals(0, p.exitValue(), "the tour failed; stdout:\n" + said + "\nstderr:\n" + Files.readString(err));
             assertTrue(said.contains("hello from strata\n"), "the image's command ran: " + said);
+            assertTrue(said.contains("made by strata build\n"), "the built image ran: " + said);
             assertTrue(said.contains("A /greeting"), "diff shows the change: " + said);
             assertTrue(said.contains("changed\n"), "the committed image has it: " + said);
         } finally {

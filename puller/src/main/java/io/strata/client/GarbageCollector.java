@@ -43,6 +43,11 @@ public final class GarbageCollector {
     @FunctionalInterface
     public interface InUse {
         Set<String> snapshots() throws IOException;
+
+        /** Image manifests kept as if named (the build cache's), with all they reach. */
+        default Set<Digest> manifests() throws IOException {
+            return Set.of();
+        }
     }
 
     /**
@@ -58,7 +63,7 @@ public final class GarbageCollector {
                 liveBlobs.addAll(r.blobs());
                 liveSnapshots.addAll(r.snapshots());
             }
-            mark(store, liveBlobs, liveSnapshots);
+            mark(store, inUse.manifests(), liveBlobs, liveSnapshots);
             int[] removed = {0};
             long[] bytes = {0};
             sweepBlobs(store, liveBlobs, Instant.now().minus(grace), removed, bytes);
@@ -69,9 +74,10 @@ public final class GarbageCollector {
         });
     }
 
-    private static void mark(LayoutStore store, Set<Digest> live, Set<String> liveSnapshots) throws IOException {
+    private static void mark(LayoutStore store, Set<Digest> kept, Set<Digest> live, Set<String> liveSnapshots) throws IOException {
         Deque<Descriptor> todo = new ArrayDeque<>();
         for (var named : store.names()) todo.add(named.manifest());
+        for (Digest d : kept) if (store.has(d)) todo.add(new Descriptor(MediaType.OCI_MANIFEST, d, java.nio.file.Files.size(store.blobPath(d))));
         Set<Digest> seen = new HashSet<>();
         while (!todo.isEmpty()) {
             Descriptor d = todo.pop();

@@ -37,7 +37,18 @@ import java.util.zip.GZIPOutputStream;
  * (the caller's unpack), so its snapshot is what any host would make of the image.
  */
 public final class Committer {
-    public enum Compression { GZIP, ZSTD }
+    public enum Compression {
+        GZIP, ZSTD;
+
+        /** --compress's value: gzip or zstd. */
+        public static Compression parse(String name) {
+            return switch (name) {
+                case "gzip" -> GZIP;
+                case "zstd" -> ZSTD;
+                default -> throw new IllegalArgumentException("--compress must be gzip or zstd, was " + name);
+            };
+        }
+    }
 
     private final LayoutStore store;
     private final OverlaySnapshotter snapshotter;
@@ -54,17 +65,24 @@ public final class Committer {
 
     public Committed commit(Container c, String name, String message, List<String> changes, Compression compression, boolean pause)
             throws IOException {
+        return commit(c, name, message, changes, compression, pause, String.join(" ", c.command()));
+    }
+
+    /** As above, with the history entry's created_by given (a build's step says what made it). */
+    public Committed commit(Container c, String name, String message, List<String> changes, Compression compression, boolean pause,
+                            String createdBy) throws IOException {
         Container now = runner.refresh(c);
         boolean running = now.status() == Container.Status.RUNNING;
         if (running && pause) runner.runtime(c).pause(c.id());
         try {
-            return commit(c, name, message, changes, compression);
+            return commitPaused(c, name, message, changes, compression, createdBy);
         } finally {
             if (running && pause) runner.runtime(c).resume(c.id());
         }
     }
 
-    private Committed commit(Container c, String name, String message, List<String> changes, Compression compression) throws IOException {
+    private Committed commitPaused(Container c, String name, String message, List<String> changes, Compression compression, String createdBy)
+            throws IOException {
         Manifest base = Manifest.parse(store.read(Digest.parse(c.imageDigest())));
         ImageConfig baseConfig = ImageConfig.parse(store.read(base.config().digest()));
         Snapshotter.Info info = snapshotter.stat(c.snapshot()).orElseThrow(() -> new IOException("container " + c.name() + " has no snapshot"));
@@ -85,7 +103,7 @@ public final class Committer {
         diffIds.add(diffId);
         List<ImageConfig.History> history = new ArrayList<>(baseConfig.history());
         String created = Instant.now().toString();
-        history.add(new ImageConfig.History(created, null, String.join(" ", c.command()), message == null || message.isEmpty() ? null : message, false));
+        history.add(new ImageConfig.History(created, null, createdBy, message == null || message.isEmpty() ? null : message, false));
         ImageConfig config = new ImageConfig(created, baseConfig.author(), baseConfig.architecture(), baseConfig.os(),
                 baseConfig.osVersion(), baseConfig.variant(), apply(baseConfig.config(), changes),
                 new ImageConfig.RootFs("layers", diffIds), history);
@@ -105,14 +123,14 @@ public final class Committer {
     }
 
     /** A layer blob in the store: its digest, its DiffID and its size. */
-    record Layer(Digest digest, Digest diffId, long size, Compression compression) {
-        Descriptor descriptor() {
+    public record Layer(Digest digest, Digest diffId, long size, Compression compression) {
+        public Descriptor descriptor() {
             return new Descriptor(compression == Compression.GZIP ? MediaType.OCI_LAYER_GZIP : MediaType.OCI_LAYER_ZSTD, digest, size);
         }
     }
 
     /** What writes a layer's tar bytes. */
-    interface TarSource {
+    public interface TarSource {
         void writeTo(OutputStream tar) throws IOException;
     }
 
@@ -120,7 +138,7 @@ public final class Committer {
      * Stores the tar {@code source} writes as a layer blob: tar → DiffID hash → compression → blob
      * hash → a scratch file of the store, put in place under its digest once whole.
      */
-    static Layer storeLayer(LayoutStore store, Compression compression, TarSource source) throws IOException {
+    public static Layer storeLayer(LayoutStore store, Compression compression, TarSource source) throws IOException {
         Path scratch = store.scratch();
         MessageDigest blobHash = DigestAlgorithm.SHA256.newStreamingDigest();
         MessageDigest diffHash = DigestAlgorithm.SHA256.newStreamingDigest();

@@ -1,0 +1,507 @@
+package io.strata.builder;
+
+import io.strata.client.Puller;
+import io.strata.client.Unpacker;
+import io.strata.client.store.LayoutStore;
+import io.strata.client.store.Leases;
+import io.strata.oci.Descriptor;
+import io.strata.oci.Digest;
+import io.strata.oci.ImageConfig;
+import io.strata.oci.Manifest;
+import io.strata.oci.MediaType;
+import io.strata.oci.Platform;
+import io.strata.runner.AttachOptions;
+import io.strata.runner.Committer;
+import io.strata.runner.Container;
+import io.strata.runner.RunSpec;
+import io.strata.runner.Runner;
+import io.strata.snapshots.Applier;
+import io.strata.snapshots.Mount;
+import io.strata.snapshots.OverlaySnapshotter;
+import io.strata.snapshots.TarWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * strata build: each stage's steps over the image so far, as buildah's imagebuildah does them.
+ * A RUN runs in a container of the runner on the previous step's snapshots and its changes become a
+ * layer exactly as commit makes one; a COPY or ADD writes its layer directly from the sources; the
+ * other instructions change the config and add a history entry without a layer. Every step has a
+ * cache key (its parent's, its instruction as expanded, and for a copy the digest of what it copies)
+ * and a hit takes the image the step made before without running anything.
+ */
+public final class Build {
+    /** Finds or pulls (and unpacks) the image a FROM or COPY --from names. */
+    @FunctionalInterface
+    public interface Bases {
+        Runner.Image resolve(String reference) throws Exception;
+    }
+
+    /**
+     * What to build: the context directory, the Containerfile's name and text, the names to give
+     * the result, --build-arg, --target, --no-cache, the network RUN steps use, the new layers'
+     * compression, --label, and where progress goes.
+     */
+    public record Request(Path context, String file, String text, IgnorePatterns ignore, List<String> tags, Map<String, String> buildArgs,
+                          String target, boolean noCache, RunSpec.Network network, String networkName, Committer.Compression compression,
+                          Map<String, String> labels, PrintStream log) {}
+
+    private static final List<String> DEFAULT_SHELL = List.of("/bin/sh", "-c");
+
+    private final LayoutStore store;
+    private final OverlaySnapshotter snapshotter;
+    private final Runner runner;
+    private final Bases bases;
+    private final BuildCache cache;
+    private final Applier.Limits limits;
+
+    public Build(LayoutStore store, OverlaySnapshotter snapshotter, Runner runner, Bases bases, Applier.Limits limits) {
+        this.store = store;
+        this.snapshotter = snapshotter;
+        this.runner = runner;
+        this.bases = bases;
+        this.cache = new BuildCache(store.root());
+        this.limits = limits;
+    }
+
+    /** The image so far: its layers, its config, and the key of the steps that made it. */
+    private record State(List<Descriptor> layers, ImageConfig config, String key) {}
+
+    /** Builds what the request asks; answers the stored manifest of the result (named with each tag). */
+    public Descriptor build(Request r) throws Exception {
+        Containerfile file = Containerfile.parse(r.text(), r.file());
+        Stages.Plan plan = Stages.plan(file, r.file(), r.buildArgs(), r.target());
+        int total = plan.stages().stream().mapToInt(s -> s.steps().size() + 1).sum();
+        int[] step = {0};
+        Map<Integer, State> built = new LinkedHashMap<>();
+        State last = null;
+        for (Stages.Stage stage : plan.stages()) {
+            last = stage(stage, plan, built, file.escape(), r, step, total);
+            built.put(stage.index(), last);
+        }
+        State result = last;
+        if (!r.labels().isEmpty()) {
+            ImageConfig.Config c = config(result);
+            Map<String, String> labels = c.labels() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(c.labels());
+            labels.putAll(r.labels());
+            result = withConfig(result, new ImageConfig.Config(c.user(), c.exposedPorts(), c.env(), c.entrypoint(), c.cmd(), c.volumes(),
+                    c.workingDir(), labels, c.stopSignal()), null, "labels " + r.labels(), r);
+        }
+        Descriptor image = manifest(result);
+        for (String tag : r.tags()) {
+            store.tag(tag, image);
+            r.log().println("Successfully tagged " + tag);
+        }
+        return image;
+    }
+
+    private State stage(Stages.Stage stage, Stages.Plan plan, Map<Integer, State> built, char escape, Request r, int[] step, int total)
+            throws Exception {
+        r.log().printf("STEP %d/%d: %s%n", ++step[0], total, stage.from().text());
+        State s = base(stage, plan, built);
+        Map<String, String> args = new LinkedHashMap<>();
+        List<String> shell = DEFAULT_SHELL;
+        boolean cmdSet = false;
+        for (Instruction in : stage.steps()) {
+            r.log().printf("STEP %d/%d: %s%n", ++step[0], total, in.text());
+            long started = System.nanoTime();
+            Map<String, String> vars = vars(s, args);
+            switch (in) {
+                case Instruction.Arg a -> {
+                    for (String d : a.declarations()) {
+                        int eq = d.indexOf('=');
+                        String key = eq < 0 ? d : d.substring(0, eq);
+                        if (r.buildArgs().containsKey(key)) args.put(key, r.buildArgs().get(key));
+                        else if (eq >= 0) args.put(key, Words.expand(d.substring(eq + 1), vars, escape));
+                        else if (plan.globalArgs().containsKey(key)) args.put(key, plan.globalArgs().get(key));
+                    }
+                    // Its history names the arguments, not their values (buildah's and docker's form).
+                    String names = String.join(" ", a.declarations().stream().map(d -> d.contains("=") ? d.substring(0, d.indexOf('=')) : d).toList());
+                    s = withConfig(s, config(s), nop("ARG " + names), in.text() + "\0" + args, r);
+                }
+                case Instruction.Shell sh -> {
+                    shell = sh.shell();
+                    s = withConfig(s, config(s), nop(in.text()), in.text(), r);
+                }
+                case Instruction.Run run -> s = run(s, run, shell, args, r);
+                case Instruction.Copy copy -> s = copy(s, copy, vars, escape, plan, built, stage, r);
+                case Instruction.OnBuild ob -> s = withConfig(s, config(s), nop(in.text()), in.text(), r); // kept for later builds: not yet recorded
+                case Instruction.From f -> throw new IllegalStateException("FROM inside a stage");
+                case Instruction.Entrypoint e -> {
+                    ImageConfig.Config c = configStep(config(s), in, vars, escape);
+                    // A new ENTRYPOINT empties a CMD the base image gave, as docker does; one this stage gave stays.
+                    if (!cmdSet) c = new ImageConfig.Config(c.user(), c.exposedPorts(), c.env(), c.entrypoint(), null, c.volumes(), c.workingDir(),
+                            c.labels(), c.stopSignal());
+                    s = withConfig(s, c, nop(in.text()), in.text(), r);
+                }
+                default -> s = withConfig(s, configStep(config(s), in, vars, escape), nop(in.text()), expandedText(in, vars, escape), r);
+            }
+            if (in instanceof Instruction.Cmd) cmdSet = true;
+            r.log().printf("--> %.2f s%n", (System.nanoTime() - started) / 1e9);
+        }
+        return s;
+    }
+
+    /** A stage's starting image: scratch, a stage built before, or an image found or pulled. */
+    private State base(Stages.Stage stage, Stages.Plan plan, Map<Integer, State> built) throws Exception {
+        if (stage.base().equalsIgnoreCase("scratch")) {
+            Platform host = Platform.host();
+            ImageConfig empty = new ImageConfig(null, null, host.architecture(), host.os(), null, host.variant(),
+                    new ImageConfig.Config(null, null, null, null, null, null, null, null, null), new ImageConfig.RootFs("layers", List.of()), List.of());
+            return new State(List.of(), empty, "scratch");
+        }
+        var other = Stages.stageNamed(plan.stages(), stage.base(), stage.index());
+        if (other.isPresent()) return built.get(other.get().index());
+        Runner.Image image = bases.resolve(stage.base());
+        Manifest m = Manifest.parse(store.read(image.manifest()));
+        return new State(m.layers(), image.config(), image.manifest().toString());
+    }
+
+    // ---- config-only steps
+
+    private static ImageConfig.Config configStep(ImageConfig.Config c, Instruction in, Map<String, String> vars, char escape) {
+        String user = c.user(), workdir = c.workingDir(), stop = c.stopSignal();
+        List<String> env = c.env() == null ? new ArrayList<>() : new ArrayList<>(c.env());
+        List<String> entrypoint = c.entrypoint(), cmd = c.cmd();
+        Map<String, String> labels = c.labels() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(c.labels());
+        Map<String, Object> ports = c.exposedPorts() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(c.exposedPorts());
+        Map<String, Object> volumes = c.volumes() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(c.volumes());
+        switch (in) {
+            case Instruction.Env e -> {
+                Map<String, String> scope = new LinkedHashMap<>(vars);
+                for (String pair : e.pairs()) {
+                    int eq = pair.indexOf('=');
+                    String key = pair.substring(0, eq);
+                    String value = Words.expand(pair.substring(eq + 1), scope, escape);
+                    env.removeIf(v -> v.startsWith(key + "="));
+                    env.add(key + "=" + value);
+                    scope.put(key, value);
+                }
+            }
+            case Instruction.Label l -> {
+                for (String pair : l.pairs()) {
+                    int eq = pair.indexOf('=');
+                    labels.put(Words.expand(pair.substring(0, eq), vars, escape), Words.expand(pair.substring(eq + 1), vars, escape));
+                }
+            }
+            case Instruction.Workdir w -> {
+                String path = Words.expand(w.path(), vars, escape);
+                workdir = path.startsWith("/") ? path : (workdir == null || workdir.isEmpty() ? "/" : workdir) + (workdir != null && workdir.endsWith("/") ? "" : "/") + path;
+                workdir = IgnorePatterns.clean(workdir);
+            }
+            case Instruction.User u -> user = Words.expand(u.user(), vars, escape);
+            case Instruction.Cmd x -> cmd = command(x.command());
+            case Instruction.Entrypoint x -> entrypoint = command(x.command());
+            case Instruction.Expose x -> {
+                for (String p : Words.expandAll(String.join(" ", x.ports()), vars, escape)) ports.put(p.contains("/") ? p : p + "/tcp", Map.of());
+            }
+            case Instruction.Volume v -> {
+                for (String p : v.paths()) volumes.put(Words.expand(p, vars, escape), Map.of());
+            }
+            case Instruction.StopSignal x -> stop = Words.expand(x.signal(), vars, escape);
+            case Instruction.Healthcheck h -> { } // not in the OCI config: kept in history only, for now
+            case Instruction.Maintainer m -> { }
+            default -> throw new IllegalStateException("not a config step: " + in.text());
+        }
+        return new ImageConfig.Config(user, ports.isEmpty() ? null : ports, env.isEmpty() ? null : env, entrypoint, cmd,
+                volumes.isEmpty() ? null : volumes, workdir, labels.isEmpty() ? null : labels, stop);
+    }
+
+    /** CMD and ENTRYPOINT: the exec form as written, the shell form through /bin/sh -c. */
+    private static List<String> command(Instruction.Command c) {
+        return c.isExec() ? c.exec() : List.of("/bin/sh", "-c", c.shell());
+    }
+
+    /** The instruction with its variables expanded, as the history records it. */
+    private static String expandedText(Instruction in, Map<String, String> vars, char escape) {
+        return switch (in) {
+            case Instruction.Env e -> "ENV " + String.join(" ", e.pairs().stream().map(p -> {
+                int eq = p.indexOf('=');
+                return p.substring(0, eq) + "=" + Words.expand(p.substring(eq + 1), vars, escape);
+            }).toList());
+            case Instruction.Workdir w -> "WORKDIR " + Words.expand(w.path(), vars, escape);
+            case Instruction.User u -> "USER " + Words.expand(u.user(), vars, escape);
+            default -> in.text();
+        };
+    }
+
+    /** A history entry's created_by for a step without a layer, in the form buildah and docker write. */
+    private static String nop(String text) {
+        return "/bin/sh -c #(nop) " + text;
+    }
+
+    /**
+     * A step that changes the config only: a history entry without a layer. It is cached like the
+     * others, so a rebuild of what did not change gives the same image, times and all.
+     */
+    private State withConfig(State s, ImageConfig.Config config, String createdBy, String keyText, Request r) throws IOException {
+        String key = key(s.key(), keyText);
+        State hit = hit(key, r);
+        if (hit != null) return hit;
+        List<ImageConfig.History> history = new ArrayList<>(s.config().history());
+        if (createdBy != null) history.add(new ImageConfig.History(Instant.now().toString(), null, createdBy, null, true));
+        ImageConfig c = s.config();
+        ImageConfig next = new ImageConfig(Instant.now().toString(), c.author(), c.architecture(), c.os(), c.osVersion(), c.variant(), config,
+                c.rootfs(), history);
+        State made = new State(s.layers(), next, key);
+        cache.put(key, manifest(made).digest());
+        return made;
+    }
+
+    private static ImageConfig.Config config(State s) {
+        return s.config().config() != null ? s.config().config() : new ImageConfig.Config(null, null, null, null, null, null, null, null, null);
+    }
+
+    /** What RUN and COPY expand with: the image's ENV, then the stage's ARGs (an ENV wins over an ARG of its name, as docker's). */
+    private static Map<String, String> vars(State s, Map<String, String> args) {
+        Map<String, String> out = new LinkedHashMap<>(args);
+        for (String e : config(s).env() == null ? List.<String>of() : config(s).env()) {
+            int eq = e.indexOf('=');
+            if (eq > 0) out.put(e.substring(0, eq), e.substring(eq + 1));
+        }
+        return out;
+    }
+
+    // ---- RUN
+
+    private State run(State s, Instruction.Run run, List<String> shell, Map<String, String> args, Request r) throws Exception {
+        if (!run.heredocs().isEmpty() || run.flags().containsKey("mount") || run.flags().containsKey("security")) {
+            throw new IllegalArgumentException(r.file() + ":" + run.line() + ": RUN with here-documents, --mount or --security is not built yet");
+        }
+        List<String> argv = new ArrayList<>();
+        if (run.command().isExec()) {
+            argv.addAll(run.command().exec());
+        } else {
+            argv.addAll(shell);
+            argv.add(run.command().shell());
+        }
+        // The ARGs in effect reach the command's environment and its key; a predefined proxy ARG only its environment.
+        List<String> env = new ArrayList<>();
+        args.forEach((k, v) -> env.add(k + "=" + v));
+        r.buildArgs().forEach((k, v) -> {
+            if (Stages.PREDEFINED_ARGS.contains(k) && !args.containsKey(k)) env.add(k + "=" + v);
+        });
+        String key = key(s.key(), "RUN", String.join("\0", argv), args.toString(), String.valueOf(run.flags()));
+        State hit = hit(key, r);
+        if (hit != null) return hit;
+        if (s.layers().isEmpty()) throw new IllegalArgumentException(r.file() + ":" + run.line() + ": RUN needs a shell and a command, and the image has no layers (FROM scratch)");
+
+        Descriptor base = manifest(s);
+        Manifest m = Manifest.parse(store.read(base.digest()));
+        Runner.Image image = new Runner.Image(base.digest().toString(), base.digest(), s.config(), Unpacker.chainIds(m, s.config()));
+        String network = run.flags().containsKey("network") ? run.flags().get("network").getLast() : null;
+        RunSpec.Network net = network == null ? r.network() : switch (network) {
+            case "none" -> RunSpec.Network.NONE;
+            case "host" -> RunSpec.Network.HOST;
+            case "default" -> r.network();
+            default -> throw new IllegalArgumentException(r.file() + ":" + run.line() + ": RUN --network is default, none or host, was " + network);
+        };
+        Runner.Options o = new Runner.Options("strata-build-" + HexFormat.of().formatHex(random()), argv, "", env, null, null, null, net,
+                List.of(), false, null, null, null, false, false, "runc", List.of(), RunSpec.Dns.HOST, List.of(), List.of(), List.of(), null, null,
+                net == RunSpec.Network.BRIDGE ? r.networkName() : null, List.of(), null, null, null, null);
+        Container c = runner.create(image, o);
+        try {
+            int code = runner.runForeground(c, false, AttachOptions.DEFAULT, null);
+            if (code != 0) {
+                throw new BuildFailure(r.file() + ":" + run.line() + ": RUN " + (run.command().isExec() ? run.command().exec() : run.command().shell())
+                        + " failed with exit code " + code, code);
+            }
+            // created_by as buildah and docker write it: the ARGs in effect first (|N K=V …), then the command.
+            String createdBy = (args.isEmpty() ? "" : "|" + args.size() + " " + String.join(" ", args.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
+                    + " ") + String.join(" ", argv);
+            Committer.Committed committed = new Committer(store, snapshotter, runner).commit(c, null, null, List.of(), r.compression(), false, createdBy);
+            unpack(committed.manifest());
+            State next = state(committed.manifest(), key);
+            cache.put(key, committed.manifest().digest());
+            return next;
+        } finally {
+            runner.remove(c, true);
+        }
+    }
+
+    // ---- COPY and ADD
+
+    private State copy(State s, Instruction.Copy copy, Map<String, String> vars, char escape, Stages.Plan plan, Map<Integer, State> built,
+                       Stages.Stage stage, Request r) throws Exception {
+        if (!copy.heredocs().isEmpty()) throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": COPY of here-documents is not built yet");
+        for (String flag : copy.flags().keySet()) {
+            if (!List.of("from", "chown", "chmod").contains(flag)) {
+                throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": " + (copy.add() ? "ADD" : "COPY") + " --" + flag + " is not built yet");
+            }
+        }
+        List<String> sources = copy.sources().stream().map(x -> Words.expand(x, vars, escape)).toList();
+        if (copy.add()) {
+            for (String src : sources) {
+                if (src.contains("://")) throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": ADD of a URL is not built yet");
+            }
+        }
+        String written = Words.expand(copy.destination(), vars, escape);
+        String dest = written;
+        String workdir = config(s).workingDir() == null || config(s).workingDir().isEmpty() ? "/" : config(s).workingDir();
+        if (!dest.startsWith("/")) dest = workdir + (workdir.endsWith("/") ? "" : "/") + dest;
+        CopySources.Attributes attributes = attributes(copy, vars, escape, r);
+        String from = copy.flags().containsKey("from") ? Words.expand(copy.flags().get("from").getLast(), vars, escape) : null;
+        if (from == null) return copyFrom(s, copy, r.context(), r.ignore(), sources, dest, written, attributes, r);
+        // Another stage's tree, or an image's: read through a read-only view of its snapshots.
+        var other = Stages.stageNamed(plan.stages(), from, stage.index());
+        List<Digest> chain;
+        if (other.isPresent()) {
+            State o = built.get(other.get().index());
+            Descriptor d = manifest(o);
+            chain = Unpacker.chainIds(Manifest.parse(store.read(d.digest())), o.config());
+        } else {
+            chain = bases.resolve(from).chainIds();
+        }
+        if (chain.isEmpty()) throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": --from=" + from + " has no files");
+        String viewKey = "build-view-" + HexFormat.of().formatHex(random());
+        Path dir = Files.createTempDirectory(store.root(), "build-view-");
+        try {
+            snapshotter.view(viewKey, chain.getLast().toString()).getFirst().mount(dir);
+            try {
+                return copyFrom(s, copy, dir, IgnorePatterns.none(), sources, dest, written,
+                        new CopySources.Attributes(attributes.uid(), attributes.gid(), attributes.mode(), true), r);
+            } finally {
+                while (Mount.isMountPoint(dir)) Mount.unmount(dir);
+            }
+        } finally {
+            snapshotter.remove(viewKey);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private State copyFrom(State s, Instruction.Copy copy, Path root, IgnorePatterns ignore, List<String> sources, String dest, String written,
+                           CopySources.Attributes attributes, Request r) throws Exception {
+        CopySources files;
+        try {
+            files = CopySources.resolve(root, ignore, sources, dest);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": " + e.getMessage());
+        }
+        String content = files.digest(attributes);
+        String key = key(s.key(), copy.add() ? "ADD" : "COPY", content, dest);
+        State hit = hit(key, r);
+        if (hit != null) return hit;
+        Committer.Layer layer = Committer.storeLayer(store, r.compression(), out -> {
+            try (TarWriter tar = new TarWriter(out)) {
+                files.write(tar, attributes);
+            }
+        });
+        // buildah's form: the kind of source and its content's digest, then the destination.
+        String kind = sources.size() > 1 ? "multi:" : Files.isDirectory(root.resolve(IgnorePatterns.clean(sources.getFirst()).replaceFirst("^/", "")),
+                java.nio.file.LinkOption.NOFOLLOW_LINKS) ? "dir:" : "file:";
+        String createdBy = "/bin/sh -c #(nop) " + (copy.add() ? "ADD" : "COPY") + " " + kind + content + " in " + written + " ";
+        List<Descriptor> layers = new ArrayList<>(s.layers());
+        layers.add(layer.descriptor());
+        List<Digest> diffIds = new ArrayList<>(s.config().rootfs().diffIds());
+        diffIds.add(layer.diffId());
+        List<ImageConfig.History> history = new ArrayList<>(s.config().history());
+        history.add(new ImageConfig.History(Instant.now().toString(), null, createdBy, null, false));
+        ImageConfig c = s.config();
+        State next = new State(layers, new ImageConfig(Instant.now().toString(), c.author(), c.architecture(), c.os(), c.osVersion(), c.variant(),
+                c.config(), new ImageConfig.RootFs("layers", diffIds), history), key);
+        Descriptor d = manifest(next);
+        unpack(d);
+        cache.put(key, d.digest());
+        return next;
+    }
+
+    private static CopySources.Attributes attributes(Instruction.Copy copy, Map<String, String> vars, char escape, Request r) {
+        Long uid = null, gid = null;
+        Integer mode = null;
+        if (copy.flags().containsKey("chown")) {
+            String chown = Words.expand(copy.flags().get("chown").getLast(), vars, escape);
+            String[] p = chown.split(":", 2);
+            try {
+                uid = Long.parseLong(p[0]);
+                gid = p.length == 2 ? Long.parseLong(p[1]) : uid;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": --chown takes numeric ids here (UID[:GID]), was " + chown);
+            }
+        }
+        if (copy.flags().containsKey("chmod")) {
+            String chmod = copy.flags().get("chmod").getLast();
+            if (!chmod.matches("[0-7]{3,4}")) throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": --chmod takes an octal mode, was " + chmod);
+            mode = Integer.parseInt(chmod, 8);
+        }
+        return new CopySources.Attributes(uid, gid, mode, false);
+    }
+
+    // ---- images, the cache, snapshots
+
+    /** The state as a stored image: its config and manifest (small blobs) written when missing. */
+    private Descriptor manifest(State s) throws IOException {
+        byte[] config = s.config().toJson();
+        Digest configDigest = Digest.sha256(config);
+        if (!store.has(configDigest)) store.put(configDigest, config);
+        Manifest m = new Manifest(2, MediaType.OCI_MANIFEST, null, new Descriptor(MediaType.OCI_CONFIG, configDigest, config.length), s.layers(), null, null);
+        return store.put(m);
+    }
+
+    private State state(Descriptor manifest, String key) throws IOException {
+        Manifest m = Manifest.parse(store.read(manifest.digest()));
+        return new State(m.layers(), ImageConfig.parse(store.read(m.config().digest())), key);
+    }
+
+    private State hit(String key, Request r) throws IOException {
+        if (r.noCache()) return null;
+        var cached = cache.get(key);
+        if (cached.isEmpty() || !store.has(cached.get())) return null;
+        Descriptor d = new Descriptor(MediaType.OCI_MANIFEST, cached.get(), Files.size(store.blobPath(cached.get())));
+        State s = state(d, key);
+        for (Descriptor l : s.layers()) if (!store.has(l.digest())) return null; // collected since: a miss
+        unpack(d);
+        r.log().println("--> Using cache " + cached.get().toString().substring(7, 19));
+        return s;
+    }
+
+    /** Unpacks what of an image's layers is not yet a snapshot (a layer just made, or a cached one gc took the snapshot of). */
+    private void unpack(Descriptor manifest) throws IOException {
+        Manifest m = Manifest.parse(store.read(manifest.digest()));
+        ImageConfig config = ImageConfig.parse(store.read(m.config().digest()));
+        try (Leases.Lease lease = store.leases().acquire("build " + manifest.digest())) {
+            lease.add(m.blobs().stream().map(Descriptor::digest).toList(), List.of());
+            new Unpacker(snapshotter, limits, 1, QUIET).unpack(m, config, layer -> Files.newInputStream(store.blobPath(layer.digest())), lease);
+        }
+    }
+
+    private static final Puller.Events QUIET = new Puller.Events() {
+        @Override
+        public void layer(Digest digest, String status) {}
+
+        @Override
+        public void progress(Digest digest, long done, long total) {}
+    };
+
+    private static String key(String... parts) {
+        return Digest.sha256(String.join("\n", parts).getBytes(StandardCharsets.UTF_8)).toString().substring(7);
+    }
+
+    private static byte[] random() {
+        byte[] b = new byte[6];
+        new java.security.SecureRandom().nextBytes(b);
+        return b;
+    }
+
+    /** A step that failed: the build stops, answering the step's exit code. */
+    public static final class BuildFailure extends RuntimeException {
+        private final int exitCode;
+
+        BuildFailure(String message, int exitCode) {
+            super(message);
+            this.exitCode = exitCode;
+        }
+
+        public int exitCode() {
+            return exitCode;
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package io.strata.cli;
+
+import io.strata.builder.Build;
+import io.strata.builder.IgnorePatterns;
+import io.strata.client.store.LayoutStore;
+import io.strata.runner.Committer;
+import io.strata.runner.RunSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** strata build: a Containerfile (or Dockerfile) and its context become an image, a layer per RUN and COPY, with a cache. */
+@Command(name = "build", mixinStandardHelpOptions = true, description = "Build an image from a Containerfile: a layer per RUN, COPY and ADD, "
+        + "cached between builds.")
+final class BuildCommand implements Callable<Integer> {
+    @Mixin
+    ClientOptions options;
+
+    @Mixin
+    RemoteOptions remote;
+
+    @Mixin
+    UnpackOptions unpackOptions;
+
+    @Option(names = {"-t", "--tag"}, paramLabel = "NAME", description = "Name the image (again for more names).")
+    List<String> tags = new ArrayList<>();
+
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "The Containerfile (default: CONTEXT/Containerfile, else CONTEXT/Dockerfile; "
+            + "- reads it from stdin).")
+    String file;
+
+    @Option(names = "--build-arg", paramLabel = "KEY=VALUE", description = "A value for an ARG (KEY alone: this environment's value).")
+    List<String> buildArgs = new ArrayList<>();
+
+    @Option(names = "--target", paramLabel = "STAGE", description = "Build this stage (and what it needs) and stop.")
+    String target;
+
+    @Option(names = "--no-cache", description = "Run every step, using no cached one (the results are cached for later builds).")
+    boolean noCache;
+
+    @Option(names = "--label", paramLabel = "KEY=VALUE", description = "A label on the image.")
+    List<String> labels = new ArrayList<>();
+
+    @Option(names = "--network", paramLabel = "bridge|none|host|NAME", description = "The network of RUN steps (default bridge).")
+    String network = "bridge";
+
+    @Option(names = "--iidfile", paramLabel = "FILE", description = "Write the image's ID (its manifest digest) to FILE.")
+    Path iidfile;
+
+    @Option(names = "--compress", paramLabel = "gzip|zstd", description = "The new layers' compression (default gzip).")
+    String compress = "gzip";
+
+    @Parameters(paramLabel = "CONTEXT", description = "The build context: a directory.")
+    Path context;
+
+    @Override
+    public Integer call() throws Exception {
+        UnpackOptions.requireRoot("building an image");
+        if (!Files.isDirectory(context)) throw new IllegalArgumentException("the build context " + context + " is not a directory");
+        Path dir = context.toAbsolutePath().normalize();
+        String name;
+        String text;
+        if ("-".equals(file)) {
+            name = "stdin";
+            text = new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } else {
+            Path f = file != null ? Path.of(file) : Files.exists(dir.resolve("Containerfile")) ? dir.resolve("Containerfile") : dir.resolve("Dockerfile");
+            if (!Files.isRegularFile(f)) {
+                throw new IllegalArgumentException(file != null ? "no Containerfile " + file : "no Containerfile or Dockerfile in " + context + ": give one with -f");
+            }
+            name = f.getFileName().toString();
+            text = Files.readString(f);
+        }
+        Path ignoreFile = Files.exists(dir.resolve(".containerignore")) ? dir.resolve(".containerignore") : dir.resolve(".dockerignore");
+        IgnorePatterns ignore = Files.isRegularFile(ignoreFile) ? IgnorePatterns.parse(Files.readString(ignoreFile)) : IgnorePatterns.none();
+        List<String> names = new ArrayList<>();
+        for (String t : tags) {
+            String n = LocalImage.normalise(t);
+            if (n == null) throw new IllegalArgumentException("invalid image name " + t);
+            names.add(n);
+        }
+        Committer.Compression compression = Committer.Compression.parse(compress);
+        RunSpec.Network net = switch (network) {
+            case "none" -> RunSpec.Network.NONE;
+            case "host" -> RunSpec.Network.HOST;
+            default -> RunSpec.Network.BRIDGE;
+        };
+        LayoutStore store = options.store();
+        Build build = new Build(store, UnpackOptions.snapshotter(store), Containers.runner(store),
+                ref -> ContainerOptions.findOrPull(options, remote, unpackOptions, store, ref, null), unpackOptions.limits());
+        // Progress on stderr, the image's ID on stdout (with -q, only that).
+        java.io.PrintStream log = options.quiet() ? new java.io.PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
+        var request = new Build.Request(dir, name, text, ignore, names, args(buildArgs), target, noCache, net,
+                net == RunSpec.Network.BRIDGE ? network : null, compression, pairs(labels), log);
+        io.strata.oci.Descriptor image;
+        // What RUN steps print is progress too: on stderr, and nowhere with -q; stdout is the image's ID alone.
+        java.io.PrintStream stdout = System.out;
+        java.io.PrintStream stderr = System.err;
+        System.setOut(options.quiet() ? log : stderr);
+        if (options.quiet()) System.setErr(log);
+        try {
+            image = build.build(request);
+        } catch (Build.BuildFailure failed) {
+            stderr.println("strata: " + failed.getMessage());
+            return failed.exitCode();
+        } finally {
+            System.setOut(stdout);
+            System.setErr(stderr);
+        }
+        if (iidfile != null) Files.writeString(iidfile, image.digest().toString());
+        System.out.println(image.digest());
+        return 0;
+    }
+
+    /** --build-arg KEY=VALUE, or KEY alone for this environment's value (left out when unset, as docker). */
+    private static Map<String, String> args(List<String> given) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String a : given) {
+            int eq = a.indexOf('=');
+            if (eq == 0) throw new IllegalArgumentException("--build-arg is KEY=VALUE, was " + a);
+            if (eq > 0) out.put(a.substring(0, eq), a.substring(eq + 1));
+            else if (System.getenv(a) != null) out.put(a, System.getenv(a));
+        }
+        return out;
+    }
+
+    private static Map<String, String> pairs(List<String> given) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String l : given) {
+            int eq = l.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("--label is KEY=VALUE, was " + l);
+            out.put(l.substring(0, eq), l.substring(eq + 1));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,218 @@
+package io.strata.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strata.client.Trees;
+import io.strata.registry.ExternalTool;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * strata build against Debian's buildah (bud --layers) on the same Containerfile and context: the
+ * same tree, config and history; then the cache: a rebuild runs nothing, a changed file reruns its
+ * step and those after it only, --no-cache runs all.
+ */
+class BuildIT extends ContainerCliTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * A base image built by strata FROM scratch (busybox, a user, a data file) and pushed to the
+     * test's registry: an image with a history, which buildah 1.28 wants of a base.
+     */
+    private String base() throws Exception {
+        Path ctx = Files.createDirectories(tmp.resolve("base"));
+        Path root = Files.createDirectories(ctx.resolve("rootfs"));
+        for (String d : List.of("bin", "etc", "tmp", "data")) Files.createDirectories(root.resolve(d));
+        io.strata.snapshots.Native.chmod(root.resolve("tmp"), 01777);
+        Files.copy(Path.of(ExternalTool.ok("sh", "-c", "command -v busybox").trim()), root.resolve("bin/busybox"));
+        for (String applet : List.of("sh", "echo", "cat", "rm", "mkdir", "true", "ls", "id")) Files.createSymbolicLink(root.resolve("bin/" + applet), Path.of("busybox"));
+        Files.writeString(root.resolve("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n");
+        Files.writeString(root.resolve("etc/group"), "root:x:0:\napp:x:1000:\n");
+        Files.writeString(root.resolve("data/base.txt"), "base\n");
+        Files.writeString(ctx.resolve("Containerfile"), "FROM scratch\nCOPY rootfs/ /\nENV PATH=/bin\nCMD [\"sh\"]\n");
+        String ref = "127.0.0.1:" + registry.port() + "/lib/base:v1";
+        Run built = strata("build", "--root", store, "-t", ref, ctx.toString());
+        assertEquals(0, built.exit(), built.err());
+        Run pushed = strata("push", "--root", store, ref);
+        assertEquals(0, pushed.exit(), pushed.err());
+        return ref;
+    }
+
+    /** A context with files to copy, files the ignore file leaves out, and a Containerfile of two stages using most instructions. */
+    private Path context() throws Exception {
+        String base = base();
+        Path ctx = Files.createDirectories(tmp.resolve("ctx"));
+        Files.writeString(ctx.resolve("app.txt"), "app\n");
+        Files.writeString(ctx.resolve("README.md"), "readme\n");
+        Files.writeString(ctx.resolve("NOTES.md"), "left out\n");
+        Files.writeString(ctx.resolve("secret.key"), "left out\n");
+        Files.createDirectories(ctx.resolve("conf/sub"));
+        Files.writeString(ctx.resolve("conf/a.conf"), "a\n");
+        Files.writeString(ctx.resolve("conf/sub/b.conf"), "b\n");
+        Files.writeString(ctx.resolve(".dockerignore"), "*.key\n*.md\n!README.md\n");
+        Files.writeString(ctx.resolve("Containerfile"), """
+                # syntax=docker/dockerfile:1
+                ARG BASE=%s
+                FROM ${BASE} AS build
+                RUN echo built > /built.txt
+                FROM ${BASE}
+                ARG GREETING=hi
+                ENV APP_HOME=/srv/app MODE="two words"
+                WORKDIR $APP_HOME
+                COPY app.txt README.md ./
+                COPY conf/ conf/
+                COPY --chown=1000:1000 --chmod=0600 app.txt owned.txt
+                COPY --from=build /built.txt /srv/
+                RUN echo "$GREETING from $APP_HOME ($MODE)" > greeting && rm /data/base.txt
+                LABEL org.example.title="a title" version=2
+                EXPOSE 8080 53/udp
+                VOLUME /srv/data
+                USER app
+                STOPSIGNAL SIGINT
+                ENTRYPOINT ["/bin/sh", "-c"]
+                CMD ["cat greeting"]
+                """.formatted(base));
+        return ctx;
+    }
+
+    @Test
+    void buildsWhatBuildahBuilds() throws Exception {
+        ExternalTool.require("buildah");
+        Path ctx = context();
+        Run built = strata("build", "--root", store, "-t", "localhost/built:v1", ctx.toString());
+        assertEquals(0, built.exit(), built.err());
+        assertTrue(built.out().strip().matches("sha256:[0-9a-f]{64}"), "the image's ID on stdout: " + built.out());
+        assertEquals("hi from /srv/app (two words)\n", run("--rm", "--network", "none", "localhost/built:v1").out());
+
+        // buildah builds the same, and its image is loaded into a store of its own to be read the same way.
+        Path b = tmp.resolve("buildah");
+        List<String> buildah = List.of("buildah", "--root", b.resolve("root").toString(), "--runroot", b.resolve("run").toString(),
+                "--storage-driver", "vfs");
+        ExternalTool.Result bud = ExternalTool.run(cat(buildah, List.of("bud", "--layers", "--tls-verify=false", "--isolation", "chroot",
+                "--network", "host", "-t", "localhost/built:v1", ctx.toString())));
+        assertEquals(0, bud.exit(), bud.out() + bud.err());
+        Path archive = tmp.resolve("buildah.tar");
+        ExternalTool.Result pushed = ExternalTool.run(cat(buildah, List.of("push", "localhost/built:v1", "oci-archive:" + archive + ":localhost/built:v1")));
+        assertEquals(0, pushed.exit(), pushed.err());
+        String theirs = tmp.resolve("theirs").toString();
+        Run loaded = strata("load", "--root", theirs, "-i", archive.toString());
+        assertEquals(0, loaded.exit(), loaded.err());
+
+        JsonNode ours = inspect(store, "localhost/built:v1");
+        JsonNode their = inspect(theirs, "localhost/built:v1");
+        // buildah marks its images with a label of its own version: the one difference allowed.
+        ((com.fasterxml.jackson.databind.node.ObjectNode) their.path("Config").path("Labels")).remove("io.buildah.version");
+        for (String field : List.of("Env", "Cmd", "Entrypoint", "WorkingDir", "User", "ExposedPorts", "Volumes", "Labels", "StopSignal")) {
+            assertEquals(their.path("Config").path(field), ours.path("Config").path(field), "Config." + field);
+        }
+        assertEquals(history(theirs), history(store), "created_by and empty_layer, step by step");
+        // buildah's RUN (chroot isolation) leaves in its layer the mountpoints it made (empty files and
+        // directories); docker leaves them out of a layer, and so does strata: the one difference allowed.
+        Map<String, String> theirTree = tree(theirs);
+        for (String made : List.of("dev", "proc", "run", "sys", "etc/hostname", "etc/hosts", "etc/resolv.conf")) {
+            assertTrue(theirTree.remove(made) != null, "buildah left " + made);
+        }
+        assertEquals(theirTree, tree(store), "the image's files");
+    }
+
+    @Test
+    void theCacheRerunsOnlyWhatChanged() throws Exception {
+        Path ctx = context();
+        Run first = strata("build", "--root", store, "-t", "localhost/cached:v1", ctx.toString());
+        assertEquals(0, first.exit(), first.err());
+        Run again = strata("build", "--root", store, "-t", "localhost/cached:v1", ctx.toString());
+        assertEquals(0, again.exit(), again.err());
+        assertEquals(first.out(), again.out(), "the same image");
+        assertEquals(16, count(again.err(), "--> Using cache"), "every step from the cache: " + again.err());
+        // One copied file changed: its COPY and the steps after it run again, the ones before do not.
+        Files.writeString(ctx.resolve("conf/a.conf"), "changed\n");
+        Run changed = strata("build", "--root", store, "-t", "localhost/cached:v2", ctx.toString());
+        assertEquals(0, changed.exit(), changed.err());
+        assertEquals(5, count(changed.err(), "--> Using cache"), "the first stage's RUN, ARG, ENV, WORKDIR, the first COPY: " + changed.err());
+        assertTrue(!changed.out().equals(first.out()));
+        // An ignored file changed: nothing runs.
+        Files.writeString(ctx.resolve("NOTES.md"), "still left out\n");
+        Run ignored = strata("build", "--root", store, ctx.toString());
+        assertEquals(changed.out(), ignored.out());
+        Run none = strata("build", "--root", store, "--no-cache", ctx.toString());
+        assertEquals(0, none.exit(), none.err());
+        assertEquals(0, count(none.err(), "--> Using cache"));
+        // gc keeps the cache; builder prune lets it go.
+        assertEquals(0, strata("gc", "--root", store).exit());
+        assertEquals(16, count(strata("build", "--root", store, ctx.toString()).err(), "--> Using cache"));
+        assertEquals(0, strata("builder", "prune", "-f", "--root", store).exit());
+        assertEquals(0, count(strata("build", "--root", store, ctx.toString()).err(), "--> Using cache"));
+    }
+
+    @Test
+    void badInputSaysWhereAndWhat() throws Exception {
+        Path ctx = context();
+        Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nCOPY NOTES.md /\n");
+        Run ignored = strata("build", "--root", store, ctx.toString());
+        assertEquals(1, ignored.exit());
+        assertTrue(ignored.err().contains("Containerfile:2: COPY: NOTES.md is not in the build context (left out by the ignore file's pattern *.md)"),
+                ignored.err());
+        Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nRUN echo doing; exit 7\n");
+        Run failed = strata("build", "--root", store, ctx.toString());
+        assertEquals(7, failed.exit(), failed.err());
+        assertTrue(failed.err().contains("doing\n"), "its output: " + failed.err());
+        assertTrue(failed.err().contains("Containerfile:2: RUN echo doing; exit 7 failed with exit code 7"), failed.err());
+        assertEquals("", strata("ps", "-a", "-q", "--root", store).out(), "no container left");
+        Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nFORM x\n");
+        Run unknown = strata("build", "--root", store, ctx.toString());
+        assertEquals(1, unknown.exit());
+        assertEquals("strata: Containerfile:2:1: unknown instruction: FORM\n", unknown.err());
+    }
+
+    private JsonNode inspect(String root, String name) throws Exception {
+        Run r = strata("inspect", "--root", root, "--type", "image", name);
+        assertEquals(0, r.exit(), r.err());
+        JsonNode n = JSON.readTree(r.out());
+        return n.isArray() ? n.get(0) : n;
+    }
+
+    private List<String> history(String root) throws Exception {
+        Run r = strata("history", "--root", root, "--format", "json", "localhost/built:v1");
+        assertEquals(0, r.exit(), r.err());
+        List<String> out = new ArrayList<>();
+        // A COPY's created_by names its content by a digest each tool computes its own way: compared without it.
+        for (JsonNode h : JSON.readTree(r.out())) {
+            out.add(h.path("created_by").asText().replaceAll("(file|dir|multi):[0-9a-f]{64}", "$1:<content>") + " empty_layer=" + h.path("empty_layer").asBoolean());
+        }
+        return out;
+    }
+
+    private Map<String, String> tree(String root) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("mnt-" + Path.of(root).getFileName()));
+        Run unpacked = strata("unpack", "--root", root, "localhost/built:v1"); // a loaded image is stored, not yet unpacked
+        assertEquals(0, unpacked.exit(), unpacked.err());
+        Run mounted = strata("mount", "--root", root, "localhost/built:v1", dir.toString());
+        assertEquals(0, mounted.exit(), mounted.err());
+        try {
+            return new TreeMap<>(Trees.describe(dir));
+        } finally {
+            assertEquals(0, strata("umount", dir.toString()).exit());
+        }
+    }
+
+    private static int count(String s, String what) {
+        int n = 0;
+        for (int i = s.indexOf(what); i >= 0; i = s.indexOf(what, i + 1)) n++;
+        return n;
+    }
+
+    @SafeVarargs
+    private static List<String> cat(List<String>... parts) {
+        List<String> all = new ArrayList<>();
+        for (List<String> p : parts) all.addAll(p);
+        return all;
+    }
+}
