@@ -53,7 +53,12 @@ public final class Build {
      */
     public record Request(Path context, String file, String text, IgnorePatterns ignore, List<String> tags, Map<String, String> buildArgs,
                           String target, boolean noCache, RunSpec.Network network, String networkName, Committer.Compression compression,
-                          Map<String, String> labels, PrintStream log) {}
+                          Map<String, String> labels, Long sourceDateEpoch, PrintStream log) {
+        /** The time the image's config and history say: SOURCE_DATE_EPOCH when given, else now. */
+        String now() {
+            return (sourceDateEpoch != null ? Instant.ofEpochSecond(sourceDateEpoch) : Instant.now()).toString();
+        }
+    }
 
     private static final List<String> DEFAULT_SHELL = List.of("/bin/sh", "-c");
 
@@ -248,9 +253,9 @@ public final class Build {
         State hit = hit(key, r);
         if (hit != null) return hit;
         List<ImageConfig.History> history = new ArrayList<>(s.config().history());
-        if (createdBy != null) history.add(new ImageConfig.History(Instant.now().toString(), null, createdBy, null, true));
+        if (createdBy != null) history.add(new ImageConfig.History(r.now(), null, createdBy, null, true));
         ImageConfig c = s.config();
-        ImageConfig next = new ImageConfig(Instant.now().toString(), c.author(), c.architecture(), c.os(), c.osVersion(), c.variant(), config,
+        ImageConfig next = new ImageConfig(r.now(), c.author(), c.architecture(), c.os(), c.osVersion(), c.variant(), config,
                 c.rootfs(), history);
         State made = new State(s.layers(), next, key);
         cache.put(key, manifest(made).digest());
@@ -274,15 +279,15 @@ public final class Build {
     // ---- RUN
 
     private State run(State s, Instruction.Run run, List<String> shell, Map<String, String> args, Request r) throws Exception {
-        if (!run.heredocs().isEmpty() || run.flags().containsKey("mount") || run.flags().containsKey("security")) {
-            throw new IllegalArgumentException(r.file() + ":" + run.line() + ": RUN with here-documents, --mount or --security is not built yet");
+        if (run.flags().containsKey("mount") || run.flags().containsKey("security")) {
+            throw new IllegalArgumentException(r.file() + ":" + run.line() + ": RUN --mount and --security are not built yet");
         }
         List<String> argv = new ArrayList<>();
         if (run.command().isExec()) {
             argv.addAll(run.command().exec());
         } else {
             argv.addAll(shell);
-            argv.add(run.command().shell());
+            argv.add(script(run));
         }
         // The ARGs in effect reach the command's environment and its key; a predefined proxy ARG only its environment.
         List<String> env = new ArrayList<>();
@@ -318,7 +323,8 @@ public final class Build {
             // created_by as buildah and docker write it: the ARGs in effect first (|N K=V …), then the command.
             String createdBy = (args.isEmpty() ? "" : "|" + args.size() + " " + String.join(" ", args.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
                     + " ") + String.join(" ", argv);
-            Committer.Committed committed = new Committer(store, snapshotter, runner).commit(c, null, null, List.of(), r.compression(), false, createdBy);
+            Committer.Committed committed = new Committer(store, snapshotter, runner).commit(c, null, null, List.of(), r.compression(), false, createdBy,
+                    r.sourceDateEpoch());
             unpack(committed.manifest());
             State next = state(committed.manifest(), key);
             cache.put(key, committed.manifest().digest());
@@ -328,17 +334,36 @@ public final class Build {
         }
     }
 
+    /**
+     * A shell-form RUN's script. With here-documents, as BuildKit runs them: a RUN that is only a
+     * here-document runs its body as the script; otherwise the shell gets the line with the
+     * documents after it, and reads them as it reads any here-document.
+     */
+    static String script(Instruction.Run run) {
+        String line = run.command().shell();
+        if (run.heredocs().isEmpty()) return line;
+        if (run.heredocs().size() == 1 && line.strip().matches("<<-?[\"']?" + java.util.regex.Pattern.quote(run.heredocs().getFirst().name()) + "[\"']?")) {
+            return run.heredocs().getFirst().body();
+        }
+        StringBuilder script = new StringBuilder(line).append('\n');
+        for (Instruction.Heredoc h : run.heredocs()) script.append(h.body()).append(h.name()).append('\n');
+        return script.toString();
+    }
+
     // ---- COPY and ADD
 
     private State copy(State s, Instruction.Copy copy, Map<String, String> vars, char escape, Stages.Plan plan, Map<Integer, State> built,
                        Stages.Stage stage, Request r) throws Exception {
-        if (!copy.heredocs().isEmpty()) throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": COPY of here-documents is not built yet");
         for (String flag : copy.flags().keySet()) {
             if (!List.of("from", "chown", "chmod").contains(flag)) {
                 throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": " + (copy.add() ? "ADD" : "COPY") + " --" + flag + " is not built yet");
             }
         }
-        List<String> sources = copy.sources().stream().map(x -> Words.expand(x, vars, escape)).toList();
+        // Here-documents are sources of their own: files named as the document, holding its body.
+        List<String> sources = copy.sources().stream().filter(x -> !x.startsWith("<<")).map(x -> Words.expand(x, vars, escape)).toList();
+        List<CopySources.Inline> inline = copy.heredocs().stream()
+                .map(h -> new CopySources.Inline(h.name(), (h.expand() ? Words.expandHeredoc(h.body(), vars) : h.body()).getBytes(StandardCharsets.UTF_8)))
+                .toList();
         if (copy.add()) {
             for (String src : sources) {
                 if (src.contains("://")) throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": ADD of a URL is not built yet");
@@ -350,7 +375,7 @@ public final class Build {
         if (!dest.startsWith("/")) dest = workdir + (workdir.endsWith("/") ? "" : "/") + dest;
         CopySources.Attributes attributes = attributes(copy, vars, escape, r);
         String from = copy.flags().containsKey("from") ? Words.expand(copy.flags().get("from").getLast(), vars, escape) : null;
-        if (from == null) return copyFrom(s, copy, r.context(), r.ignore(), sources, dest, written, attributes, r);
+        if (from == null) return copyFrom(s, copy, r.context(), r.ignore(), sources, inline, dest, written, attributes, r);
         // Another stage's tree, or an image's: read through a read-only view of its snapshots.
         var other = Stages.stageNamed(plan.stages(), from, stage.index());
         List<Digest> chain;
@@ -367,7 +392,7 @@ public final class Build {
         try {
             snapshotter.view(viewKey, chain.getLast().toString()).getFirst().mount(dir);
             try {
-                return copyFrom(s, copy, dir, IgnorePatterns.none(), sources, dest, written,
+                return copyFrom(s, copy, dir, IgnorePatterns.none(), sources, inline, dest, written,
                         new CopySources.Attributes(attributes.uid(), attributes.gid(), attributes.mode(), true), r);
             } finally {
                 while (Mount.isMountPoint(dir)) Mount.unmount(dir);
@@ -378,11 +403,12 @@ public final class Build {
         }
     }
 
-    private State copyFrom(State s, Instruction.Copy copy, Path root, IgnorePatterns ignore, List<String> sources, String dest, String written,
+    private State copyFrom(State s, Instruction.Copy copy, Path root, IgnorePatterns ignore, List<String> sources, List<CopySources.Inline> inline,
+                           String dest, String written,
                            CopySources.Attributes attributes, Request r) throws Exception {
         CopySources files;
         try {
-            files = CopySources.resolve(root, ignore, sources, dest);
+            files = CopySources.resolve(root, ignore, sources, inline, dest, copy.add());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": " + e.getMessage());
         }
@@ -391,12 +417,12 @@ public final class Build {
         State hit = hit(key, r);
         if (hit != null) return hit;
         Committer.Layer layer = Committer.storeLayer(store, r.compression(), out -> {
-            try (TarWriter tar = new TarWriter(out)) {
+            try (TarWriter tar = new TarWriter(out).clampTimes(r.sourceDateEpoch())) {
                 files.write(tar, attributes);
             }
         });
         // buildah's form: the kind of source and its content's digest, then the destination.
-        String kind = sources.size() > 1 ? "multi:" : Files.isDirectory(root.resolve(IgnorePatterns.clean(sources.getFirst()).replaceFirst("^/", "")),
+        String kind = sources.size() + inline.size() > 1 ? "multi:" : sources.isEmpty() ? "file:" : Files.isDirectory(root.resolve(IgnorePatterns.clean(sources.getFirst()).replaceFirst("^/", "")),
                 java.nio.file.LinkOption.NOFOLLOW_LINKS) ? "dir:" : "file:";
         String createdBy = "/bin/sh -c #(nop) " + (copy.add() ? "ADD" : "COPY") + " " + kind + content + " in " + written + " ";
         List<Descriptor> layers = new ArrayList<>(s.layers());
@@ -404,9 +430,9 @@ public final class Build {
         List<Digest> diffIds = new ArrayList<>(s.config().rootfs().diffIds());
         diffIds.add(layer.diffId());
         List<ImageConfig.History> history = new ArrayList<>(s.config().history());
-        history.add(new ImageConfig.History(Instant.now().toString(), null, createdBy, null, false));
+        history.add(new ImageConfig.History(r.now(), null, createdBy, null, false));
         ImageConfig c = s.config();
-        State next = new State(layers, new ImageConfig(Instant.now().toString(), c.author(), c.architecture(), c.os(), c.osVersion(), c.variant(),
+        State next = new State(layers, new ImageConfig(r.now(), c.author(), c.architecture(), c.os(), c.osVersion(), c.variant(),
                 c.config(), new ImageConfig.RootFs("layers", diffIds), history), key);
         Descriptor d = manifest(next);
         unpack(d);

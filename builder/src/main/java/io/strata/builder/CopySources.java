@@ -23,8 +23,15 @@ import java.util.Map;
  * times) is the step's cache key, as BuildKit keys a copy by its content.
  */
 public final class CopySources {
-    /** One file to copy: where it is, and its entry's name in the image. */
-    record Item(Path source, String name) {}
+    /** One file to copy: where it is (or its bytes, for a here-document), and its entry's name in the image. */
+    record Item(Path source, String name, byte[] inline, boolean archive) {
+        Item(Path source, String name) {
+            this(source, name, null, false);
+        }
+    }
+
+    /** A here-document COPY writes: its name and its body. */
+    public record Inline(String name, byte[] content) {}
 
     private final Path root;
     private final IgnorePatterns ignore;
@@ -41,11 +48,29 @@ public final class CopySources {
      * and the ignore pattern that left it out when one did.
      */
     public static CopySources resolve(Path root, IgnorePatterns ignore, List<String> sources, String dest) throws IOException {
+        return resolve(root, ignore, sources, List.of(), dest);
+    }
+
+    /** As above, with here-documents as files of their own (named in {@code dest} when it is a directory, else {@code dest} itself). */
+    public static CopySources resolve(Path root, IgnorePatterns ignore, List<String> sources, List<Inline> inline, String dest) throws IOException {
+        return resolve(root, ignore, sources, inline, dest, false);
+    }
+
+    /**
+     * As above; with {@code extract} (ADD), a source that is a tar archive, plain or gzip or zstd
+     * compressed, is unpacked into the destination directory instead of copied as a file.
+     */
+    public static CopySources resolve(Path root, IgnorePatterns ignore, List<String> sources, List<Inline> inline, String dest, boolean extract)
+            throws IOException {
         CopySources c = new CopySources(root, ignore);
-        boolean destIsDir = dest.endsWith("/") || sources.size() > 1;
+        boolean destIsDir = dest.endsWith("/") || sources.size() + inline.size() > 1;
         String target = IgnorePatterns.clean(dest);
         if (target.startsWith("/")) target = target.substring(1);
         if (target.equals(".")) target = "";
+        for (Inline in : inline) {
+            if (in.name().contains("/")) throw new IllegalArgumentException("COPY: a here-document's name is a file's: " + in.name());
+            c.items.add(new Item(null, destIsDir ? join(target, in.name()) : target, in.content(), false));
+        }
         for (String source : sources) {
             List<String> matches = c.glob(source);
             if (matches.isEmpty()) {
@@ -58,6 +83,8 @@ public final class CopySources {
                 Path p = c.root.resolve(rel.isEmpty() ? "." : rel).normalize();
                 if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                     c.below(p, rel, target);
+                } else if (extract && isTarArchive(p)) {
+                    c.items.add(new Item(p, target, null, true));
                 } else {
                     String base = rel.contains("/") ? rel.substring(rel.lastIndexOf('/') + 1) : rel;
                     c.items.add(new Item(p, destIsDir ? join(target, base) : target));
@@ -137,11 +164,18 @@ public final class CopySources {
         MessageDigest d = io.strata.oci.DigestAlgorithm.SHA256.newStreamingDigest();
         byte[] buf = new byte[1 << 16];
         for (Item i : items) {
+            if (i.archive()) {
+                d.update(("archive\0" + i.name() + "\0" + a + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                try (InputStream in = Files.newInputStream(i.source(), LinkOption.NOFOLLOW_LINKS)) {
+                    for (int n; (n = in.read(buf)) > 0; ) d.update(buf, 0, n);
+                }
+                continue;
+            }
             TarEntry e = entry(i, a);
             d.update((e.name() + "\0" + e.type() + "\0" + e.mode() + "\0" + e.uid() + "\0" + e.gid() + "\0" + e.linkName()
                     + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8));
             if (e.type() == TarEntry.Type.FILE) {
-                try (InputStream in = Files.newInputStream(i.source(), LinkOption.NOFOLLOW_LINKS)) {
+                try (InputStream in = open(i)) {
                     for (int n; (n = in.read(buf)) > 0; ) d.update(buf, 0, n);
                 }
             }
@@ -156,17 +190,66 @@ public final class CopySources {
      */
     public void write(TarWriter tar, Attributes a) throws IOException {
         for (Item i : items) {
+            if (i.archive()) {
+                extract(i, tar, a);
+                continue;
+            }
             TarEntry e = entry(i, a);
             tar.header(e);
             if (e.type() == TarEntry.Type.FILE) {
-                try (InputStream in = Files.newInputStream(i.source(), LinkOption.NOFOLLOW_LINKS)) {
+                try (InputStream in = open(i)) {
                     tar.data(in, e.size());
                 }
             }
         }
     }
 
+    /** Whether {@code p} holds a tar archive, plain or compressed: a tar header's ustar magic where it belongs. */
+    private static boolean isTarArchive(Path p) throws IOException {
+        try (InputStream in = io.strata.snapshots.Compression.decompressAny(Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS))) {
+            byte[] header = in.readNBytes(512);
+            return header.length == 512 && new String(header, 257, 5, java.nio.charset.StandardCharsets.US_ASCII).equals("ustar");
+        } catch (IOException notCompressedRight) {
+            return false; // a file that only starts like gzip: copied as it is
+        }
+    }
+
+    /**
+     * An archive's entries under the destination, as tar -x would make them (ADD): names made
+     * relative and prefixed, owners kept unless --chown; the layer's unpacking checks every entry
+     * as it checks any layer's (no .., no way out through links).
+     */
+    private void extract(Item i, TarWriter tar, Attributes a) throws IOException {
+        try (InputStream in = io.strata.snapshots.Compression.decompressAny(Files.newInputStream(i.source(), LinkOption.NOFOLLOW_LINKS))) {
+            io.strata.snapshots.TarReader reader = new io.strata.snapshots.TarReader(in);
+            for (TarEntry e; (e = reader.next()) != null; ) {
+                String name = IgnorePatterns.clean(e.name());
+                if (name.startsWith("/")) name = name.substring(1);
+                if (name.equals(".")) continue;
+                if (e.isSparse()) throw new IllegalArgumentException("ADD: " + root.relativize(i.source()) + " holds a sparse file (" + e.name()
+                        + "), which ADD does not unpack yet");
+                if (name.startsWith("..")) throw new IllegalArgumentException("ADD: " + root.relativize(i.source()) + " has an entry outside its root: " + e.name());
+                String full = join(i.name(), name) + (e.type() == TarEntry.Type.DIRECTORY ? "/" : "");
+                String link = e.type() == TarEntry.Type.HARDLINK ? join(i.name(), IgnorePatterns.clean(e.linkName()).replaceFirst("^/", "")) : e.linkName();
+                tar.header(new TarEntry(full, e.type(), a.mode() != null ? a.mode() : e.mode(), a.uid() != null ? a.uid() : e.uid(),
+                        a.gid() != null ? a.gid() : e.gid(), e.size(), e.realSize(), e.mtimeSeconds(), e.mtimeNanos(), link, e.devMajor(), e.devMinor(),
+                        e.xattrs(), null));
+                if (e.type() == TarEntry.Type.FILE) tar.data(reader.data(), e.size());
+            }
+        }
+    }
+
+    private static InputStream open(Item i) throws IOException {
+        return i.inline() != null ? new java.io.ByteArrayInputStream(i.inline()) : Files.newInputStream(i.source(), LinkOption.NOFOLLOW_LINKS);
+    }
+
     private TarEntry entry(Item i, Attributes a) throws IOException {
+        if (i.inline() != null) {
+            // A here-document: a file of root's (or --chown's), 0644 (or --chmod's), made now.
+            java.time.Instant now = java.time.Instant.now();
+            return new TarEntry(i.name(), TarEntry.Type.FILE, a.mode() != null ? a.mode() : 0644, a.uid() != null ? a.uid() : 0,
+                    a.gid() != null ? a.gid() : 0, i.inline().length, i.inline().length, now.getEpochSecond(), now.getNano(), "", 0, 0, Map.of(), null);
+        }
         Map<String, Object> attrs = Files.readAttributes(i.source(), "unix:mode,uid,gid,size,lastModifiedTime", LinkOption.NOFOLLOW_LINKS);
         int mode = (Integer) attrs.get("mode");
         TarEntry.Type type;

@@ -44,7 +44,15 @@ public final class Words {
 
     /** {@code word} with its quotes removed, its escapes applied and its variables expanded from {@code env}. */
     public static String expand(String word, Map<String, String> env, char escape) {
-        return new Expansion(word, env, escape).word();
+        return new Expansion(word, env, escape, false).word();
+    }
+
+    /**
+     * A here-document's body with its variables expanded as a shell expands an unquoted one: {@code $NAME}
+     * and {@code ${…}} replaced, {@code \$} and {@code \\} escaped; quotes are text.
+     */
+    public static String expandHeredoc(String body, Map<String, String> env) {
+        return new Expansion(body, env, '\\', true).word();
     }
 
     /** Each word of {@code text}, expanded. */
@@ -56,19 +64,28 @@ public final class Words {
         private final String s;
         private final Map<String, String> env;
         private final char escape;
+        private final boolean quotesAreText;
         private int i;
 
-        Expansion(String s, Map<String, String> env, char escape) {
+        Expansion(String s, Map<String, String> env, char escape, boolean quotesAreText) {
             this.s = s;
             this.env = env;
             this.escape = escape;
+            this.quotesAreText = quotesAreText;
         }
 
         String word() {
             StringBuilder out = new StringBuilder();
             while (i < s.length()) {
                 char c = s.charAt(i);
-                if (c == '\'') {
+                if (quotesAreText && c == escape) {
+                    // a here-document: only $ and the escape itself are escaped
+                    if (i + 1 < s.length() && (s.charAt(i + 1) == '$' || s.charAt(i + 1) == escape)) i++;
+                    out.append(s.charAt(i++));
+                } else if (quotesAreText && c != '$') {
+                    out.append(c);
+                    i++;
+                } else if (c == '\'') {
                     int end = s.indexOf('\'', i + 1);
                     if (end < 0) throw new IllegalArgumentException("unexpected end of " + s + " while looking for the matching single quote");
                     out.append(s, i + 1, end);
@@ -131,10 +148,10 @@ public final class Words {
                 String value = env.get(name);
                 boolean unset = value == null || colon && value.isEmpty();
                 return switch (op) {
-                    case '-' -> unset ? new Expansion(word, env, escape).word() : value;
-                    case '+' -> unset ? "" : new Expansion(word, env, escape).word();
+                    case '-' -> unset ? new Expansion(word, env, escape, quotesAreText).word() : value;
+                    case '+' -> unset ? "" : new Expansion(word, env, escape, quotesAreText).word();
                     case '?' -> {
-                        if (unset) throw new IllegalArgumentException(name + ": " + (word.isEmpty() ? "is not set" : new Expansion(word, env, escape).word()));
+                        if (unset) throw new IllegalArgumentException(name + ": " + (word.isEmpty() ? "is not set" : new Expansion(word, env, escape, quotesAreText).word()));
                         yield value;
                     }
                     default -> throw new IllegalArgumentException("unsupported substitution ${" + name + (colon ? ":" : "") + op + "…} in " + s);

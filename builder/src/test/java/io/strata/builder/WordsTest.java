@@ -56,4 +56,19 @@ class WordsTest {
                 Words.split("A=1 B=\"two words\" C=three\\ words D='x y'", '\\').stream().map(w -> x(w.substring(w.indexOf('=') + 1))).toList());
         assertEquals(List.of("80/tcp", "world"), Words.expandAll("80/tcp $NAME", ENV, '\\'));
     }
+
+    @Test
+    void hereDocumentsExpandVariablesAndKeepQuotes() {
+        assertEquals("name=\"world\" '$literal' $ \\ /bin\n", Words.expandHeredoc("name=\"$NAME\" '\\$literal' $ \\\\ ${PATH}\n", ENV));
+    }
+
+    @Test
+    void aRunOfHereDocumentsIsOneScript() {
+        var only = (Instruction.Run) Containerfile.parse("FROM x\nRUN <<EOF\necho one\necho two\nEOF\n", "C").instructions().get(1);
+        assertEquals("echo one\necho two\n", Build.script(only), "a RUN that is only a here-document runs its body");
+        var fed = (Instruction.Run) Containerfile.parse("FROM x\nRUN cat <<A > /a && cat <<'B' > /b\n1 $X\nA\n2 $Y\nB\n", "C").instructions().get(1);
+        assertEquals("cat <<A > /a && cat <<'B' > /b\n1 $X\nA\n2 $Y\nB\n", Build.script(fed), "the shell reads the documents after the line");
+        var plain = (Instruction.Run) Containerfile.parse("FROM x\nRUN echo hi\n", "C").instructions().get(1);
+        assertEquals("echo hi", Build.script(plain));
+    }
 }

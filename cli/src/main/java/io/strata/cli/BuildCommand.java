@@ -98,8 +98,9 @@ final class BuildCommand implements Callable<Integer> {
                 ref -> ContainerOptions.findOrPull(options, remote, unpackOptions, store, ref, null), unpackOptions.limits());
         // Progress on stderr, the image's ID on stdout (with -q, only that).
         java.io.PrintStream log = options.quiet() ? new java.io.PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
-        var request = new Build.Request(dir, name, text, ignore, names, args(buildArgs), target, noCache, net,
-                net == RunSpec.Network.BRIDGE ? network : null, compression, pairs(labels), log);
+        Map<String, String> arguments = args(buildArgs);
+        var request = new Build.Request(dir, name, text, ignore, names, arguments, target, noCache, net,
+                net == RunSpec.Network.BRIDGE ? network : null, compression, pairs(labels), sourceDateEpoch(arguments), log);
         io.strata.oci.Descriptor image;
         // What RUN steps print is progress too: on stderr, and nowhere with -q; stdout is the image's ID alone.
         java.io.PrintStream stdout = System.out;
@@ -118,6 +119,22 @@ final class BuildCommand implements Callable<Integer> {
         if (iidfile != null) Files.writeString(iidfile, image.digest().toString());
         System.out.println(image.digest());
         return 0;
+    }
+
+    /**
+     * SOURCE_DATE_EPOCH from --build-arg or the environment (as BuildKit and buildah take it): the
+     * seconds every time in the image is clamped to, so that builds on different days are the same image.
+     */
+    private static Long sourceDateEpoch(Map<String, String> arguments) {
+        String v = arguments.getOrDefault("SOURCE_DATE_EPOCH", System.getenv("SOURCE_DATE_EPOCH"));
+        if (v == null || v.isEmpty()) return null;
+        try {
+            long epoch = Long.parseLong(v);
+            if (epoch < 0) throw new NumberFormatException();
+            return epoch;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("SOURCE_DATE_EPOCH is seconds since 1970, was " + v);
+        }
     }
 
     /** --build-arg KEY=VALUE, or KEY alone for this environment's value (left out when unset, as docker). */

@@ -153,6 +153,45 @@ class BuildIT extends ContainerCliTest {
     }
 
     @Test
+    void hereDocumentsAndTheSameDigestWithSourceDateEpoch() throws Exception {
+        Path ctx = Files.createDirectories(tmp.resolve("heredocs"));
+        Path packed = Files.createDirectories(tmp.resolve("packed/x"));
+        Files.writeString(packed.resolve("y.txt"), "from the archive\n");
+        ExternalTool.ok("tar", "-C", tmp.resolve("packed").toString(), "-czf", ctx.resolve("files.tar.gz").toString(), "x");
+        Files.writeString(ctx.resolve("Containerfile"), """
+                FROM %s
+                ARG WHO=docs
+                RUN <<EOF
+                echo "one for $WHO" > /tmp/one
+                echo two >> /tmp/one
+                EOF
+                COPY <<greeting.txt <<'raw.txt' /etc/
+                hello $WHO
+                greeting.txt
+                kept $WHO
+                raw.txt
+                RUN cat <<A > /tmp/two
+                fed $WHO
+                A
+                ADD files.tar.gz /opt/
+                COPY files.tar.gz /opt/
+                CMD ["cat", "/tmp/one", "/etc/greeting.txt", "/etc/raw.txt", "/tmp/two", "/opt/x/y.txt"]
+                """.formatted(image));
+        Run first = strata("build", "--root", store, "--no-cache", "--build-arg", "SOURCE_DATE_EPOCH=1700000000", "-t", "localhost/docs:v1", ctx.toString());
+        assertEquals(0, first.exit(), first.err());
+        assertEquals("one for docs\ntwo\nhello docs\nkept $WHO\nfed docs\nfrom the archive\n", run("--rm", "--network", "none", "localhost/docs:v1").out(),
+                "ADD unpacks a local archive; COPY copies it as a file");
+        assertEquals(0, run("--rm", "--network", "none", "--entrypoint", "ls", "localhost/docs:v1", "/opt/files.tar.gz").exit());
+        Thread.sleep(1100); // another second: without the clamp, times would differ
+        Run second = strata("build", "--root", store, "--no-cache", "--build-arg", "SOURCE_DATE_EPOCH=1700000000", ctx.toString());
+        assertEquals(0, second.exit(), second.err());
+        assertEquals(first.out(), second.out(), "two builds at different times, one image");
+        assertEquals("2023-11-14T22:13:20Z\n", strata("inspect", "--root", store, "--format", "{{.Created}}", "localhost/docs:v1").out());
+        Run unclamped = strata("build", "--root", store, "--no-cache", ctx.toString());
+        assertTrue(!unclamped.out().equals(first.out()), "without it, the times make another image");
+    }
+
+    @Test
     void badInputSaysWhereAndWhat() throws Exception {
         Path ctx = context();
         Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nCOPY NOTES.md /\n");

@@ -71,18 +71,24 @@ public final class Committer {
     /** As above, with the history entry's created_by given (a build's step says what made it). */
     public Committed commit(Container c, String name, String message, List<String> changes, Compression compression, boolean pause,
                             String createdBy) throws IOException {
+        return commit(c, name, message, changes, compression, pause, createdBy, null);
+    }
+
+    /** As above; with {@code sourceDateEpoch}, the times in the layer and the config are clamped to it (reproducible builds). */
+    public Committed commit(Container c, String name, String message, List<String> changes, Compression compression, boolean pause,
+                            String createdBy, Long sourceDateEpoch) throws IOException {
         Container now = runner.refresh(c);
         boolean running = now.status() == Container.Status.RUNNING;
         if (running && pause) runner.runtime(c).pause(c.id());
         try {
-            return commitPaused(c, name, message, changes, compression, createdBy);
+            return commitPaused(c, name, message, changes, compression, createdBy, sourceDateEpoch);
         } finally {
             if (running && pause) runner.runtime(c).resume(c.id());
         }
     }
 
-    private Committed commitPaused(Container c, String name, String message, List<String> changes, Compression compression, String createdBy)
-            throws IOException {
+    private Committed commitPaused(Container c, String name, String message, List<String> changes, Compression compression, String createdBy,
+                                   Long sourceDateEpoch) throws IOException {
         Manifest base = Manifest.parse(store.read(Digest.parse(c.imageDigest())));
         ImageConfig baseConfig = ImageConfig.parse(store.read(base.config().digest()));
         Snapshotter.Info info = snapshotter.stat(c.snapshot()).orElseThrow(() -> new IOException("container " + c.name() + " has no snapshot"));
@@ -92,7 +98,7 @@ public final class Committer {
                 info.parent() == null ? List.of() : snapshotter.chain(info.parent()), runner.mountpoints(c));
 
         Layer layer = storeLayer(store, compression, out -> {
-            try (TarWriter tar = new TarWriter(out)) {
+            try (TarWriter tar = new TarWriter(out).clampTimes(sourceDateEpoch)) {
                 LayerWriter.write(snapshotter.layerDir(c.snapshot()), tar, leftOut);
             }
         });
@@ -102,7 +108,7 @@ public final class Committer {
         List<Digest> diffIds = new ArrayList<>(baseConfig.rootfs().diffIds());
         diffIds.add(diffId);
         List<ImageConfig.History> history = new ArrayList<>(baseConfig.history());
-        String created = Instant.now().toString();
+        String created = (sourceDateEpoch != null ? Instant.ofEpochSecond(sourceDateEpoch) : Instant.now()).toString();
         history.add(new ImageConfig.History(created, null, createdBy, message == null || message.isEmpty() ? null : message, false));
         ImageConfig config = new ImageConfig(created, baseConfig.author(), baseConfig.architecture(), baseConfig.os(),
                 baseConfig.osVersion(), baseConfig.variant(), apply(baseConfig.config(), changes),

@@ -1,6 +1,5 @@
 package io.strata.runner;
 
-import com.github.luben.zstd.ZstdInputStream;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Descriptor;
 import io.strata.oci.Digest;
@@ -8,12 +7,10 @@ import io.strata.oci.ImageConfig;
 import io.strata.oci.Manifest;
 import io.strata.oci.MediaType;
 import io.strata.oci.Platform;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
 import java.util.List;
-import java.util.zip.GZIPInputStream;
 
 /**
  * An image of one layer from a tarball of a filesystem ({@code strata import}, as docker's and
@@ -28,7 +25,7 @@ public final class Importer {
     public static Descriptor importTar(LayoutStore store, InputStream tarball, String name, String message, List<String> changes,
                                        Committer.Compression compression) throws IOException {
         ImageConfig.Config config = Committer.apply(null, changes); // a bad change is refused before anything is read
-        InputStream tar = decompressed(new BufferedInputStream(tarball, 1 << 16));
+        InputStream tar = io.strata.snapshots.Compression.decompressAny(tarball);
         Committer.Layer layer = Committer.storeLayer(store, compression, out -> {
             // Read as a tar while it is copied: what is not one (a bad header, a checksum, a cut
             // archive) is refused before anything is named, and its scratch file removed.
@@ -70,17 +67,5 @@ public final class Importer {
         Descriptor stored = store.put(manifest);
         if (name != null) store.tag(name, stored);
         return stored;
-    }
-
-    /** The tar within: gzip and zstd are known by their magic bytes (as docker's import knows them), anything else is read as a tar. */
-    private static InputStream decompressed(BufferedInputStream in) throws IOException {
-        in.mark(4);
-        byte[] magic = in.readNBytes(4);
-        in.reset();
-        if (magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b) return new GZIPInputStream(in, 1 << 16);
-        if (magic.length == 4 && (magic[0] & 0xff) == 0x28 && (magic[1] & 0xff) == 0xb5 && (magic[2] & 0xff) == 0x2f && (magic[3] & 0xff) == 0xfd) {
-            return new ZstdInputStream(in);
-        }
-        return in;
     }
 }

@@ -40,6 +40,20 @@ public enum Compression {
         return NONE;
     }
 
+    /** The bytes within {@code in}: gzip and zstd known by their magic bytes (as docker's import and ADD know them), anything else as it is. */
+    public static InputStream decompressAny(InputStream in) throws IOException {
+        BufferedInputStream b = new BufferedInputStream(in, 1 << 16);
+        b.mark(4);
+        byte[] head = new byte[4];
+        int n = b.readNBytes(head, 0, 4);
+        b.reset();
+        return switch (ofMagic(head, n)) {
+            case NONE -> b;
+            case GZIP -> new GZIPInputStream(b, 1 << 16);
+            case ZSTD -> new ZstdInputStream(b);
+        };
+    }
+
     /**
      * The uncompressed tar of a layer blob, after checking that its magic bytes match the media
      * type's compression.

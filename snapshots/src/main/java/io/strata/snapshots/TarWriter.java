@@ -18,13 +18,27 @@ public final class TarWriter implements AutoCloseable {
 
     private final OutputStream out;
     private long written;
+    private Long clamp;
 
     public TarWriter(OutputStream out) {
         this.out = out;
     }
 
+    /**
+     * Entries' times later than {@code epochSeconds} are written as it (SOURCE_DATE_EPOCH, as
+     * BuildKit and buildah clamp them), so layers built at different times are the same bytes.
+     */
+    public TarWriter clampTimes(Long epochSeconds) {
+        this.clamp = epochSeconds;
+        return this;
+    }
+
     /** Writes an entry's header; a regular file's {@code size} bytes follow with {@link #data}. */
     public void header(TarEntry e) throws IOException {
+        if (clamp != null && (e.mtimeSeconds() > clamp || e.mtimeSeconds() == clamp && e.mtimeNanos() > 0)) {
+            e = new TarEntry(e.name(), e.type(), e.mode(), e.uid(), e.gid(), e.size(), e.realSize(), clamp, 0, e.linkName(), e.devMajor(),
+                    e.devMinor(), e.xattrs(), e.sparse());
+        }
         Map<String, byte[]> pax = new TreeMap<>();
         String name = e.type() == TarEntry.Type.DIRECTORY && !e.name().endsWith("/") ? e.name() + "/" : e.name();
         if (!fits(name, 100)) pax.put("path", utf8(name));
