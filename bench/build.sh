@@ -3,7 +3,8 @@
 # a cold build (--no-cache), a rebuild with nothing changed, and a rebuild after one copied file
 # changed; RUNS rounds (default 5) alternating which tool goes first, medians with min and max, and
 # the ratios strata / buildah (lower is better). The base image is busybox built FROM scratch by
-# strata and given to buildah as an OCI archive. Both run RUN steps without a network. As root:
+# strata and given to buildah as an OCI archive. strata runs RUN steps without a network, buildah (chroot
+# isolation, which allows no other) in the host's. As root:
 #   bench/build.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 strata() { STRATA_NO_BUILD=1 "$here/strata" "$@"; }
-buildah() { command buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver vfs "$@"; }
+buildah() { command buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver "${BUILDAH_DRIVER:-overlay}" "$@"; }
 
 # ---- the base: busybox FROM scratch, in both tools' stores
 mkdir -p "$work/base/rootfs/bin" "$work/base/rootfs/etc" "$work/base/rootfs/tmp"
@@ -49,7 +50,7 @@ CMD ["cat", "app.txt"]
 EOF
 
 s_build() { secs strata build -q --root "$work/strata" --network none "$@" -t localhost/bench/app:v1 "$ctx"; }
-b_build() { secs buildah bud -q --layers --isolation chroot --network none "$@" -t localhost/bench/app:v1 "$ctx"; }
+b_build() { secs buildah bud -q --layers --isolation chroot --network host "$@" -t localhost/bench/app:v1 "$ctx"; }
 
 declare -A t
 for r in $(seq 1 "$runs"); do
@@ -73,3 +74,5 @@ for k in cold same changed; do
   # shellcheck disable=SC2086
   echo "| $label | $(stats ${t[strata.$k]}) | $(stats ${t[buildah.$k]}) | $(ratio "$(median ${t[strata.$k]})" "$(median ${t[buildah.$k]})") |"
 done
+# A failed build says why (its log goes with the work directory).
+if printf '%s\n' "${t[@]}" | grep -q FAILED; then echo "some builds failed; the end of their log:" >&2; tail -20 "$work/steps.log" >&2; fi

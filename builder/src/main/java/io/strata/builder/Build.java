@@ -373,6 +373,7 @@ public final class Build {
         String dest = written;
         String workdir = config(s).workingDir() == null || config(s).workingDir().isEmpty() ? "/" : config(s).workingDir();
         if (!dest.startsWith("/")) dest = workdir + (workdir.endsWith("/") ? "" : "/") + dest;
+        if (!dest.endsWith("/") && destinationIsDirectory(s, written, dest)) dest = dest + "/";
         CopySources.Attributes attributes = attributes(copy, vars, escape, r);
         String from = copy.flags().containsKey("from") ? Words.expand(copy.flags().get("from").getLast(), vars, escape) : null;
         if (from == null) return copyFrom(s, copy, r.context(), r.ignore(), sources, inline, dest, written, attributes, r);
@@ -387,13 +388,23 @@ public final class Build {
             chain = bases.resolve(from).chainIds();
         }
         if (chain.isEmpty()) throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": --from=" + from + " has no files");
+        String into = dest;
+        return inView(chain.getLast(), dir -> copyFrom(s, copy, dir, IgnorePatterns.none(), sources, inline, into, written,
+                new CopySources.Attributes(attributes.uid(), attributes.gid(), attributes.mode(), true), r));
+    }
+
+    private interface InView<T> {
+        T in(Path rootfs) throws Exception;
+    }
+
+    /** {@code work} on a read-only view of the snapshots up to {@code top}, mounted for it and gone after. */
+    private <T> T inView(Digest top, InView<T> work) throws Exception {
         String viewKey = "build-view-" + HexFormat.of().formatHex(random());
         Path dir = Files.createTempDirectory(store.root(), "build-view-");
         try {
-            snapshotter.view(viewKey, chain.getLast().toString()).getFirst().mount(dir);
+            snapshotter.view(viewKey, top.toString()).getFirst().mount(dir);
             try {
-                return copyFrom(s, copy, dir, IgnorePatterns.none(), sources, inline, dest, written,
-                        new CopySources.Attributes(attributes.uid(), attributes.gid(), attributes.mode(), true), r);
+                return work.in(dir);
             } finally {
                 while (Mount.isMountPoint(dir)) Mount.unmount(dir);
             }
@@ -401,6 +412,24 @@ public final class Build {
             snapshotter.remove(viewKey);
             Files.deleteIfExists(dir);
         }
+    }
+
+    /**
+     * Whether a COPY's destination is a directory: written so (a trailing /, or . as the last
+     * component), or one already in the image (followed as the image's own links lead, never out of it).
+     */
+    private boolean destinationIsDirectory(State s, String written, String dest) throws Exception {
+        if (written.endsWith("/") || written.equals(".") || written.endsWith("/.")) return true;
+        if (s.layers().isEmpty()) return false;
+        Descriptor d = manifest(s);
+        List<Digest> chain = Unpacker.chainIds(Manifest.parse(store.read(d.digest())), s.config());
+        return inView(chain.getLast(), dir -> {
+            try (var root = io.strata.snapshots.ConfinedDir.open(dir); var found = root.dirInRoot(dest)) {
+                return found != null;
+            } catch (IOException notADirectory) {
+                return false;
+            }
+        });
     }
 
     private State copyFrom(State s, Instruction.Copy copy, Path root, IgnorePatterns ignore, List<String> sources, List<CopySources.Inline> inline,

@@ -174,14 +174,17 @@ class BuildIT extends ContainerCliTest {
                 fed $WHO
                 A
                 ADD files.tar.gz /opt/
-                COPY files.tar.gz /opt/
+                WORKDIR /opt
+                COPY files.tar.gz .
+                COPY files.tar.gz /tmp
                 CMD ["cat", "/tmp/one", "/etc/greeting.txt", "/etc/raw.txt", "/tmp/two", "/opt/x/y.txt"]
                 """.formatted(image));
         Run first = strata("build", "--root", store, "--no-cache", "--build-arg", "SOURCE_DATE_EPOCH=1700000000", "-t", "localhost/docs:v1", ctx.toString());
         assertEquals(0, first.exit(), first.err());
         assertEquals("one for docs\ntwo\nhello docs\nkept $WHO\nfed docs\nfrom the archive\n", run("--rm", "--network", "none", "localhost/docs:v1").out(),
                 "ADD unpacks a local archive; COPY copies it as a file");
-        assertEquals(0, run("--rm", "--network", "none", "--entrypoint", "ls", "localhost/docs:v1", "/opt/files.tar.gz").exit());
+        // "." is the working directory, and a directory the image has is copied into, not over.
+        assertEquals(0, run("--rm", "--network", "none", "--entrypoint", "ls", "localhost/docs:v1", "/opt/files.tar.gz", "/tmp/files.tar.gz").exit());
         Thread.sleep(1100); // another second: without the clamp, times would differ
         Run second = strata("build", "--root", store, "--no-cache", "--build-arg", "SOURCE_DATE_EPOCH=1700000000", ctx.toString());
         assertEquals(0, second.exit(), second.err());
