@@ -53,7 +53,7 @@ public final class Build {
      */
     public record Request(Path context, String file, String text, IgnorePatterns ignore, List<String> tags, Map<String, String> buildArgs,
                           String target, boolean noCache, RunSpec.Network network, String networkName, Committer.Compression compression,
-                          Map<String, String> labels, Long sourceDateEpoch, PrintStream log) {
+                          Map<String, String> labels, Long sourceDateEpoch, Map<String, Path> secrets, PrintStream log) {
         /** The time the image's config and history say: SOURCE_DATE_EPOCH when given, else now. */
         String now() {
             return (sourceDateEpoch != null ? Instant.ofEpochSecond(sourceDateEpoch) : Instant.now()).toString();
@@ -137,7 +137,7 @@ public final class Build {
                     shell = sh.shell();
                     s = withConfig(s, config(s), nop(in.text()), in.text(), r);
                 }
-                case Instruction.Run run -> s = run(s, run, shell, args, r);
+                case Instruction.Run run -> s = run(s, run, shell, args, r, from -> chainOf(from, plan, built, stage));
                 case Instruction.Copy copy -> s = copy(s, copy, vars, escape, plan, built, stage, r);
                 case Instruction.OnBuild ob -> s = withConfig(s, config(s), nop(in.text()), in.text(), r); // kept for later builds: not yet recorded
                 case Instruction.From f -> throw new IllegalStateException("FROM inside a stage");
@@ -278,9 +278,24 @@ public final class Build {
 
     // ---- RUN
 
-    private State run(State s, Instruction.Run run, List<String> shell, Map<String, String> args, Request r) throws Exception {
-        if (run.flags().containsKey("mount") || run.flags().containsKey("security")) {
-            throw new IllegalArgumentException(r.file() + ":" + run.line() + ": RUN --mount and --security are not built yet");
+    /** What a from= names: a stage built before this one, else an image (found or pulled); its ChainIDs. */
+    private interface ChainOf {
+        List<Digest> of(String from) throws Exception;
+    }
+
+    private List<Digest> chainOf(String from, Stages.Plan plan, Map<Integer, State> built, Stages.Stage stage) throws Exception {
+        var other = Stages.stageNamed(plan.stages(), from, stage.index());
+        if (other.isPresent()) {
+            State o = built.get(other.get().index());
+            Descriptor d = manifest(o);
+            return Unpacker.chainIds(Manifest.parse(store.read(d.digest())), o.config());
+        }
+        return bases.resolve(from).chainIds();
+    }
+
+    private State run(State s, Instruction.Run run, List<String> shell, Map<String, String> args, Request r, ChainOf chainOf) throws Exception {
+        if (run.flags().containsKey("security")) {
+            throw new IllegalArgumentException(r.file() + ":" + run.line() + ": RUN --security is not built yet");
         }
         List<String> argv = new ArrayList<>();
         if (run.command().isExec()) {
@@ -300,9 +315,6 @@ public final class Build {
         if (hit != null) return hit;
         if (s.layers().isEmpty()) throw new IllegalArgumentException(r.file() + ":" + run.line() + ": RUN needs a shell and a command, and the image has no layers (FROM scratch)");
 
-        Descriptor base = manifest(s);
-        Manifest m = Manifest.parse(store.read(base.digest()));
-        Runner.Image image = new Runner.Image(base.digest().toString(), base.digest(), s.config(), Unpacker.chainIds(m, s.config()));
         String network = run.flags().containsKey("network") ? run.flags().get("network").getLast() : null;
         RunSpec.Network net = network == null ? r.network() : switch (network) {
             case "none" -> RunSpec.Network.NONE;
@@ -310,8 +322,108 @@ public final class Build {
             case "default" -> r.network();
             default -> throw new IllegalArgumentException(r.file() + ":" + run.line() + ": RUN --network is default, none or host, was " + network);
         };
+        List<RunSpec.Bind> binds = new ArrayList<>();
+        List<RunSpec.Tmpfs> tmpfs = new ArrayList<>();
+        List<Runnable> afterRun = new ArrayList<>();
+        try {
+            for (String mount : run.flags().getOrDefault("mount", List.of())) mount(mount, binds, tmpfs, afterRun, r, run, chainOf);
+            return runIn(s, run, argv, env, key, net, binds, tmpfs, args, r);
+        } finally {
+            afterRun.forEach(Runnable::run);
+        }
+    }
+
+    /**
+     * RUN --mount, as BuildKit takes it: type=cache (a directory of the store's kept between builds,
+     * by id= or target), type=bind (the context, or with from= a stage's or image's tree; read-only),
+     * type=secret (a --secret file at /run/secrets/ID, never in a layer or a cache key), type=tmpfs.
+     * What is mounted is not the step's change: the commit leaves mountpoints out.
+     */
+    private void mount(String spec, List<RunSpec.Bind> binds, List<RunSpec.Tmpfs> tmpfs, List<Runnable> afterRun, Request r, Instruction.Run run,
+                       ChainOf chainOf) throws Exception {
+        Map<String, String> o = new LinkedHashMap<>();
+        for (String part : spec.split(",")) {
+            int eq = part.indexOf('=');
+            o.put(eq < 0 ? part : part.substring(0, eq), eq < 0 ? "true" : part.substring(eq + 1));
+        }
+        String where = r.file() + ":" + run.line() + ": RUN --mount=" + spec + ": ";
+        String type = o.getOrDefault("type", "bind");
+        String target = o.getOrDefault("target", o.getOrDefault("dst", o.get("destination")));
+        boolean readOnly = List.of("true", "1").contains(o.getOrDefault("readonly", o.getOrDefault("ro", "false")));
+        switch (type) {
+            case "cache" -> {
+                if (target == null) throw new IllegalArgumentException(where + "target= is required");
+                String id = o.getOrDefault("id", target);
+                Path dir = store.root().resolve("build-cache-mounts").resolve(key(id).substring(0, 32));
+                if (!Files.isDirectory(dir)) {
+                    Files.createDirectories(dir);
+                    io.strata.snapshots.Native.chmod(dir, Integer.parseInt(o.getOrDefault("mode", "755"), 8));
+                }
+                binds.add(new RunSpec.Bind(dir.toString(), target, readOnly));
+            }
+            case "bind" -> {
+                if (target == null) throw new IllegalArgumentException(where + "target= is required");
+                if (List.of("true", "1").contains(o.getOrDefault("rw", o.getOrDefault("readwrite", "false")))) {
+                    throw new IllegalArgumentException(where + "rw is not built yet: a bind mount is read-only");
+                }
+                String source = o.getOrDefault("source", o.getOrDefault("src", "."));
+                Path base;
+                if (o.containsKey("from")) {
+                    List<Digest> chain = chainOf.of(o.get("from"));
+                    if (chain.isEmpty()) throw new IllegalArgumentException(where + o.get("from") + " has no files");
+                    base = openView(chain.getLast(), afterRun);
+                } else {
+                    base = r.context();
+                }
+                Path host = base.resolve(IgnorePatterns.clean(source).replaceFirst("^/", "")).normalize();
+                if (!host.startsWith(base) || !Files.exists(host) || Files.isSymbolicLink(host)) {
+                    throw new IllegalArgumentException(where + "source " + source + " is not in " + (o.containsKey("from") ? o.get("from") : "the build context"));
+                }
+                binds.add(new RunSpec.Bind(host.toString(), target, true));
+            }
+            case "secret" -> {
+                String id = o.getOrDefault("id", target == null ? null : Path.of(target).getFileName().toString());
+                if (id == null) throw new IllegalArgumentException(where + "id= is required");
+                Path file = r.secrets().get(id);
+                boolean required = List.of("true", "1").contains(o.getOrDefault("required", "false"));
+                if (file == null) {
+                    if (required) throw new IllegalArgumentException(where + "no secret " + id + ": give it with --secret id=" + id + ",src=FILE");
+                    return; // BuildKit skips an optional secret that was not given
+                }
+                binds.add(new RunSpec.Bind(file.toAbsolutePath().toString(), target != null ? target : "/run/secrets/" + id, true));
+            }
+            case "tmpfs" -> {
+                if (target == null) throw new IllegalArgumentException(where + "target= is required");
+                tmpfs.add(new RunSpec.Tmpfs(target, o.containsKey("size") ? List.of("size=" + o.get("size")) : List.of()));
+            }
+            default -> throw new IllegalArgumentException(where + "type is cache, bind, secret or tmpfs (ssh is not built yet)");
+        }
+    }
+
+    /** A read-only view of an image's snapshots, mounted until {@code afterRun} runs. */
+    private Path openView(Digest top, List<Runnable> afterRun) throws IOException {
+        String viewKey = "build-view-" + HexFormat.of().formatHex(random());
+        Path dir = Files.createTempDirectory(store.root(), "build-view-");
+        snapshotter.view(viewKey, top.toString()).getFirst().mount(dir);
+        afterRun.add(() -> {
+            try {
+                while (Mount.isMountPoint(dir)) Mount.unmount(dir);
+                snapshotter.remove(viewKey);
+                Files.deleteIfExists(dir);
+            } catch (IOException e) {
+                // left for gc: an active view no image uses
+            }
+        });
+        return dir;
+    }
+
+    private State runIn(State s, Instruction.Run run, List<String> argv, List<String> env, String key, RunSpec.Network net,
+                        List<RunSpec.Bind> binds, List<RunSpec.Tmpfs> tmpfs, Map<String, String> args, Request r) throws Exception {
+        Descriptor base = manifest(s);
+        Manifest m = Manifest.parse(store.read(base.digest()));
+        Runner.Image image = new Runner.Image(base.digest().toString(), base.digest(), s.config(), Unpacker.chainIds(m, s.config()));
         Runner.Options o = new Runner.Options("strata-build-" + HexFormat.of().formatHex(random()), argv, "", env, null, null, null, net,
-                List.of(), false, null, null, null, false, false, "runc", List.of(), RunSpec.Dns.HOST, List.of(), List.of(), List.of(), null, null,
+                binds, false, null, null, null, false, false, "runc", List.of(), RunSpec.Dns.HOST, List.of(), List.of(), tmpfs, null, null,
                 net == RunSpec.Network.BRIDGE ? r.networkName() : null, List.of(), null, null, null, null);
         Container c = runner.create(image, o);
         try {
@@ -378,15 +490,7 @@ public final class Build {
         String from = copy.flags().containsKey("from") ? Words.expand(copy.flags().get("from").getLast(), vars, escape) : null;
         if (from == null) return copyFrom(s, copy, r.context(), r.ignore(), sources, inline, dest, written, attributes, r);
         // Another stage's tree, or an image's: read through a read-only view of its snapshots.
-        var other = Stages.stageNamed(plan.stages(), from, stage.index());
-        List<Digest> chain;
-        if (other.isPresent()) {
-            State o = built.get(other.get().index());
-            Descriptor d = manifest(o);
-            chain = Unpacker.chainIds(Manifest.parse(store.read(d.digest())), o.config());
-        } else {
-            chain = bases.resolve(from).chainIds();
-        }
+        List<Digest> chain = chainOf(from, plan, built, stage);
         if (chain.isEmpty()) throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": --from=" + from + " has no files");
         String into = dest;
         return inView(chain.getLast(), dir -> copyFrom(s, copy, dir, IgnorePatterns.none(), sources, inline, into, written,

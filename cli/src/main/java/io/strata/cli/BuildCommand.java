@@ -52,6 +52,10 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--network", paramLabel = "bridge|none|host|NAME", description = "The network of RUN steps (default bridge).")
     String network = "bridge";
 
+    @Option(names = "--secret", paramLabel = "id=ID,src=FILE", description = "A secret RUN --mount=type=secret,id=ID reads (at /run/secrets/ID); "
+            + "never in the image or its cache keys.")
+    List<String> secrets = new ArrayList<>();
+
     @Option(names = "--iidfile", paramLabel = "FILE", description = "Write the image's ID (its manifest digest) to FILE.")
     Path iidfile;
 
@@ -100,7 +104,7 @@ final class BuildCommand implements Callable<Integer> {
         java.io.PrintStream log = options.quiet() ? new java.io.PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
         Map<String, String> arguments = args(buildArgs);
         var request = new Build.Request(dir, name, text, ignore, names, arguments, target, noCache, net,
-                net == RunSpec.Network.BRIDGE ? network : null, compression, pairs(labels), sourceDateEpoch(arguments), log);
+                net == RunSpec.Network.BRIDGE ? network : null, compression, pairs(labels), sourceDateEpoch(arguments), secrets(secrets), log);
         io.strata.oci.Descriptor image;
         // What RUN steps print is progress too: on stderr, and nowhere with -q; stdout is the image's ID alone.
         java.io.PrintStream stdout = System.out;
@@ -135,6 +139,26 @@ final class BuildCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("SOURCE_DATE_EPOCH is seconds since 1970, was " + v);
         }
+    }
+
+    /** --secret id=ID,src=FILE (also source=; type=env,env=VAR is not taken), each file checked now. */
+    private static Map<String, Path> secrets(List<String> given) {
+        Map<String, Path> out = new LinkedHashMap<>();
+        for (String g : given) {
+            Map<String, String> o = new LinkedHashMap<>();
+            for (String part : g.split(",")) {
+                int eq = part.indexOf('=');
+                if (eq <= 0) throw new IllegalArgumentException("--secret is id=ID,src=FILE, was " + g);
+                o.put(part.substring(0, eq), part.substring(eq + 1));
+            }
+            String id = o.get("id");
+            String src = o.getOrDefault("src", o.get("source"));
+            if (id == null || src == null) throw new IllegalArgumentException("--secret is id=ID,src=FILE, was " + g);
+            Path file = Path.of(src);
+            if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--secret " + id + ": no file " + src);
+            out.put(id, file);
+        }
+        return out;
     }
 
     /** --build-arg KEY=VALUE, or KEY alone for this environment's value (left out when unset, as docker). */

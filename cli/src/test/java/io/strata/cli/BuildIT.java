@@ -195,6 +195,38 @@ class BuildIT extends ContainerCliTest {
     }
 
     @Test
+    void runMountsCacheBindSecretAndTmpfs() throws Exception {
+        Path ctx = Files.createDirectories(tmp.resolve("mounts"));
+        Files.writeString(ctx.resolve("ctxfile.txt"), "ctx\n");
+        Path secret = Files.writeString(tmp.resolve("token"), "s3cr3t\n");
+        Files.writeString(ctx.resolve("Containerfile"), """
+                FROM %1$s AS tools
+                RUN echo tool > /tool.txt
+                FROM %1$s
+                RUN --mount=type=cache,target=/cache echo run >> /cache/count && cat /cache/count > /tmp/seen
+                RUN --mount=type=secret,id=token test -s /run/secrets/token && echo yes > /tmp/secret-seen
+                RUN --mount=type=bind,source=ctxfile.txt,target=/mnt/ctx.txt cat /mnt/ctx.txt > /tmp/from-context
+                RUN --mount=type=bind,from=tools,source=/tool.txt,target=/mnt/tool.txt cat /mnt/tool.txt > /tmp/from-stage
+                RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && ls /scratch > /tmp/tmpfs
+                CMD ["cat", "/tmp/seen", "/tmp/secret-seen", "/tmp/from-context", "/tmp/from-stage", "/tmp/tmpfs"]
+                """.formatted(image));
+        Run built = strata("build", "--root", store, "--secret", "id=token,src=" + secret, "-t", "localhost/mounts:v1", ctx.toString());
+        assertEquals(0, built.exit(), built.err());
+        assertEquals("run\nyes\nctx\ntool\nx\n", run("--rm", "--network", "none", "localhost/mounts:v1").out());
+        // What was mounted is not in the image: not the secret, the cache, the binds or the tmpfs.
+        Run left = run("--rm", "--network", "none", "--entrypoint", "ls", "localhost/mounts:v1", "/run/secrets/token", "/cache", "/mnt/ctx.txt", "/scratch");
+        assertEquals(1, left.exit(), "none of them: " + left.out());
+        assertTrue(!strata("history", "--root", store, "--format", "json", "localhost/mounts:v1").out().contains("s3cr3t"));
+        // The cache directory outlives the build: a second run of the step sees the first one's file.
+        Run again = strata("build", "--root", store, "--no-cache", "--secret", "id=token,src=" + secret, "-t", "localhost/mounts:v2", ctx.toString());
+        assertEquals(0, again.exit(), again.err());
+        assertTrue(run("--rm", "--network", "none", "localhost/mounts:v2").out().startsWith("run\nrun\nyes\n"));
+        Run noSecret = strata("build", "--root", store, "--no-cache", ctx.toString());
+        assertTrue(noSecret.exit() != 0, "an optional secret not given is not mounted, and the step's test fails: " + noSecret.err());
+        assertEquals("", strata("ps", "-a", "-q", "--root", store).out(), "no container left");
+    }
+
+    @Test
     void badInputSaysWhereAndWhat() throws Exception {
         Path ctx = context();
         Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nCOPY NOTES.md /\n");
