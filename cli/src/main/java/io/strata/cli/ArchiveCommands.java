@@ -29,7 +29,7 @@ final class ArchiveCommands {
      * interrupted write leaves no half archive; the file and the rename are on disk before the
      * command says it is done, so a crash after that loses neither.
      */
-    private interface Writer {
+    interface Writer {
         void write(OutputStream out) throws Exception;
     }
 
@@ -59,7 +59,7 @@ final class ArchiveCommands {
      * The archive to {@code output}, or to stdout without one (as docker save and export write it),
      * unless stdout is a terminal: a tar on a terminal is noise, and docker refuses it too.
      */
-    private static void toOutput(Path output, Writer writer) throws Exception {
+    static void toOutput(Path output, Writer writer) throws Exception {
         if (output != null) {
             atomically(output, writer);
             return;

@@ -56,23 +56,63 @@ final class BuildCommand implements Callable<Integer> {
             + "never in the image or its cache keys.")
     List<String> secrets = new ArrayList<>();
 
+    @Option(names = "--push", description = "Push the image to each -t name's registry once built.")
+    boolean push;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "type=oci,dest=FILE", description = "Also write the image to FILE as strata save does "
+            + "(an OCI archive with docker load's manifest.json; type=docker is the same).")
+    String output;
+
     @Option(names = "--iidfile", paramLabel = "FILE", description = "Write the image's ID (its manifest digest) to FILE.")
     Path iidfile;
 
     @Option(names = "--compress", paramLabel = "gzip|zstd", description = "The new layers' compression (default gzip).")
     String compress = "gzip";
 
-    @Parameters(paramLabel = "CONTEXT", description = "The build context: a directory.")
-    Path context;
+    @Parameters(paramLabel = "CONTEXT", description = "The build context: a directory, or - for a tar of one on stdin (plain, gzip or zstd), "
+            + "or a Containerfile alone on stdin.")
+    String context;
 
     @Override
     public Integer call() throws Exception {
         UnpackOptions.requireRoot("building an image");
-        if (!Files.isDirectory(context)) throw new IllegalArgumentException("the build context " + context + " is not a directory");
-        Path dir = context.toAbsolutePath().normalize();
+        if (!context.equals("-")) return build(Path.of(context), null);
+        if (io.strata.snapshots.Native.isTerminal(0)) throw new IllegalArgumentException("no context on stdin, a terminal: give a directory, or redirect stdin");
+        // A context on stdin is unpacked into a directory of the store's, checked as any tar from outside, and removed after.
+        LayoutStore store = options.store();
+        Files.createDirectories(store.root());
+        Path dir = Files.createTempDirectory(store.root(), "build-context-");
+        try {
+            java.io.InputStream in = new java.io.BufferedInputStream(io.strata.snapshots.Compression.decompressAny(System.in), 1 << 16);
+            in.mark(512);
+            byte[] head = in.readNBytes(512);
+            in.reset();
+            boolean tar = head.length == 512 && new String(head, 257, 5, java.nio.charset.StandardCharsets.US_ASCII).equals("ustar");
+            if (tar) {
+                io.strata.snapshots.Applier.applyFiles(in, dir, unpackOptions.limits());
+                if (file != null && !file.equals("-") && !Path.of(file).isAbsolute()) file = dir.resolve(file).toString(); // -f names a file of the tar
+                return build(dir, null);
+            }
+            // Not a tar: a Containerfile alone, and an empty context (docker build - < Dockerfile).
+            return build(dir, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        } finally {
+            try (var walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** Builds from the context directory {@code contextDir}; {@code given}: the Containerfile's text when it came on stdin. */
+    private int build(Path contextDir, String given) throws Exception {
+        if (!Files.isDirectory(contextDir)) throw new IllegalArgumentException("the build context " + contextDir + " is not a directory");
+        Path dir = contextDir.toAbsolutePath().normalize();
         String name;
         String text;
-        if ("-".equals(file)) {
+        if (given != null) {
+            if (file != null) throw new IllegalArgumentException("-f with a Containerfile on stdin: give one or the other");
+            name = "stdin";
+            text = given;
+        } else if ("-".equals(file)) {
             name = "stdin";
             text = new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         } else {
@@ -97,6 +137,8 @@ final class BuildCommand implements Callable<Integer> {
             case "host" -> RunSpec.Network.HOST;
             default -> RunSpec.Network.BRIDGE;
         };
+        if (push && names.isEmpty()) throw new IllegalArgumentException("--push needs a name to push to: give -t REGISTRY/REPOSITORY:TAG");
+        Path outputFile = outputFile(output);
         LayoutStore store = options.store();
         Build build = new Build(store, UnpackOptions.snapshotter(store), Containers.runner(store),
                 ref -> ContainerOptions.findOrPull(options, remote, unpackOptions, store, ref, null), unpackOptions.limits());
@@ -121,6 +163,16 @@ final class BuildCommand implements Callable<Integer> {
             System.setErr(stderr);
         }
         if (iidfile != null) Files.writeString(iidfile, image.digest().toString());
+        if (outputFile != null) {
+            List<io.strata.runner.ImageArchive.Named> images = new ArrayList<>();
+            for (String n : names.isEmpty() ? List.of(image.digest().toString()) : names) images.add(new io.strata.runner.ImageArchive.Named(n, image));
+            ArchiveCommands.toOutput(outputFile, out -> io.strata.runner.ImageArchive.save(store, images, out));
+        }
+        if (push) {
+            for (String n : names) {
+                PushCommand.push(options, remote, store, new LocalImage(n, image), io.strata.oci.Reference.parse(n), 4, 64L * 1024 * 1024);
+            }
+        }
         System.out.println(image.digest());
         return 0;
     }
@@ -139,6 +191,22 @@ final class BuildCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("SOURCE_DATE_EPOCH is seconds since 1970, was " + v);
         }
+    }
+
+    /** --output type=oci,dest=FILE (or type=docker, or FILE alone): where the image's archive goes, checked before the build. */
+    private static Path outputFile(String given) {
+        if (given == null) return null;
+        if (!given.contains("=")) return Path.of(given);
+        Map<String, String> o = new LinkedHashMap<>();
+        for (String part : given.split(",")) {
+            int eq = part.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("--output is type=oci,dest=FILE, was " + given);
+            o.put(part.substring(0, eq), part.substring(eq + 1));
+        }
+        String type = o.getOrDefault("type", "oci");
+        if (!type.equals("oci") && !type.equals("docker")) throw new IllegalArgumentException("--output type=" + type + " is not built: type=oci or type=docker");
+        if (!o.containsKey("dest")) throw new IllegalArgumentException("--output needs dest=FILE");
+        return Path.of(o.get("dest"));
     }
 
     /** --secret id=ID,src=FILE (also source=; type=env,env=VAR is not taken), each file checked now. */

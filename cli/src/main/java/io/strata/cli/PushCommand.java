@@ -36,6 +36,15 @@ final class PushCommand implements Callable<Integer> {
         var store = options.store();
         LocalImage image = LocalImage.find(store, source);
         Reference dst = Reference.parse(destination != null ? destination : image.name());
+        push(options, remote, store, image, dst, concurrency, chunkSize);
+        Output.one(format, Output.fields("reference", dst.toString(),
+                "digest", image.manifest().digest().toString()), image.manifest().digest().toString());
+        return 0;
+    }
+
+    /** Pushes a stored image to {@code dst}, with progress and the registry's mounts (push, and build --push). */
+    static void push(ClientOptions options, RemoteOptions remote, io.strata.client.store.LayoutStore store, LocalImage image, Reference dst,
+                     int concurrency, long chunkSize) throws Exception {
         // A repository on the same registry that has this image (it was pulled from there), for mounts.
         Optional<Reference> from = store.names().stream()
                 .filter(n -> n.manifest().digest().equals(image.manifest().digest()))
@@ -49,8 +58,5 @@ final class PushCommand implements Callable<Integer> {
             new Pusher(remote.client(dst.registry(), progress::retry), store, concurrency, chunkSize, progress)
                     .push(image.manifest(), dst, from);
         }
-        Output.one(format, Output.fields("reference", dst.toString(),
-                "digest", image.manifest().digest().toString()), image.manifest().digest().toString());
-        return 0;
     }
 }

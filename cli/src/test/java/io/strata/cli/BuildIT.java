@@ -227,6 +227,31 @@ class BuildIT extends ContainerCliTest {
     }
 
     @Test
+    void aContextOnStdinPushedAndWrittenOut() throws Exception {
+        Path ctx = Files.createDirectories(tmp.resolve("piped"));
+        Files.writeString(ctx.resolve("note.txt"), "piped\n");
+        Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nCOPY note.txt /\nCMD [\"cat\", \"/note.txt\"]\n");
+        String ref = "127.0.0.1:" + registry.port() + "/lib/piped:v1";
+        Path archive = tmp.resolve("piped.tar");
+        Path script = Files.writeString(tmp.resolve("pipe.sh"), "tar -C " + ctx + " -cz . | STRATA_NO_BUILD=1 " + LAUNCHER + " build --root " + store
+                + " -t " + ref + " --push --output type=oci,dest=" + archive + " -\n");
+        var piped = ExternalTool.run(List.of("sh", script.toString()));
+        assertEquals(0, piped.exit(), piped.err());
+        assertEquals("piped\n", run("--rm", "--network", "none", ref).out());
+        // Pushed: any client sees it; written out: another store loads it.
+        assertEquals(0, ExternalTool.run(List.of("skopeo", "inspect", "--tls-verify=false", "docker://" + ref)).exit());
+        Run loaded = strata("load", "--root", tmp.resolve("other").toString(), "-i", archive.toString());
+        assertEquals("Loaded image: " + ref + "\n", loaded.out(), loaded.err());
+        // A Containerfile alone on stdin: an empty context.
+        Path alone = Files.writeString(tmp.resolve("alone.sh"), "printf 'FROM " + image + "\\nCMD [\"echo\", \"alone\"]\\n' | STRATA_NO_BUILD=1 "
+                + LAUNCHER + " build --root " + store + " -t localhost/alone:v1 -\n");
+        var fromStdin = ExternalTool.run(List.of("sh", alone.toString()));
+        assertEquals(0, fromStdin.exit(), fromStdin.err());
+        assertEquals("alone\n", run("--rm", "--network", "none", "localhost/alone:v1").out());
+        assertTrue(strata("build", "--root", store, "--push", ctx.toString()).err().contains("--push needs a name"));
+    }
+
+    @Test
     void badInputSaysWhereAndWhat() throws Exception {
         Path ctx = context();
         Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nCOPY NOTES.md /\n");
