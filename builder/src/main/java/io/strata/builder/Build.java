@@ -99,7 +99,7 @@ public final class Build {
             Map<String, String> labels = c.labels() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(c.labels());
             labels.putAll(r.labels());
             result = withConfig(result, new ImageConfig.Config(c.user(), c.exposedPorts(), c.env(), c.entrypoint(), c.cmd(), c.volumes(),
-                    c.workingDir(), labels, c.stopSignal()), null, "labels " + r.labels(), r);
+                    c.workingDir(), labels, c.stopSignal()).withExtensions(c.healthcheck(), c.onBuild()), null, "labels " + r.labels(), r);
         }
         Descriptor image = manifest(result);
         for (String tag : r.tags()) {
@@ -113,10 +113,22 @@ public final class Build {
             throws Exception {
         r.log().printf("STEP %d/%d: %s%n", ++step[0], total, stage.from().text());
         State s = base(stage, plan, built);
+        List<Instruction> steps = new ArrayList<>();
+        List<String> triggers = config(s).onBuild();
+        if (triggers != null && !triggers.isEmpty()) {
+            // The base's ONBUILD triggers run first, in this build's context, and are not passed on (as docker's).
+            for (String t : triggers) {
+                List<Instruction> parsed = Containerfile.parse("FROM scratch\n" + t + "\n", stage.base() + "'s ONBUILD").instructions();
+                steps.add(parsed.get(1));
+            }
+            s = withConfig(s, config(s).withExtensions(config(s).healthcheck(), null), null, "ONBUILD done", r);
+            total += triggers.size();
+        }
+        steps.addAll(stage.steps());
         Map<String, String> args = new LinkedHashMap<>();
         List<String> shell = DEFAULT_SHELL;
         boolean cmdSet = false;
-        for (Instruction in : stage.steps()) {
+        for (Instruction in : steps) {
             r.log().printf("STEP %d/%d: %s%n", ++step[0], total, in.text());
             long started = System.nanoTime();
             Map<String, String> vars = vars(s, args);
@@ -139,13 +151,12 @@ public final class Build {
                 }
                 case Instruction.Run run -> s = run(s, run, shell, args, r, from -> chainOf(from, plan, built, stage));
                 case Instruction.Copy copy -> s = copy(s, copy, vars, escape, plan, built, stage, r);
-                case Instruction.OnBuild ob -> s = withConfig(s, config(s), nop(in.text()), in.text(), r); // kept for later builds: not yet recorded
                 case Instruction.From f -> throw new IllegalStateException("FROM inside a stage");
                 case Instruction.Entrypoint e -> {
                     ImageConfig.Config c = configStep(config(s), in, vars, escape);
                     // A new ENTRYPOINT empties a CMD the base image gave, as docker does; one this stage gave stays.
                     if (!cmdSet) c = new ImageConfig.Config(c.user(), c.exposedPorts(), c.env(), c.entrypoint(), null, c.volumes(), c.workingDir(),
-                            c.labels(), c.stopSignal());
+                            c.labels(), c.stopSignal()).withExtensions(c.healthcheck(), c.onBuild());
                     s = withConfig(s, c, nop(in.text()), in.text(), r);
                 }
                 default -> s = withConfig(s, configStep(config(s), in, vars, escape), nop(in.text()), expandedText(in, vars, escape), r);
@@ -180,6 +191,8 @@ public final class Build {
         Map<String, String> labels = c.labels() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(c.labels());
         Map<String, Object> ports = c.exposedPorts() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(c.exposedPorts());
         Map<String, Object> volumes = c.volumes() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(c.volumes());
+        ImageConfig.Healthcheck healthcheck = c.healthcheck();
+        List<String> onBuild = c.onBuild();
         switch (in) {
             case Instruction.Env e -> {
                 Map<String, String> scope = new LinkedHashMap<>(vars);
@@ -213,12 +226,61 @@ public final class Build {
                 for (String p : v.paths()) volumes.put(Words.expand(p, vars, escape), Map.of());
             }
             case Instruction.StopSignal x -> stop = Words.expand(x.signal(), vars, escape);
-            case Instruction.Healthcheck h -> { } // not in the OCI config: kept in history only, for now
+            case Instruction.Healthcheck h -> healthcheck = healthcheck(h);
+            case Instruction.OnBuild ob -> {
+                onBuild = onBuild == null ? new ArrayList<>() : new ArrayList<>(onBuild);
+                onBuild.add(ob.trigger());
+            }
             case Instruction.Maintainer m -> { }
             default -> throw new IllegalStateException("not a config step: " + in.text());
         }
         return new ImageConfig.Config(user, ports.isEmpty() ? null : ports, env.isEmpty() ? null : env, entrypoint, cmd,
-                volumes.isEmpty() ? null : volumes, workdir, labels.isEmpty() ? null : labels, stop);
+                volumes.isEmpty() ? null : volumes, workdir, labels.isEmpty() ? null : labels, stop).withExtensions(healthcheck, onBuild);
+    }
+
+    /** HEALTHCHECK as docker records it: NONE, or the test (CMD for the exec form, CMD-SHELL for the shell form) and the timings given, in ns. */
+    private static ImageConfig.Healthcheck healthcheck(Instruction.Healthcheck h) {
+        if (h.command() == null) return new ImageConfig.Healthcheck(List.of("NONE"), null, null, null, null, null);
+        List<String> test = new ArrayList<>();
+        if (h.command().isExec()) {
+            test.add("CMD");
+            test.addAll(h.command().exec());
+        } else {
+            test.add("CMD-SHELL");
+            test.add(h.command().shell());
+        }
+        Integer retries = null;
+        if (h.flags().containsKey("retries")) {
+            try {
+                retries = Integer.parseInt(h.flags().get("retries"));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("HEALTHCHECK --retries takes a number, was " + h.flags().get("retries"));
+            }
+        }
+        return new ImageConfig.Healthcheck(test, nanos(h, "interval"), nanos(h, "timeout"), nanos(h, "start-period"), nanos(h, "start-interval"), retries);
+    }
+
+    /** A Go duration (1m30s, 500ms, 10s) in nanoseconds, or null when the flag is not given. */
+    private static Long nanos(Instruction.Healthcheck h, String flag) {
+        String v = h.flags().get(flag);
+        if (v == null) return null;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)").matcher(v);
+        double total = 0;
+        int end = 0;
+        while (m.find() && m.start() == end) {
+            double n = Double.parseDouble(m.group(1));
+            total += n * switch (m.group(2)) {
+                case "ns" -> 1;
+                case "us", "µs" -> 1e3;
+                case "ms" -> 1e6;
+                case "s" -> 1e9;
+                case "m" -> 60e9;
+                default -> 3600e9;
+            };
+            end = m.end();
+        }
+        if (end != v.length() || v.isEmpty()) throw new IllegalArgumentException("HEALTHCHECK --" + flag + " takes a duration such as 30s or 1m30s, was " + v);
+        return (long) total;
     }
 
     /** CMD and ENTRYPOINT: the exec form as written, the shell form through /bin/sh -c. */

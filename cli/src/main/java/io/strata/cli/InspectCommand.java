@@ -96,6 +96,9 @@ final class InspectCommand implements Callable<Integer> {
         config.put("WorkingDir", cfg == null || cfg.workingDir() == null ? "" : cfg.workingDir());
         config.put("Labels", cfg == null || cfg.labels() == null ? Map.of() : cfg.labels());
         config.put("StopSignal", cfg == null || cfg.stopSignal() == null ? "" : cfg.stopSignal());
+        // docker's extensions, when the image has them (docker inspect shows Healthcheck and OnBuild so)
+        if (cfg != null && cfg.healthcheck() != null) config.put("Healthcheck", cfg.healthcheck());
+        config.put("OnBuild", cfg == null ? null : cfg.onBuild());
         out.put("Config", config);
         out.put("RootFS", Map.of("Type", "layers", "Layers", c.rootfs().diffIds().stream().map(Digest::toString).toList()));
     }

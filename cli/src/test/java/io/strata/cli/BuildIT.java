@@ -252,6 +252,31 @@ class BuildIT extends ContainerCliTest {
     }
 
     @Test
+    void healthcheckAndOnbuildAsDockerRecordsThem() throws Exception {
+        Path parent = Files.createDirectories(tmp.resolve("parent"));
+        Files.writeString(parent.resolve("Containerfile"), """
+                FROM %s
+                HEALTHCHECK --interval=5s --timeout=1m30s --retries=3 CMD true
+                ONBUILD COPY note.txt /from-onbuild.txt
+                ONBUILD RUN echo triggered > /triggered.txt
+                """.formatted(image));
+        Run built = strata("build", "--root", store, "-t", "localhost/parent:v1", parent.toString());
+        assertEquals(0, built.exit(), built.err());
+        assertEquals("{\"Test\":[\"CMD-SHELL\",\"true\"],\"Interval\":5000000000,\"Timeout\":90000000000,\"Retries\":3}\n",
+                strata("inspect", "--root", store, "--format", "{{json .Config.Healthcheck}}", "localhost/parent:v1").out());
+        assertEquals("[\"COPY note.txt /from-onbuild.txt\",\"RUN echo triggered > /triggered.txt\"]\n",
+                strata("inspect", "--root", store, "--format", "{{json .Config.OnBuild}}", "localhost/parent:v1").out());
+        // A build FROM it runs the triggers first, in its own context, and does not pass them on.
+        Path child = Files.createDirectories(tmp.resolve("child"));
+        Files.writeString(child.resolve("note.txt"), "the child's note\n");
+        Files.writeString(child.resolve("Containerfile"), "FROM localhost/parent:v1\nCMD [\"cat\", \"/from-onbuild.txt\", \"/triggered.txt\"]\n");
+        Run childBuilt = strata("build", "--root", store, "-t", "localhost/child:v1", child.toString());
+        assertEquals(0, childBuilt.exit(), childBuilt.err());
+        assertEquals("the child's note\ntriggered\n", run("--rm", "--network", "none", "localhost/child:v1").out());
+        assertEquals("null\n", strata("inspect", "--root", store, "--format", "{{json .Config.OnBuild}}", "localhost/child:v1").out());
+    }
+
+    @Test
     void badInputSaysWhereAndWhat() throws Exception {
         Path ctx = context();
         Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nCOPY NOTES.md /\n");

@@ -78,14 +78,28 @@ public record ImageConfig(
             @JsonProperty("Volumes") Map<String, Object> volumes,
             @JsonProperty("WorkingDir") String workingDir,
             @JsonProperty("Labels") Map<String, String> labels,
-            @JsonProperty("StopSignal") String stopSignal) {
+            @JsonProperty("StopSignal") String stopSignal,
+            @JsonProperty("Healthcheck") Healthcheck healthcheck,
+            @JsonProperty("OnBuild") List<String> onBuild) {
+
+        /** The config the image spec defines, without docker's extensions (Healthcheck, OnBuild). */
+        public Config(String user, Map<String, Object> exposedPorts, List<String> env, List<String> entrypoint, List<String> cmd,
+                      Map<String, Object> volumes, String workingDir, Map<String, String> labels, String stopSignal) {
+            this(user, exposedPorts, env, entrypoint, cmd, volumes, workingDir, labels, stopSignal, null, null);
+        }
+
+        /** The same config with docker's extensions as given. */
+        public Config withExtensions(Healthcheck healthcheck, List<String> onBuild) {
+            return new Config(user, exposedPorts, env, entrypoint, cmd, volumes, workingDir, labels, stopSignal, healthcheck, onBuild);
+        }
 
         static Config read(JsonIn in) throws IOException {
             var f = new Object() {
                 String user, workingDir, stopSignal;
                 Map<String, Object> exposedPorts, volumes;
-                List<String> env, entrypoint, cmd;
+                List<String> env, entrypoint, cmd, onBuild;
                 Map<String, String> labels;
+                Healthcheck healthcheck;
             };
             boolean present = in.object((name, v) -> {
                 switch (name) {
@@ -98,10 +112,42 @@ public record ImageConfig(
                     case "WorkingDir" -> f.workingDir = v.string();
                     case "Labels" -> f.labels = v.stringMap();
                     case "StopSignal" -> f.stopSignal = v.string();
+                    case "Healthcheck" -> f.healthcheck = Healthcheck.read(v);
+                    case "OnBuild" -> f.onBuild = v.strings();
                     default -> v.skip();
                 }
             });
-            return present ? new Config(f.user, f.exposedPorts, f.env, f.entrypoint, f.cmd, f.volumes, f.workingDir, f.labels, f.stopSignal) : null;
+            return present ? new Config(f.user, f.exposedPorts, f.env, f.entrypoint, f.cmd, f.volumes, f.workingDir, f.labels, f.stopSignal,
+                    f.healthcheck, f.onBuild) : null;
+        }
+    }
+
+    /**
+     * Docker's HEALTHCHECK in an image's config: the test (["NONE"], ["CMD", …] or ["CMD-SHELL", …])
+     * and its timings in nanoseconds, as docker and BuildKit write it.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Healthcheck(@JsonProperty("Test") List<String> test, @JsonProperty("Interval") Long interval,
+                              @JsonProperty("Timeout") Long timeout, @JsonProperty("StartPeriod") Long startPeriod,
+                              @JsonProperty("StartInterval") Long startInterval, @JsonProperty("Retries") Integer retries) {
+        static Healthcheck read(JsonIn in) throws IOException {
+            var f = new Object() {
+                List<String> test;
+                Long interval, timeout, startPeriod, startInterval;
+                Integer retries;
+            };
+            boolean present = in.object((name, v) -> {
+                switch (name) {
+                    case "Test" -> f.test = v.strings();
+                    case "Interval" -> f.interval = v.optionalNumber();
+                    case "Timeout" -> f.timeout = v.optionalNumber();
+                    case "StartPeriod" -> f.startPeriod = v.optionalNumber();
+                    case "StartInterval" -> f.startInterval = v.optionalNumber();
+                    case "Retries" -> f.retries = Math.toIntExact(v.number());
+                    default -> v.skip();
+                }
+            });
+            return present ? new Healthcheck(f.test, f.interval, f.timeout, f.startPeriod, f.startInterval, f.retries) : null;
         }
     }
 
