@@ -73,7 +73,15 @@ public final class Build {
         this.store = store;
         this.snapshotter = snapshotter;
         this.runner = runner;
-        this.bases = bases;
+        // One answer per name in a build: FROM, COPY --from and --mount from= of one image pull it once.
+        Map<String, Runner.Image> seen = new java.util.concurrent.ConcurrentHashMap<>();
+        this.bases = ref -> {
+            Runner.Image known = seen.get(ref);
+            if (known != null) return known;
+            Runner.Image found = bases.resolve(ref);
+            seen.put(ref, found);
+            return found;
+        };
         this.cache = new BuildCache(store.root());
         this.limits = limits;
     }

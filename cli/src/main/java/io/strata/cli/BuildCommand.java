@@ -46,6 +46,22 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--no-cache", description = "Run every step, using no cached one (the results are cached for later builds).")
     boolean noCache;
 
+    @Option(names = "--pull", paramLabel = "POLICY", arity = "0..1", preprocessor = PullPolicy.class, description = "When to pull FROM's images: "
+            + "missing (default: those not stored), always (--pull alone: every time, for the newest), never.")
+    String pull = "missing";
+
+    /** --pull alone is always; the argument after it is the context, unless it is a policy (podman's --pull always reads so too). */
+    static final class PullPolicy implements picocli.CommandLine.IParameterPreprocessor {
+        @Override
+        public boolean preprocess(java.util.Stack<String> args, picocli.CommandLine.Model.CommandSpec spec, picocli.CommandLine.Model.ArgSpec arg,
+                                  Map<String, Object> info) {
+            if ("=".equals(info.get("separator"))) return false; // --pull=POLICY: picocli takes it as it is
+            String value = args.isEmpty() || !List.of("missing", "always", "never").contains(args.peek()) ? "always" : args.pop();
+            arg.setValue(value);
+            return true;
+        }
+    }
+
     @Option(names = "--label", paramLabel = "KEY=VALUE", description = "A label on the image.")
     List<String> labels = new ArrayList<>();
 
@@ -137,11 +153,12 @@ final class BuildCommand implements Callable<Integer> {
             case "host" -> RunSpec.Network.HOST;
             default -> RunSpec.Network.BRIDGE;
         };
+        if (!List.of("missing", "always", "never").contains(pull)) throw new IllegalArgumentException("--pull is missing, always or never, was " + pull);
         if (push && names.isEmpty()) throw new IllegalArgumentException("--push needs a name to push to: give -t REGISTRY/REPOSITORY:TAG");
         Path outputFile = outputFile(output);
         LayoutStore store = options.store();
         Build build = new Build(store, UnpackOptions.snapshotter(store), Containers.runner(store),
-                ref -> ContainerOptions.findOrPull(options, remote, unpackOptions, store, ref, null), unpackOptions.limits());
+                ref -> ContainerOptions.findOrPull(options, remote, unpackOptions, store, ref, null, pull), unpackOptions.limits());
         // Progress on stderr, the image's ID on stdout (with -q, only that).
         java.io.PrintStream log = options.quiet() ? new java.io.PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
         Map<String, String> arguments = args(buildArgs);

@@ -281,10 +281,18 @@ final class ContainerOptions {
      */
     static Runner.Image findOrPull(ClientOptions options, RemoteOptions remote, UnpackOptions unpackOptions, LayoutStore store, String reference,
                                    String platform) throws Exception {
+        return findOrPull(options, remote, unpackOptions, store, reference, platform, "missing");
+    }
+
+    /** As above, with podman's --pull policy: missing (pull what is not stored), always (pull first), never (stored only). */
+    static Runner.Image findOrPull(ClientOptions options, RemoteOptions remote, UnpackOptions unpackOptions, LayoutStore store, String reference,
+                                   String platform, String pull) throws Exception {
         LocalImage local;
         try {
+            if (pull.equals("always")) throw new IllegalArgumentException("pulled first, whatever is stored");
             local = LocalImage.find(store, reference);
         } catch (IllegalArgumentException notStored) {
+            if (pull.equals("never")) throw notStored;
             Reference ref = Reference.parse(reference);
             try (ProgressDisplay progress = ProgressDisplay.open(options.quiet());
                  Interrupted ignored = Interrupted.report(store)) {

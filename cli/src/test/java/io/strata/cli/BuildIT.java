@@ -290,6 +290,11 @@ class BuildIT extends ContainerCliTest {
         assertTrue(failed.err().contains("doing\n"), "its output: " + failed.err());
         assertTrue(failed.err().contains("Containerfile:2: RUN echo doing; exit 7 failed with exit code 7"), failed.err());
         assertEquals("", strata("ps", "-a", "-q", "--root", store).out(), "no container left");
+        Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nRUN true\n");
+        Run never = strata("build", "--root", tmp.resolve("empty").toString(), "--pull=never", ctx.toString());
+        assertEquals(1, never.exit(), "--pull=never and the image is not stored: " + never.err());
+        Run always = strata("build", "--root", store, "--pull", ctx.toString());
+        assertEquals(0, always.exit(), "--pull: pulled again, though stored: " + always.err());
         Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nFORM x\n");
         Run unknown = strata("build", "--root", store, ctx.toString());
         assertEquals(1, unknown.exit());
