@@ -537,7 +537,7 @@ public final class Build {
     private State copy(State s, Instruction.Copy copy, Map<String, String> vars, char escape, Stages.Plan plan, Map<Integer, State> built,
                        Stages.Stage stage, Request r) throws Exception {
         for (String flag : copy.flags().keySet()) {
-            if (!List.of("from", "chown", "chmod").contains(flag)) {
+            if (!List.of("from", "chown", "chmod", "checksum").contains(flag) || flag.equals("checksum") && !copy.add()) {
                 throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": " + (copy.add() ? "ADD" : "COPY") + " --" + flag + " is not built yet");
             }
         }
@@ -546,10 +546,12 @@ public final class Build {
         List<CopySources.Inline> inline = copy.heredocs().stream()
                 .map(h -> new CopySources.Inline(h.name(), (h.expand() ? Words.expandHeredoc(h.body(), vars) : h.body()).getBytes(StandardCharsets.UTF_8)))
                 .toList();
-        if (copy.add()) {
-            for (String src : sources) {
-                if (src.contains("://")) throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": ADD of a URL is not built yet");
-            }
+        boolean urls = copy.add() && sources.stream().anyMatch(x -> x.startsWith("http://") || x.startsWith("https://"));
+        if (urls && !sources.stream().allMatch(x -> x.startsWith("http://") || x.startsWith("https://"))) {
+            throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": ADD of URLs and files at once is not built: one ADD each");
+        }
+        if (copy.flags().containsKey("checksum") && (!urls || sources.size() != 1)) {
+            throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": ADD --checksum is for one URL");
         }
         String written = Words.expand(copy.destination(), vars, escape);
         String dest = written;
@@ -558,13 +560,29 @@ public final class Build {
         if (!dest.endsWith("/") && destinationIsDirectory(s, written, dest)) dest = dest + "/";
         CopySources.Attributes attributes = attributes(copy, vars, escape, r);
         String from = copy.flags().containsKey("from") ? Words.expand(copy.flags().get("from").getLast(), vars, escape) : null;
-        if (from == null) return copyFrom(s, copy, r.context(), r.ignore(), sources, inline, dest, written, attributes, r);
+        if (urls) {
+            // Downloaded into a directory of the store's, named as the URL's last segment, 0600 as docker's; never unpacked.
+            Path dir = Files.createTempDirectory(store.root(), "build-add-");
+            try {
+                List<String> names = new ArrayList<>();
+                for (String url : sources) {
+                    names.add(Downloads.fetch(url, dir, copy.flags().containsKey("checksum") ? Words.expand(copy.flags().get("checksum").getLast(), vars, escape) : null,
+                            r.file() + ":" + copy.line() + ": ADD "));
+                }
+                return copyFrom(s, copy, dir, IgnorePatterns.none(), names, List.of(), dest, written, attributes, false, r);
+            } finally {
+                try (var walk = Files.walk(dir)) {
+                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+                }
+            }
+        }
+        if (from == null) return copyFrom(s, copy, r.context(), r.ignore(), sources, inline, dest, written, attributes, copy.add(), r);
         // Another stage's tree, or an image's: read through a read-only view of its snapshots.
         List<Digest> chain = chainOf(from, plan, built, stage);
         if (chain.isEmpty()) throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": --from=" + from + " has no files");
         String into = dest;
         return inView(chain.getLast(), dir -> copyFrom(s, copy, dir, IgnorePatterns.none(), sources, inline, into, written,
-                new CopySources.Attributes(attributes.uid(), attributes.gid(), attributes.mode(), true), r));
+                new CopySources.Attributes(attributes.uid(), attributes.gid(), attributes.mode(), true), copy.add(), r));
     }
 
     private interface InView<T> {
@@ -607,11 +625,10 @@ public final class Build {
     }
 
     private State copyFrom(State s, Instruction.Copy copy, Path root, IgnorePatterns ignore, List<String> sources, List<CopySources.Inline> inline,
-                           String dest, String written,
-                           CopySources.Attributes attributes, Request r) throws Exception {
+                           String dest, String written, CopySources.Attributes attributes, boolean extract, Request r) throws Exception {
         CopySources files;
         try {
-            files = CopySources.resolve(root, ignore, sources, inline, dest, copy.add());
+            files = CopySources.resolve(root, ignore, sources, inline, dest, extract);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": " + e.getMessage());
         }

@@ -277,6 +277,23 @@ class BuildIT extends ContainerCliTest {
     }
 
     @Test
+    void addOfAUrlCheckedAgainstItsChecksum() throws Exception {
+        assertEquals(0, strata("pull", "--root", store, "--quiet", image).exit());
+        String id = strata("inspect", "--root", store, "--format", "{{.Id}}", image).out().strip(); // the config's digest
+        String url = "http://127.0.0.1:" + registry.port() + "/v2/lib/busybox/blobs/" + id;
+        Path ctx = Files.createDirectories(tmp.resolve("url"));
+        Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nADD --checksum=" + id + " " + url + " /cfg.json\nCMD [\"cat\", \"/cfg.json\"]\n");
+        Run built = strata("build", "--root", store, "-t", "localhost/url:v1", ctx.toString());
+        assertEquals(0, built.exit(), built.err());
+        assertTrue(run("--rm", "--network", "none", "localhost/url:v1").out().contains("\"rootfs\""), "the blob, fetched");
+        String wrong = "sha256:" + "0".repeat(64);
+        Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nADD --checksum=" + wrong + " " + url + " /cfg.json\n");
+        Run refused = strata("build", "--root", store, ctx.toString());
+        assertEquals(1, refused.exit());
+        assertTrue(refused.err().contains("Containerfile:2: ADD " + url + " has digest " + id + ", not the --checksum " + wrong), refused.err());
+    }
+
+    @Test
     void badInputSaysWhereAndWhat() throws Exception {
         Path ctx = context();
         Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nCOPY NOTES.md /\n");
