@@ -74,13 +74,21 @@ public final class Build {
         this.snapshotter = snapshotter;
         this.runner = runner;
         // One answer per name in a build: FROM, COPY --from and --mount from= of one image pull it once.
+        // Stages build at once, and two pulls in one process must not fetch a blob together (the
+        // ingest's lock is the process's): images are found or pulled one at a time.
         Map<String, Runner.Image> seen = new java.util.concurrent.ConcurrentHashMap<>();
+        var pulling = new java.util.concurrent.locks.ReentrantLock();
         this.bases = ref -> {
-            Runner.Image known = seen.get(ref);
-            if (known != null) return known;
-            Runner.Image found = bases.resolve(ref);
-            seen.put(ref, found);
-            return found;
+            pulling.lock();
+            try {
+                Runner.Image known = seen.get(ref);
+                if (known != null) return known;
+                Runner.Image found = bases.resolve(ref);
+                seen.put(ref, found);
+                return found;
+            } finally {
+                pulling.unlock();
+            }
         };
         this.cache = new BuildCache(store.root());
         this.limits = limits;
@@ -94,14 +102,39 @@ public final class Build {
         Containerfile file = Containerfile.parse(r.text(), r.file());
         Stages.Plan plan = Stages.plan(file, r.file(), r.buildArgs(), r.target());
         int total = plan.stages().stream().mapToInt(s -> s.steps().size() + 1).sum();
-        int[] step = {0};
-        Map<Integer, State> built = new LinkedHashMap<>();
-        State last = null;
-        for (Stages.Stage stage : plan.stages()) {
-            last = stage(stage, plan, built, file.escape(), r, step, total);
-            built.put(stage.index(), last);
+        var step = new java.util.concurrent.atomic.AtomicInteger();
+        Map<Integer, State> built = new java.util.concurrent.ConcurrentHashMap<>();
+        // Stages that do not depend on each other build at once, each on a virtual thread of its own;
+        // a stage starts when the stages it names are built.
+        Map<Integer, java.util.concurrent.CompletableFuture<State>> done = new LinkedHashMap<>();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (Stages.Stage stage : plan.stages()) {
+                List<java.util.concurrent.CompletableFuture<State>> needs = new ArrayList<>();
+                for (String ref : Stages.references(stage)) {
+                    Stages.stageNamed(plan.stages(), ref, stage.index()).ifPresent(o -> needs.add(done.get(o.index())));
+                }
+                done.put(stage.index(), java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    needs.forEach(java.util.concurrent.CompletableFuture::join);
+                    try {
+                        State made = stage(stage, plan, built, file.escape(), r, step, total);
+                        built.put(stage.index(), made);
+                        return made;
+                    } catch (Exception e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                }, threads));
+            }
+            try {
+                java.util.concurrent.CompletableFuture.allOf(done.values().toArray(java.util.concurrent.CompletableFuture[]::new)).join();
+            } catch (java.util.concurrent.CompletionException failed) {
+                // The first stage that failed says why, as a build of one stage would.
+                Throwable cause = failed;
+                while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) cause = cause.getCause();
+                if (cause instanceof Exception e) throw e;
+                throw failed;
+            }
         }
-        State result = last;
+        State result = built.get(plan.target().index());
         if (!r.labels().isEmpty()) {
             ImageConfig.Config c = config(result);
             Map<String, String> labels = c.labels() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(c.labels());
@@ -117,9 +150,11 @@ public final class Build {
         return image;
     }
 
-    private State stage(Stages.Stage stage, Stages.Plan plan, Map<Integer, State> built, char escape, Request r, int[] step, int total)
-            throws Exception {
-        r.log().printf("STEP %d/%d: %s%n", ++step[0], total, stage.from().text());
+    private State stage(Stages.Stage stage, Stages.Plan plan, Map<Integer, State> built, char escape, Request r,
+                        java.util.concurrent.atomic.AtomicInteger step, int total) throws Exception {
+        // With several stages, each line says which one it is of (they may build at once).
+        String tag = plan.stages().size() > 1 ? "[" + (stage.name() != null ? stage.name() : String.valueOf(stage.index())) + "] " : "";
+        r.log().printf("%sSTEP %d/%d: %s%n", tag, step.incrementAndGet(), total, stage.from().text());
         State s = base(stage, plan, built);
         List<Instruction> steps = new ArrayList<>();
         List<String> triggers = config(s).onBuild();
@@ -137,7 +172,7 @@ public final class Build {
         List<String> shell = DEFAULT_SHELL;
         boolean cmdSet = false;
         for (Instruction in : steps) {
-            r.log().printf("STEP %d/%d: %s%n", ++step[0], total, in.text());
+            r.log().printf("%sSTEP %d/%d: %s%n", tag, step.incrementAndGet(), total, in.text());
             long started = System.nanoTime();
             Map<String, String> vars = vars(s, args);
             switch (in) {

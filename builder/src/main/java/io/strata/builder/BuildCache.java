@@ -35,7 +35,7 @@ public final class BuildCache {
 
     public void put(String key, Digest image) throws IOException {
         Files.createDirectories(dir);
-        Path tmp = dir.resolve(key + ".tmp-" + ProcessHandle.current().pid());
+        Path tmp = dir.resolve(key + ".tmp-" + ProcessHandle.current().pid() + "-" + Thread.currentThread().threadId());
         Files.writeString(tmp, image.toString());
         Files.move(tmp, dir.resolve(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }

@@ -76,7 +76,7 @@ public final class CopySources {
             if (matches.isEmpty()) {
                 String rel = relative(source);
                 String why = ignore.excludedBy(rel).map(p -> " (left out by the ignore file's pattern " + p + ")").orElse("");
-                throw new IllegalArgumentException("COPY: " + source + " is not in the " + (ignore == IgnorePatterns.none() ? "source" : "build context") + why);
+                throw new IllegalArgumentException("COPY: " + source + " is not in the " + (ignore == IgnorePatterns.none() ? "--from stage or image" : "build context") + why);
             }
             if (matches.size() > 1) destIsDir = true;
             for (String rel : matches) {

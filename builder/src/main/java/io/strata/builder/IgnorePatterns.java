@@ -22,8 +22,11 @@ public final class IgnorePatterns {
         this.rules = rules;
     }
 
+    private static final IgnorePatterns NONE = new IgnorePatterns(List.of());
+
+    /** No patterns: nothing is left out (another stage's or an image's tree). */
     public static IgnorePatterns none() {
-        return new IgnorePatterns(List.of());
+        return NONE;
     }
 
     public static IgnorePatterns parse(String text) {

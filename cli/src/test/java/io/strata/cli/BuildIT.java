@@ -240,6 +240,11 @@ class BuildIT extends ContainerCliTest {
         assertEquals("piped\n", run("--rm", "--network", "none", ref).out());
         // Pushed: any client sees it; written out: another store loads it.
         assertEquals(0, ExternalTool.run(List.of("skopeo", "inspect", "--tls-verify=false", "docker://" + ref)).exit());
+        ExternalTool.require("podman");
+        ExternalTool.Result pulled = podmanRun("pull", "--quiet", "--tls-verify=false", ref);
+        assertEquals(0, pulled.exit(), pulled.err());
+        ExternalTool.Result ran = podmanRun("run", "--rm", "--network", "none", ref);
+        assertEquals("piped\n", ran.out(), "podman runs what strata built: " + ran.err());
         Run loaded = strata("load", "--root", tmp.resolve("other").toString(), "-i", archive.toString());
         assertEquals("Loaded image: " + ref + "\n", loaded.out(), loaded.err());
         // A Containerfile alone on stdin: an empty context.
@@ -291,6 +296,28 @@ class BuildIT extends ContainerCliTest {
         Run refused = strata("build", "--root", store, ctx.toString());
         assertEquals(1, refused.exit());
         assertTrue(refused.err().contains("Containerfile:2: ADD " + url + " has digest " + id + ", not the --checksum " + wrong), refused.err());
+    }
+
+    @Test
+    void stagesThatDoNotDependOnEachOtherBuildAtOnce() throws Exception {
+        // Each of the two stages waits (up to 20 s) to see the other's mark in a cache mount they share:
+        // built one after the other, the first would give up and fail.
+        String meet = "touch /sync/%1$s; i=0; while [ $i -lt 200 ]; do [ -e /sync/%2$s ] && break; sleep 0.1; i=$((i+1)); done; test -e /sync/%2$s";
+        Path ctx = Files.createDirectories(tmp.resolve("parallel"));
+        Files.writeString(ctx.resolve("Containerfile"), """
+                FROM %1$s AS a
+                RUN --mount=type=cache,id=sync,target=/sync %2$s && echo a > /a.txt
+                FROM %1$s AS b
+                RUN --mount=type=cache,id=sync,target=/sync %3$s && echo b > /b.txt
+                FROM %1$s
+                COPY --from=a /a.txt /
+                COPY --from=b /b.txt /
+                CMD ["cat", "/a.txt", "/b.txt"]
+                """.formatted(image, meet.formatted("a", "b"), meet.formatted("b", "a")));
+        Run built = strata("build", "--root", store, "-t", "localhost/parallel:v1", ctx.toString());
+        assertEquals(0, built.exit(), built.err());
+        assertEquals("a\nb\n", run("--rm", "--network", "none", "localhost/parallel:v1").out());
+        assertTrue(built.err().contains("[a] STEP") && built.err().contains("[b] STEP"), "each line names its stage: " + built.err());
     }
 
     @Test

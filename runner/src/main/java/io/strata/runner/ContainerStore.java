@@ -1,13 +1,10 @@
 package io.strata.runner;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -58,8 +55,7 @@ public final class ContainerStore {
     private Container withNameFree(String name, Naming then) throws IOException {
         if (!NAME.matcher(name).matches()) throw new IllegalArgumentException("invalid container name " + name + " (letters, digits, _ . -)");
         Files.createDirectories(root);
-        try (FileChannel ch = FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = ch.lock()) {
+        try (var ignored = FileLocks.exclusive(root.resolve(".lock"))) {
             for (Container other : list()) {
                 if (other.name().equals(name)) throw new IllegalArgumentException("the name " + name + " is in use by container " + other.id().substring(0, 12));
             }

@@ -95,15 +95,7 @@ public final class Networking {
     /** Held while a container's ports are checked and taken (an exclusive lock on a file under /run/strata). */
     static java.io.Closeable lock() throws IOException {
         Files.createDirectories(RUN);
-        var channel = java.nio.channels.FileChannel.open(RUN.resolve("network.lock"), java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.WRITE);
-        try {
-            channel.lock();
-            return channel; // closing it releases the lock
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
-        }
+        return FileLocks.exclusive(RUN.resolve("network.lock"));
     }
 
     /** Records at create what the container will be attached to when it starts. */
