@@ -209,10 +209,7 @@ final class SystemCommands {
         }
 
         private static Path tool(String name) {
-            for (String dir : List.of("/usr/sbin", "/usr/bin", "/sbin", "/usr/local/bin")) {
-                if (Files.isExecutable(Path.of(dir, name))) return Path.of(dir, name);
-            }
-            return null;
+            return io.strata.runner.Executables.find(name).orElse(null);
         }
 
         private static String firstLine(String... command) throws Exception {

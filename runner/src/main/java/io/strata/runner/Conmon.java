@@ -53,11 +53,8 @@ final class Conmon {
     }
 
     static Path binary() throws IOException {
-        for (String dir : List.of("/usr/bin", "/usr/libexec/podman", "/usr/local/bin", "/usr/sbin")) {
-            Path p = Path.of(dir, "conmon");
-            if (Files.isExecutable(p)) return p;
-        }
-        throw new IOException("conmon is not installed (apt-get install conmon): it supervises every container");
+        return Executables.find("conmon", "/usr/libexec/podman")
+                .orElseThrow(() -> new IOException("conmon is not installed (apt-get install conmon): it supervises every container"));
     }
 
     /** What a monitor is launched with. {@code exitCommand} null: the caller stays and cleans up itself (a foreground run). */

@@ -19,7 +19,6 @@ import java.util.List;
  */
 final class NameServer {
     static final Path DIR = Networking.RUN.resolve("aardvark");
-    private static final List<Path> BINARIES = List.of(Path.of("/usr/lib/podman/aardvark-dns"), Path.of("/usr/libexec/podman/aardvark-dns"));
 
     private NameServer() {}
 
@@ -27,7 +26,7 @@ final class NameServer {
     record Entry(String containerId, String ip, List<String> names) {}
 
     static Path binary() throws IOException {
-        return BINARIES.stream().filter(Files::isExecutable).findFirst()
+        return Executables.find("aardvark-dns", "/usr/lib/podman", "/usr/libexec/podman")
                 .orElseThrow(() -> new IOException("aardvark-dns, the name server of user networks, is not installed (Debian: apt-get install aardvark-dns)"));
     }
 

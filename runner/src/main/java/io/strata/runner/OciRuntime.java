@@ -37,17 +37,7 @@ public record OciRuntime(String name, Path stateRoot) {
     }
 
     private Path binary() {
-        String path = System.getenv("PATH");
-        if (path == null) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-        for (String dir : path.split(":")) {
-            Path p = Path.of(dir, name);
-            if (Files.isExecutable(p)) return p;
-        }
-        for (String dir : List.of("/usr/sbin", "/usr/bin", "/sbin")) {
-            Path p = Path.of(dir, name);
-            if (Files.isExecutable(p)) return p;
-        }
-        return null;
+        return Executables.find(name).orElse(null);
     }
 
     private List<String> command(String... args) throws IOException {

@@ -44,10 +44,8 @@ public final class Runner {
      * build; both are statically linked, so they run in any image.
      */
     public static Path defaultInit() {
-        for (String p : List.of("/usr/bin/catatonit", "/usr/libexec/podman/catatonit", "/usr/bin/tini-static")) {
-            if (Files.isExecutable(Path.of(p))) return Path.of(p);
-        }
-        throw new IllegalStateException("--init needs catatonit (apt-get install catatonit) or tini's static build (tini), or --init-path");
+        return Executables.find("catatonit", "/usr/libexec/podman").or(() -> Executables.find("tini-static"))
+                .orElseThrow(() -> new IllegalStateException("--init needs catatonit (apt-get install catatonit) or tini's static build (tini), or --init-path"));
     }
 
     private final OverlaySnapshotter snapshotter;
