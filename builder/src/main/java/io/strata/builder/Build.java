@@ -531,8 +531,19 @@ public final class Build {
                 binds, false, null, null, null, false, false, "runc", List.of(), RunSpec.Dns.HOST, List.of(), List.of(), tmpfs, null, null,
                 net == RunSpec.Network.BRIDGE ? r.networkName() : null, List.of(), null, null, null, null);
         Container c = runner.create(image, o);
+        // A ^C (or SIGTERM) stops the build, not only the step's command (which, as PID 1 without a
+        // handler, would ignore it): the JVM ends, and on its way out removes the step's container
+        // with its mounts and network; nothing of the step is cached.
+        Thread interrupted = new Thread(() -> {
+            try {
+                runner.remove(c, true);
+            } catch (IOException | RuntimeException e) {
+                // the next strata ps shows it; rm -f removes it
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(interrupted);
         try {
-            int code = runner.runForeground(c, false, AttachOptions.DEFAULT, null);
+            int code = runner.runForeground(c, false, new AttachOptions(AttachOptions.DEFAULT_DETACH_KEYS, false), null);
             if (code != 0) {
                 throw new BuildFailure(r.file() + ":" + run.line() + ": RUN " + (run.command().isExec() ? run.command().exec() : run.command().shell())
                         + " failed with exit code " + code, code);
@@ -547,6 +558,11 @@ public final class Build {
             cache.put(key, committed.manifest().digest());
             return next;
         } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(interrupted);
+            } catch (IllegalStateException exiting) {
+                // the JVM is ending: the hook removes the container
+            }
             runner.remove(c, true);
         }
     }

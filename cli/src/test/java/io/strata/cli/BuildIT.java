@@ -321,6 +321,31 @@ class BuildIT extends ContainerCliTest {
     }
 
     @Test
+    void aCtrlCLeavesNoContainerMountOrCacheEntry() throws Exception {
+        Path ctx = Files.createDirectories(tmp.resolve("interrupted"));
+        Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nRUN sleep 600\n");
+        Path err = tmp.resolve("interrupted.err");
+        Process p = launcher("build", "--root", store, ctx.toString()).redirectErrorStream(false).redirectError(err.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        // Once the step's container runs (sleep, PID 1, ignores SIGINT itself), a ^C.
+        for (int i = 0; i < 600 && !Files.readString(err).contains("RUN sleep 600"); i++) Thread.sleep(100);
+        assertTrue(Files.readString(err).contains("RUN sleep 600"), Files.readString(err));
+        for (int i = 0; i < 100 && strata("ps", "-q", "--root", store).out().isEmpty(); i++) Thread.sleep(100);
+        ExternalTool.ok("kill", "-INT", String.valueOf(p.pid()));
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the build stops");
+        assertEquals(130, p.exitValue(), Files.readString(err));
+        assertEquals("", strata("ps", "-a", "-q", "--root", store).out(), "no container left");
+        assertTrue(!Files.readString(Path.of("/proc/self/mountinfo")).contains(store), "nothing mounted under the store");
+        // FROM and RUN only: the RUN was the one step that could have been cached, and it was not.
+        Path cache = Path.of(store, "build-cache");
+        if (Files.isDirectory(cache)) {
+            try (var entries = Files.list(cache)) {
+                assertEquals(List.of(), entries.toList(), "the interrupted step was not cached");
+            }
+        }
+    }
+
+    @Test
     void badInputSaysWhereAndWhat() throws Exception {
         Path ctx = context();
         Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nCOPY NOTES.md /\n");
