@@ -446,11 +446,7 @@ public final class Build {
      */
     private void mount(String spec, List<RunSpec.Bind> binds, List<RunSpec.Tmpfs> tmpfs, List<Runnable> afterRun, Request r, Instruction.Run run,
                        ChainOf chainOf) throws Exception {
-        Map<String, String> o = new LinkedHashMap<>();
-        for (String part : spec.split(",")) {
-            int eq = part.indexOf('=');
-            o.put(eq < 0 ? part : part.substring(0, eq), eq < 0 ? "true" : part.substring(eq + 1));
-        }
+        Map<String, String> o = RunSpec.mountOptions(spec);
         String where = r.file() + ":" + run.line() + ": RUN --mount=" + spec + ": ";
         String type = o.getOrDefault("type", "bind");
         String target = o.getOrDefault("target", o.getOrDefault("dst", o.get("destination")));
@@ -622,9 +618,7 @@ public final class Build {
                 }
                 return copyFrom(s, copy, dir, IgnorePatterns.none(), names, List.of(), dest, written, attributes, false, r);
             } finally {
-                try (var walk = Files.walk(dir)) {
-                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-                }
+                OverlaySnapshotter.deleteTree(dir);
             }
         }
         if (from == null) return copyFrom(s, copy, r.context(), r.ignore(), sources, inline, dest, written, attributes, copy.add(), r);

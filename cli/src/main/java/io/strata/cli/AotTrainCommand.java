@@ -98,7 +98,7 @@ final class AotTrainCommand implements Callable<Integer> {
     private static void cleanUp(Path dir) {
         try {
             if (io.strata.snapshots.Native.isRoot()) io.strata.snapshots.Mount.unmountAllUnder(dir);
-            deleteTree(dir);
+            io.strata.snapshots.OverlaySnapshotter.deleteTree(dir);
         } catch (java.io.IOException | RuntimeException e) {
             System.err.println("strata: training clean-up: " + e.getMessage());
         }
@@ -165,13 +165,6 @@ final class AotTrainCommand implements Callable<Integer> {
     private static void progress() throws Exception {
         try (ProgressDisplay p = ProgressDisplay.open(true)) {
             p.layer(Digest.sha256(new byte[0]), "Waiting");
-        }
-    }
-
-    /** Removes a training run's temporary directory and all it holds. */
-    static void deleteTree(Path dir) throws java.io.IOException {
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         }
     }
 

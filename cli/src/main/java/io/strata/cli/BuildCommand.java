@@ -112,9 +112,7 @@ final class BuildCommand implements Callable<Integer> {
             // Not a tar: a Containerfile alone, and an empty context (docker build - < Dockerfile).
             return build(dir, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
         } finally {
-            try (var walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            io.strata.snapshots.OverlaySnapshotter.deleteTree(dir);
         }
     }
 

@@ -153,11 +153,7 @@ final class ContainerOptions {
             }
         }
         for (String m : mounts) {
-            Map<String, String> kv = new java.util.LinkedHashMap<>();
-            for (String part : m.split(",")) {
-                int eq = part.indexOf('=');
-                kv.put(eq < 0 ? part : part.substring(0, eq), eq < 0 ? "true" : part.substring(eq + 1));
-            }
+            Map<String, String> kv = RunSpec.mountOptions(m);
             String type = kv.getOrDefault("type", "volume");
             String source = kv.getOrDefault("source", kv.get("src"));
             String target = kv.getOrDefault("target", kv.getOrDefault("destination", kv.get("dst")));

@@ -58,7 +58,7 @@ final class ServeTrainCommand implements Callable<Integer> {
                 for (Future<?> f : work) f.get();
             }
         } finally {
-            AotTrainCommand.deleteTree(dir);
+            io.strata.snapshots.OverlaySnapshotter.deleteTree(dir);
         }
         return 0;
     }

@@ -272,7 +272,7 @@ public final class Networking {
         } catch (IOException | InterruptedException e) {
             if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             detach(released); // no process of its own: here and now
-            deleteTree(released);
+            io.strata.snapshots.OverlaySnapshotter.deleteTree(released);
         }
     }
 
@@ -293,7 +293,7 @@ public final class Networking {
                 continue;
             }
             detach(claimed);
-            deleteTree(claimed);
+            io.strata.snapshots.OverlaySnapshotter.deleteTree(claimed);
         }
     }
 
@@ -321,12 +321,6 @@ public final class Networking {
         return "'" + s.replace("'", "'\\''") + "'";
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (var walk = Files.walk(p)) {
-            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
-        }
-    }
 
     /** Undoes {@link #attach}: DEL with what ADD was given and answered, then the namespace and the record go. Idempotent. */
     static void detach(Path containerDir) throws IOException {

@@ -102,6 +102,16 @@ public record RunSpec(
     public enum Network { NONE, HOST, BRIDGE, CONTAINER }
 
     /** A host path bound into the container. */
+    /** docker's --mount (and RUN --mount) options: comma-separated KEY=VALUE, a KEY alone being true. */
+    public static java.util.Map<String, String> mountOptions(String spec) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (String part : spec.split(",")) {
+            int eq = part.indexOf('=');
+            out.put(eq < 0 ? part : part.substring(0, eq), eq < 0 ? "true" : part.substring(eq + 1));
+        }
+        return out;
+    }
+
     public record Bind(String host, String container, boolean readOnly) {
         /** {@code HOST:CTR[:ro|:rw]}, as {@code -v} takes it. */
         public static Bind parse(String text) {

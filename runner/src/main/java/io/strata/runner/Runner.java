@@ -1524,9 +1524,7 @@ public final class Runner {
         if (snapshotter.stat(c.snapshot()).isPresent()) snapshotter.remove(c.snapshot());
         Path dir = containers.dir(c.id());
         if (Files.exists(dir)) {
-            try (var walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            io.strata.snapshots.OverlaySnapshotter.deleteTree(dir);
             events.container(c, "destroy");
         }
     }

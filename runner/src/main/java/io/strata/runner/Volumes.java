@@ -84,7 +84,7 @@ public final class Volumes {
             if (Files.exists(dir(name).resolve("volume.json"))) return null;
             // Made under a temporary name and renamed: a volume is whole or absent.
             Path temp = root.resolve(".new-" + name);
-            deleteTree(temp);
+            io.strata.snapshots.OverlaySnapshotter.deleteTree(temp);
             Files.createDirectories(temp.resolve("_data"));
             Volume v = new Volume(name, dir(name).resolve("_data"), Instant.now().toString(), Map.copyOf(labels), anonymous);
             Map<String, Object> meta = new LinkedHashMap<>();
@@ -142,9 +142,9 @@ public final class Volumes {
         }
         // Renamed away first: a volume is either whole or gone, even if the removal is interrupted.
         Path gone = root.resolve(".gone-" + name);
-        deleteTree(gone);
+        io.strata.snapshots.OverlaySnapshotter.deleteTree(gone);
         Files.move(dir(name), gone, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(gone);
+        io.strata.snapshots.OverlaySnapshotter.deleteTree(gone);
     }
 
     /** Removes every volume no container uses; returns their names. */
@@ -200,10 +200,4 @@ public final class Volumes {
         return out;
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
-        }
-    }
 }

@@ -105,7 +105,7 @@ public final class OverlaySnapshotter implements Snapshotter {
         try {
             Files.move(temp, activeDir(key), StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            delete(temp);
+            deleteTree(temp);
             if (Files.isDirectory(activeDir(key))) throw new AlreadyExistsException(key);
             throw e;
         }
@@ -193,7 +193,7 @@ public final class OverlaySnapshotter implements Snapshotter {
         Path fs = dir.resolve("fs");
         if (isMounted(List.of(fs, dir.resolve("work")))) throw new InUseException("snapshot " + key + " is mounted; unmount it before commit");
         Usage usage = count(fs);
-        delete(dir.resolve("work"));
+        deleteTree(dir.resolve("work"));
         writeInfo(dir, new Stored(name, Kind.COMMITTED, newParent, Instant.now().toString(), usage));
         Native.syncfs(fs); // what is committed survives a crash
         try {
@@ -290,18 +290,18 @@ public final class OverlaySnapshotter implements Snapshotter {
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException("cannot move " + dir + " to " + trash, e);
         }
-        delete(gone);
+        deleteTree(gone);
     }
 
     /** Deletes what earlier removals left half-deleted (a crash while deleting). */
     public void emptyTrash() throws IOException {
         if (!Files.isDirectory(trash)) return;
         try (Stream<Path> left = Files.list(trash)) {
-            for (Path p : (Iterable<Path>) left::iterator) delete(p);
+            for (Path p : (Iterable<Path>) left::iterator) deleteTree(p);
         }
         if (Files.isDirectory(active)) {
             try (Stream<Path> left = Files.list(active)) {
-                for (Path p : (Iterable<Path>) left::iterator) if (p.getFileName().toString().startsWith(".new-")) delete(p);
+                for (Path p : (Iterable<Path>) left::iterator) if (p.getFileName().toString().startsWith(".new-")) deleteTree(p);
             }
         }
     }
@@ -325,7 +325,8 @@ public final class OverlaySnapshotter implements Snapshotter {
         return new Usage(bytes[0], inodes.size());
     }
 
-    static void delete(Path p) throws IOException {
+    /** Removes {@code p} and all below it, never following a link; nothing when it is missing. */
+    public static void deleteTree(Path p) throws IOException {
         BasicFileAttributes a = Applier.lstat(p);
         if (a == null) return;
         Applier.remove(p, a);
