@@ -325,11 +325,38 @@ public final class OverlaySnapshotter implements Snapshotter {
         return new Usage(bytes[0], inodes.size());
     }
 
-    /** Removes {@code p} and all below it, never following a link; nothing when it is missing. */
+    /**
+     * Removes {@code p} and all below it, never following a link; nothing when it is missing, and
+     * what another process removes meanwhile is not an error (a container's monitor and its clean-up
+     * may remove files of the same directory at once).
+     */
     public static void deleteTree(Path p) throws IOException {
         BasicFileAttributes a = Applier.lstat(p);
         if (a == null) return;
-        Applier.remove(p, a);
+        if (!a.isDirectory()) {
+            Files.deleteIfExists(p);
+            return;
+        }
+        Files.walkFileTree(p, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.deleteIfExists(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
+                if (exc instanceof NoSuchFileException) return FileVisitResult.CONTINUE;
+                throw exc;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                if (exc != null && !(exc instanceof NoSuchFileException)) throw exc;
+                Files.deleteIfExists(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
     }
 
     private static Stored readInfo(Path dir) throws IOException {
