@@ -554,12 +554,15 @@ public final class Build {
             cache.put(key, committed.manifest().digest());
             return next;
         } finally {
+            // One remover: this thread, unless the JVM is ending, when the hook removes it (two at once
+            // race, and the JVM halts this thread once the hooks are done).
+            boolean exiting = false;
             try {
                 Runtime.getRuntime().removeShutdownHook(interrupted);
-            } catch (IllegalStateException exiting) {
-                // the JVM is ending: the hook removes the container
+            } catch (IllegalStateException e) {
+                exiting = true;
             }
-            runner.remove(c, true);
+            if (!exiting) runner.remove(c, true);
         }
     }
 
