@@ -13,6 +13,7 @@ import io.strata.oci.Platform;
 import io.strata.runner.AttachOptions;
 import io.strata.runner.Committer;
 import io.strata.runner.Container;
+import io.strata.runner.Emulation;
 import io.strata.runner.RunSpec;
 import io.strata.runner.Runner;
 import io.strata.snapshots.Applier;
@@ -40,20 +41,23 @@ import java.util.Map;
  * and a hit takes the image the step made before without running anything.
  */
 public final class Build {
-    /** Finds or pulls (and unpacks) the image a FROM or COPY --from names. */
+    /**
+     * Finds or pulls (and unpacks) the image a FROM or COPY --from names, for {@code platform}
+     * (null: none was asked for, the host's is preferred and another is taken with a warning).
+     */
     @FunctionalInterface
     public interface Bases {
-        Runner.Image resolve(String reference) throws Exception;
+        Runner.Image resolve(String reference, Platform platform) throws Exception;
     }
 
     /**
      * What to build: the context directory, the Containerfile's name and text, the names to give
      * the result, --build-arg, --target, --no-cache, the network RUN steps use, the new layers'
-     * compression, --label, and where progress goes.
+     * compression, --label, --platform (null: the host's), and where progress goes.
      */
     public record Request(Path context, String file, String text, IgnorePatterns ignore, List<String> tags, Map<String, String> buildArgs,
-                          String target, boolean noCache, RunSpec.Network network, String networkName, Committer.Compression compression,
-                          Map<String, String> labels, Long sourceDateEpoch, Map<String, Path> secrets, PrintStream log) {
+                          String target, Platform platform, boolean noCache, RunSpec.Network network, String networkName, Committer.Compression compression,
+                          Map<String, String> labels, Long sourceDateEpoch, Map<String, Path> secrets, SshAgents ssh, PrintStream log) {
         /** The time the image's config and history say: SOURCE_DATE_EPOCH when given, else now. */
         String now() {
             return (sourceDateEpoch != null ? Instant.ofEpochSecond(sourceDateEpoch) : Instant.now()).toString();
@@ -78,13 +82,14 @@ public final class Build {
         // ingest's lock is the process's): images are found or pulled one at a time.
         Map<String, Runner.Image> seen = new java.util.concurrent.ConcurrentHashMap<>();
         var pulling = new java.util.concurrent.locks.ReentrantLock();
-        this.bases = ref -> {
+        this.bases = (ref, platform) -> {
             pulling.lock();
             try {
-                Runner.Image known = seen.get(ref);
+                String asked = ref + " " + platform;
+                Runner.Image known = seen.get(asked);
                 if (known != null) return known;
-                Runner.Image found = bases.resolve(ref);
-                seen.put(ref, found);
+                Runner.Image found = bases.resolve(ref, platform);
+                seen.put(asked, found);
                 return found;
             } finally {
                 pulling.unlock();
@@ -100,7 +105,7 @@ public final class Build {
     /** Builds what the request asks; answers the stored manifest of the result (named with each tag). */
     public Descriptor build(Request r) throws Exception {
         Containerfile file = Containerfile.parse(r.text(), r.file());
-        Stages.Plan plan = Stages.plan(file, r.file(), r.buildArgs(), r.target());
+        Stages.Plan plan = Stages.plan(file, r.file(), r.buildArgs(), r.target(), r.platform());
         int total = plan.stages().stream().mapToInt(s -> s.steps().size() + 1).sum();
         var step = new java.util.concurrent.atomic.AtomicInteger();
         Map<Integer, State> built = new java.util.concurrent.ConcurrentHashMap<>();
@@ -155,7 +160,7 @@ public final class Build {
         // With several stages, each line says which one it is of (they may build at once).
         String tag = plan.stages().size() > 1 ? "[" + (stage.name() != null ? stage.name() : String.valueOf(stage.index())) + "] " : "";
         r.log().printf("%sSTEP %d/%d: %s%n", tag, step.incrementAndGet(), total, stage.from().text());
-        State s = base(stage, plan, built);
+        State s = base(stage, plan, built, r);
         List<Instruction> steps = new ArrayList<>();
         List<String> triggers = config(s).onBuild();
         if (triggers != null && !triggers.isEmpty()) {
@@ -211,16 +216,28 @@ public final class Build {
     }
 
     /** A stage's starting image: scratch, a stage built before, or an image found or pulled. */
-    private State base(Stages.Stage stage, Stages.Plan plan, Map<Integer, State> built) throws Exception {
+    private State base(Stages.Stage stage, Stages.Plan plan, Map<Integer, State> built, Request r) throws Exception {
         if (stage.base().equalsIgnoreCase("scratch")) {
-            Platform host = Platform.host();
-            ImageConfig empty = new ImageConfig(null, null, host.architecture(), host.os(), null, host.variant(),
+            Platform p = stage.platform() == null ? Platform.host() : stage.platform();
+            ImageConfig empty = new ImageConfig(null, null, p.architecture(), p.os(), null, p.variant(),
                     new ImageConfig.Config(null, null, null, null, null, null, null, null, null), new ImageConfig.RootFs("layers", List.of()), List.of());
-            return new State(List.of(), empty, "scratch");
+            return new State(List.of(), empty, "scratch " + p);
         }
         var other = Stages.stageNamed(plan.stages(), stage.base(), stage.index());
-        if (other.isPresent()) return built.get(other.get().index());
-        Runner.Image image = bases.resolve(stage.base());
+        if (other.isPresent()) {
+            State o = built.get(other.get().index());
+            Platform made = o.config().platform();
+            if (stage.platform() != null && !stage.platform().matches(made)) {
+                throw new IllegalArgumentException(r.file() + ":" + stage.from().line() + ": stage " + stage.base() + " is built for " + made
+                        + ", not " + stage.platform());
+            }
+            return o;
+        }
+        Runner.Image image = bases.resolve(stage.base(), stage.platform());
+        Platform offered = image.config().platform();
+        if (stage.platform() == null && offered.architecture() != null && !Platform.host().matches(offered)) {
+            r.log().println("WARNING: " + stage.base() + " is for " + offered + ", not this host's " + Platform.host() + " (give --platform to pick)");
+        }
         Manifest m = Manifest.parse(store.read(image.manifest()));
         return new State(m.layers(), image.config(), image.manifest().toString());
     }
@@ -395,7 +412,7 @@ public final class Build {
             Descriptor d = manifest(o);
             return Unpacker.chainIds(Manifest.parse(store.read(d.digest())), o.config());
         }
-        return bases.resolve(from).chainIds();
+        return bases.resolve(from, stage.platform()).chainIds();
     }
 
     private State run(State s, Instruction.Run run, List<String> shell, Map<String, String> args, Request r, ChainOf chainOf) throws Exception {
@@ -419,6 +436,9 @@ public final class Build {
         State hit = hit(key, r);
         if (hit != null) return hit;
         if (s.layers().isEmpty()) throw new IllegalArgumentException(r.file() + ":" + run.line() + ": RUN needs a shell and a command, and the image has no layers (FROM scratch)");
+        Emulation.whyNot(s.config().platform()).ifPresent(why -> {
+            throw new IllegalArgumentException(r.file() + ":" + run.line() + ": " + why);
+        });
 
         String network = run.flags().containsKey("network") ? run.flags().get("network").getLast() : null;
         RunSpec.Network net = network == null ? r.network() : switch (network) {
@@ -431,7 +451,10 @@ public final class Build {
         List<RunSpec.Tmpfs> tmpfs = new ArrayList<>();
         List<Runnable> afterRun = new ArrayList<>();
         try {
-            for (String mount : run.flags().getOrDefault("mount", List.of())) mount(mount, binds, tmpfs, afterRun, r, run, chainOf);
+            int sshMounts = 0;
+            for (String mount : run.flags().getOrDefault("mount", List.of())) {
+                if (mount(mount, binds, tmpfs, env, afterRun, r, run, chainOf, sshMounts)) sshMounts++;
+            }
             return runIn(s, run, argv, env, key, net, binds, tmpfs, args, r);
         } finally {
             afterRun.forEach(Runnable::run);
@@ -444,8 +467,8 @@ public final class Build {
      * type=secret (a --secret file at /run/secrets/ID, never in a layer or a cache key), type=tmpfs.
      * What is mounted is not the step's change: the commit leaves mountpoints out.
      */
-    private void mount(String spec, List<RunSpec.Bind> binds, List<RunSpec.Tmpfs> tmpfs, List<Runnable> afterRun, Request r, Instruction.Run run,
-                       ChainOf chainOf) throws Exception {
+    private boolean mount(String spec, List<RunSpec.Bind> binds, List<RunSpec.Tmpfs> tmpfs, List<String> env, List<Runnable> afterRun, Request r,
+                          Instruction.Run run, ChainOf chainOf, int sshMounts) throws Exception {
         Map<String, String> o = RunSpec.mountOptions(spec);
         String where = r.file() + ":" + run.line() + ": RUN --mount=" + spec + ": ";
         String type = o.getOrDefault("type", "bind");
@@ -489,7 +512,7 @@ public final class Build {
                 boolean required = List.of("true", "1").contains(o.getOrDefault("required", "false"));
                 if (file == null) {
                     if (required) throw new IllegalArgumentException(where + "no secret " + id + ": give it with --secret id=" + id + ",src=FILE");
-                    return; // BuildKit skips an optional secret that was not given
+                    return false; // BuildKit skips an optional secret that was not given
                 }
                 binds.add(new RunSpec.Bind(file.toAbsolutePath().toString(), target != null ? target : "/run/secrets/" + id, true));
             }
@@ -497,8 +520,38 @@ public final class Build {
                 if (target == null) throw new IllegalArgumentException(where + "target= is required");
                 tmpfs.add(new RunSpec.Tmpfs(target, o.containsKey("size") ? List.of("size=" + o.get("size")) : List.of()));
             }
-            default -> throw new IllegalArgumentException(where + "type is cache, bind, secret or tmpfs (ssh is not built yet)");
+            case "ssh" -> {
+                // BuildKit's: a socket forwarding to the --ssh agent of this id, SSH_AUTH_SOCK naming the first.
+                String id = o.getOrDefault("id", "default");
+                boolean required = List.of("true", "1").contains(o.getOrDefault("required", "false"));
+                int uid, gid, mode;
+                try {
+                    uid = Integer.parseInt(o.getOrDefault("uid", "0"));
+                    gid = Integer.parseInt(o.getOrDefault("gid", "0"));
+                    mode = Integer.parseInt(o.getOrDefault("mode", "600"), 8);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(where + "uid and gid are numbers, mode an octal one");
+                }
+                var forward = r.ssh().forward(id, uid, gid, mode);
+                if (forward.isEmpty()) {
+                    if (required) throw new IllegalArgumentException(where + "no SSH agent " + id + ": give it with --ssh " + id + "[=SOCKET|KEY]");
+                    return false; // as an optional secret: not mounted
+                }
+                afterRun.add(() -> {
+                    try {
+                        forward.get().close();
+                    } catch (IOException e) {
+                        // a temporary socket: removed with the build's directory
+                    }
+                });
+                String socket = target != null ? target : "/run/buildkit/ssh_agent." + sshMounts;
+                binds.add(new RunSpec.Bind(forward.get().socket().toString(), socket, false));
+                if (sshMounts == 0) env.add("SSH_AUTH_SOCK=" + socket);
+                return true;
+            }
+            default -> throw new IllegalArgumentException(where + "type is cache, bind, secret, ssh or tmpfs, was " + type);
         }
+        return false;
     }
 
     /** A read-only view of an image's snapshots, mounted until {@code afterRun} runs. */

@@ -48,7 +48,32 @@ class StagesTest {
         Stages.Plan p = plan(MULTI, Map.of("VERSION", "1.36", "BASE", "debian"), null);
         assertEquals("busybox:1.36", p.stages().getFirst().base());
         assertEquals("debian", p.target().base());
-        assertEquals(Map.of("VERSION", "1.36", "BASE", "debian"), p.globalArgs());
+        assertEquals("1.36", p.globalArgs().get("VERSION"));
+        assertEquals("debian", p.globalArgs().get("BASE"));
+    }
+
+    @Test
+    void platformArgsAndFromPlatform() {
+        String text = """
+                ARG TARGETARCH
+                FROM --platform=$BUILDPLATFORM busybox AS tools
+                FROM base-${TARGETARCH}${TARGETVARIANT:+-}${TARGETVARIANT} AS final
+                FROM --platform=linux/aarch64 busybox AS other
+                """;
+        io.strata.oci.Platform arm = io.strata.oci.Platform.parse("linux/arm/v7");
+        Containerfile file = Containerfile.parse(text, "Containerfile");
+        Stages.Plan p = Stages.plan(file, "Containerfile", Map.of(), "final", arm);
+        assertEquals("base-arm-v7", p.target().base(), "ARG TARGETARCH before FROM keeps its automatic value");
+        assertEquals(arm, p.target().platform(), "a stage without --platform is built for --platform");
+        assertEquals(io.strata.oci.Platform.host(), Stages.plan(file, "Containerfile", Map.of(), "tools", arm).target().platform(),
+                "$BUILDPLATFORM is this host");
+        assertEquals("linux/arm/v7", p.globalArgs().get("TARGETPLATFORM"));
+        assertEquals("arm64", plan(text, Map.of(), "other").target().platform().architecture(), "aarch64 is Go's arm64");
+        Stages.Plan host = plan(text, Map.of(), "final");
+        assertEquals(null, host.target().platform(), "no --platform: none asked for");
+        assertEquals(io.strata.oci.Platform.host().architecture(), host.globalArgs().get("TARGETARCH"));
+        ParseException bad = assertThrows(ParseException.class, () -> plan("FROM --platform=linux busybox\n", Map.of(), null));
+        assertTrue(bad.getMessage().contains("Containerfile:1") && bad.getMessage().contains("platform must be os/arch"), bad.getMessage());
     }
 
     @Test

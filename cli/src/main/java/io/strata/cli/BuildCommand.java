@@ -62,6 +62,10 @@ final class BuildCommand implements Callable<Integer> {
         }
     }
 
+    @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]", description = "The platform to build for: FROM images are picked "
+            + "from their indexes for it, TARGETPLATFORM and the other platform ARGs say it (default: this host's).")
+    String platform;
+
     @Option(names = "--label", paramLabel = "KEY=VALUE", description = "A label on the image.")
     List<String> labels = new ArrayList<>();
 
@@ -71,6 +75,10 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--secret", paramLabel = "id=ID,src=FILE", description = "A secret RUN --mount=type=secret,id=ID reads (at /run/secrets/ID); "
             + "never in the image or its cache keys.")
     List<String> secrets = new ArrayList<>();
+
+    @Option(names = "--ssh", paramLabel = "default|ID[=SOCKET|KEY[,KEY]]", description = "An SSH agent RUN --mount=type=ssh,id=ID reaches: "
+            + "default is SSH_AUTH_SOCK's; key files are loaded into an ssh-agent of the build's own.")
+    List<String> ssh = new ArrayList<>();
 
     @Option(names = "--push", description = "Push the image to each -t name's registry once built.")
     boolean push;
@@ -156,19 +164,21 @@ final class BuildCommand implements Callable<Integer> {
         Path outputFile = outputFile(output);
         LayoutStore store = options.store();
         Build build = new Build(store, UnpackOptions.snapshotter(store), Containers.runner(store),
-                ref -> ContainerOptions.findOrPull(options, remote, unpackOptions, store, ref, null, pull), unpackOptions.limits());
+                (ref, p) -> ContainerOptions.findOrPull(options, remote, unpackOptions, store, ref, p == null ? null : p.toString(), pull),
+                unpackOptions.limits());
+        io.strata.oci.Platform asked = platform == null ? null : io.strata.oci.Platform.parse(platform);
         // Progress on stderr, the image's ID on stdout (with -q, only that).
         java.io.PrintStream log = options.quiet() ? new java.io.PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
         Map<String, String> arguments = args(buildArgs);
-        var request = new Build.Request(dir, name, text, ignore, names, arguments, target, noCache, net,
-                net == RunSpec.Network.BRIDGE ? network : null, compression, pairs(labels), sourceDateEpoch(arguments), secrets(secrets), log);
         io.strata.oci.Descriptor image;
         // What RUN steps print is progress too: on stderr, and nowhere with -q; stdout is the image's ID alone.
         java.io.PrintStream stdout = System.out;
         java.io.PrintStream stderr = System.err;
         System.setOut(options.quiet() ? log : stderr);
         if (options.quiet()) System.setErr(log);
-        try {
+        try (io.strata.builder.SshAgents agents = io.strata.builder.SshAgents.open(ssh)) {
+            var request = new Build.Request(dir, name, text, ignore, names, arguments, target, asked, noCache, net,
+                    net == RunSpec.Network.BRIDGE ? network : null, compression, pairs(labels), sourceDateEpoch(arguments), secrets(secrets), agents, log);
             image = build.build(request);
         } catch (Build.BuildFailure failed) {
             stderr.println("strata: " + failed.getMessage());

@@ -287,6 +287,13 @@ final class ContainerOptions {
         try {
             if (pull.equals("always")) throw new IllegalArgumentException("pulled first, whatever is stored");
             local = LocalImage.find(store, reference);
+            if (platform != null) {
+                // A stored image for another platform is not the one asked for: pulled again, as podman does.
+                Platform offered = Containers.image(store, local).config().platform();
+                if (!Platform.parse(platform).matches(offered)) {
+                    throw new IllegalArgumentException("the stored " + reference + " is for " + offered + ", not " + Platform.parse(platform));
+                }
+            }
         } catch (IllegalArgumentException notStored) {
             if (pull.equals("never")) throw notStored;
             Reference ref = Reference.parse(reference);

@@ -226,6 +226,71 @@ class BuildIT extends ContainerCliTest {
         assertEquals("", strata("ps", "-a", "-q", "--root", store).out(), "no container left");
     }
 
+    /**
+     * RUN --mount=type=ssh: the step reaches an agent holding the key (OpenSSH's ssh-add, with its
+     * libraries, run in the container lists it), from key files (an agent of the build's own) and
+     * from a running agent's socket; the socket is the mount's uid's; neither the socket, its
+     * directories nor the key are in the image, and the build's agent is gone after.
+     */
+    @Test
+    void sshMountsReachAnAgentNeverTheKey() throws Exception {
+        ExternalTool.require("ssh-agent");
+        Path ctx = Files.createDirectories(tmp.resolve("ssh"));
+        Path key = tmp.resolve("id_ed25519");
+        ExternalTool.ok("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "strata-test", "-f", key.toString());
+        String fingerprint = ExternalTool.ok("ssh-keygen", "-lf", key + ".pub").strip();
+        // ssh-add and what it links, run by its loader: the test image has busybox alone.
+        Path tools = Files.createDirectories(ctx.resolve("tools"));
+        List<String> files = new ArrayList<>(List.of("/usr/bin/ssh-add"));
+        java.util.regex.Matcher lib = java.util.regex.Pattern.compile("(/\\S+)").matcher(ExternalTool.ok("ldd", "/usr/bin/ssh-add"));
+        while (lib.find()) files.add(lib.group(1));
+        String loader = null;
+        for (String f : files) {
+            Path name = Path.of(f).getFileName();
+            Files.copy(Path.of(f), tools.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            if (name.toString().startsWith("ld-linux")) loader = name.toString();
+        }
+        String list = "/tools/" + loader + " --library-path /tools /tools/ssh-add -l";
+        Files.writeString(ctx.resolve("Containerfile"), """
+                FROM %1$s
+                RUN --mount=type=bind,source=tools,target=/tools --mount=type=ssh,id=deploy,uid=1000,mode=0600 \\
+                    stat -c '%%u %%a' $SSH_AUTH_SOCK > /tmp/socket && %2$s > /tmp/deploy-keys
+                RUN --mount=type=bind,source=tools,target=/tools --mount=type=ssh,target=/agent.sock \\
+                    test "$SSH_AUTH_SOCK" = /agent.sock && %2$s > /tmp/default-keys
+                CMD ["cat", "/tmp/socket", "/tmp/deploy-keys", "/tmp/default-keys"]
+                """.formatted(image, list));
+        Path agentSocket = tmp.resolve("agent.sock");
+        Process agent = new ProcessBuilder("ssh-agent", "-D", "-a", agentSocket.toString()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            for (int i = 0; i < 200 && !Files.exists(agentSocket); i++) Thread.sleep(10);
+            ProcessBuilder add = new ProcessBuilder("ssh-add", key.toString()).redirectErrorStream(true);
+            add.environment().put("SSH_AUTH_SOCK", agentSocket.toString());
+            assertEquals(0, add.start().waitFor());
+            Run built = strata("build", "--root", store, "--network", "none", "--ssh", "deploy=" + key, "--ssh", "default=" + agentSocket,
+                    "-t", "localhost/ssh:v1", ctx.toString());
+            assertEquals(0, built.exit(), built.err());
+        } finally {
+            agent.destroy();
+        }
+        assertEquals("1000 600\n" + fingerprint + "\n" + fingerprint + "\n", run("--rm", "--network", "none", "localhost/ssh:v1").out());
+        Run left = run("--rm", "--network", "none", "--entrypoint", "ls", "localhost/ssh:v1", "/run/buildkit", "/agent.sock", "/tools");
+        assertEquals(1, left.exit(), "no socket, stub directory or bind left in the image: " + left.out());
+        Path tar = tmp.resolve("ssh.tar");
+        assertEquals(0, strata("create", "--root", store, "--name", "ssh-files", "localhost/ssh:v1").exit());
+        assertEquals(0, strata("export", "--root", store, "-o", tar.toString(), "ssh-files").exit());
+        assertEquals(0, strata("rm", "--root", store, "ssh-files").exit());
+        String exported = new String(Files.readAllBytes(tar), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertTrue(exported.contains("tmp/deploy-keys") && !exported.contains("OPENSSH PRIVATE KEY"), "the key is in no file of the image");
+        assertEquals("", ExternalTool.ok("sh", "-c", "pgrep -f '[s]sh-agent -D -a /tmp/strata-ssh-' || true"), "the build's agent stopped");
+
+        Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nRUN --mount=type=ssh,id=deploy,required=true true\n");
+        Run missing = strata("build", "--root", store, ctx.toString());
+        assertEquals(1, missing.exit());
+        assertTrue(missing.err().contains("Containerfile:2: RUN --mount=type=ssh,id=deploy,required=true: no SSH agent deploy: give it with --ssh deploy"),
+                missing.err());
+    }
+
     @Test
     void aContextOnStdinPushedAndWrittenOut() throws Exception {
         Path ctx = Files.createDirectories(tmp.resolve("piped"));
@@ -296,6 +361,81 @@ class BuildIT extends ContainerCliTest {
         Run refused = strata("build", "--root", store, ctx.toString());
         assertEquals(1, refused.exit());
         assertTrue(refused.err().contains("Containerfile:2: ADD " + url + " has digest " + id + ", not the --checksum " + wrong), refused.err());
+    }
+
+    /**
+     * --platform: a two-platform index (pushed by buildah's manifest push, from images strata built
+     * for amd64 and for arm64) gives each build the image of its platform, the platform ARGs say it,
+     * and a RUN of a foreign image says it needs an emulator (this host has none registered) unless
+     * binfmt_misc has one.
+     */
+    @Test
+    void buildsForThePlatformAsked() throws Exception {
+        ExternalTool.require("buildah");
+        String registryHost = "127.0.0.1:" + registry.port();
+        String busybox = ExternalTool.ok("sh", "-c", "command -v busybox").trim();
+        for (String arch : List.of("amd64", "arm64")) {
+            Path ctx = Files.createDirectories(tmp.resolve("plat-" + arch));
+            Files.createDirectories(ctx.resolve("rootfs/bin"));
+            Files.createDirectories(ctx.resolve("rootfs/data"));
+            Files.copy(Path.of(busybox), ctx.resolve("rootfs/bin/busybox"));
+            Files.createSymbolicLink(ctx.resolve("rootfs/bin/sh"), Path.of("busybox"));
+            Files.writeString(ctx.resolve("rootfs/data/arch.txt"), arch + "\n");
+            Files.writeString(ctx.resolve("Containerfile"), "FROM --platform=linux/" + arch + " scratch\nCOPY rootfs/ /\nCMD [\"sh\"]\n");
+            String ref = registryHost + "/lib/plat:" + arch;
+            Run built = strata("build", "--root", store, "-t", ref, ctx.toString());
+            assertEquals(0, built.exit(), built.err());
+            assertEquals(arch + "\n", strata("inspect", "--root", store, "--format", "{{.Architecture}}", ref).out());
+            assertEquals(0, strata("push", "--root", store, ref).exit());
+        }
+        Path b = tmp.resolve("buildah-plat");
+        List<String> buildah = List.of("buildah", "--root", b.resolve("root").toString(), "--runroot", b.resolve("run").toString(), "--storage-driver", "vfs");
+        String index = registryHost + "/lib/plat:multi";
+        ExternalTool.ok(cat(buildah, List.of("manifest", "create", "localhost/plat")).toArray(String[]::new));
+        for (String arch : List.of("amd64", "arm64")) {
+            ExternalTool.ok(cat(buildah, List.of("manifest", "add", "--tls-verify=false", "localhost/plat", "docker://" + registryHost + "/lib/plat:" + arch))
+                    .toArray(String[]::new));
+        }
+        ExternalTool.ok(cat(buildah, List.of("manifest", "push", "--all", "--tls-verify=false", "localhost/plat", "docker://" + index)).toArray(String[]::new));
+
+        Path ctx = Files.createDirectories(tmp.resolve("plat-build"));
+        Files.writeString(ctx.resolve("Containerfile"), """
+                ARG TARGETARCH
+                FROM %s AS base
+                FROM base
+                ARG TARGETPLATFORM
+                ARG TARGETARCH
+                ENV BUILT_FOR=$TARGETPLATFORM ARCH=$TARGETARCH
+                COPY --from=base /data/arch.txt /copied.txt
+                """.formatted(index));
+        for (String arch : List.of("arm64", "amd64")) {
+            String fresh = tmp.resolve("plat-store-" + arch).toString(); // a store with no image of the index yet
+            Run built = strata("build", "--root", fresh, "--platform", "linux/" + arch, "-t", "localhost/plat-built:v1", ctx.toString());
+            assertEquals(0, built.exit(), built.err());
+            assertEquals(arch + " [BUILT_FOR=linux/" + arch + " ARCH=" + arch + "]\n",
+                    strata("inspect", "--root", fresh, "--format", "{{.Architecture}} {{.Config.Env}}", "localhost/plat-built:v1").out());
+            Path tar = tmp.resolve("plat-" + arch + ".tar");
+            Run created = strata("create", "--root", fresh, "--name", "plat-" + arch, "localhost/plat-built:v1");
+            assertEquals(0, created.exit(), created.err());
+            assertEquals(0, strata("export", "--root", fresh, "-o", tar.toString(), "plat-" + arch).exit());
+            assertEquals(0, strata("rm", "--root", fresh, "plat-" + arch).exit());
+            assertEquals(arch + "\n", ExternalTool.ok("tar", "-xOf", tar.toString(), "copied.txt"), "the base of " + arch + " from the index");
+        }
+
+        // The store's copy of the index's image is now the amd64 one; arm64 asked again is pulled again.
+        Files.writeString(ctx.resolve("Containerfile"), "FROM " + index + "\nRUN cat /data/arch.txt\n");
+        Run foreign = strata("build", "--root", store, "--platform", "linux/arm64", ctx.toString());
+        boolean emulator = Files.exists(Path.of("/proc/sys/fs/binfmt_misc/qemu-aarch64"));
+        if (emulator) {
+            assertEquals(0, foreign.exit(), "binfmt_misc runs arm64 programs here: " + foreign.err());
+        } else {
+            assertEquals(1, foreign.exit(), foreign.err());
+            assertTrue(foreign.err().contains("Containerfile:2: the image is for linux/arm64 and this host is " + io.strata.oci.Platform.host()
+                    + ": running its programs needs an emulator registered with binfmt_misc"), foreign.err());
+        }
+        Run bad = strata("build", "--root", store, "--platform", "linux", ctx.toString());
+        assertEquals(1, bad.exit(), bad.err());
+        assertTrue(bad.err().contains("platform must be os/arch[/variant], was linux"), bad.err());
     }
 
     @Test

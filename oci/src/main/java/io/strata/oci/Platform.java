@@ -52,13 +52,27 @@ public record Platform(
                 .strings("os.features", osFeatures).string("variant", variant);
     }
 
-    /** {@code os/arch[/variant]}, as {@code --platform} takes it. */
+    /**
+     * {@code os/arch[/variant]}, as {@code --platform} takes it, with the other names an
+     * architecture goes by made into Go's (x86_64 is amd64, aarch64 is arm64, armhf is arm/v7), as
+     * containerd's platforms package normalizes them.
+     */
     public static Platform parse(String text) {
-        String[] p = text.split("/", -1);
+        String[] p = text.toLowerCase(Locale.ROOT).split("/", -1);
         if (p.length < 2 || p.length > 3 || p[0].isEmpty() || p[1].isEmpty() || (p.length == 3 && p[2].isEmpty())) {
             throw new IllegalArgumentException("platform must be os/arch[/variant], was " + text);
         }
-        return new Platform(p[0], p[1], p.length == 3 ? p[2] : null);
+        String variant = p.length == 3 ? p[2] : null;
+        String arch = switch (p[1]) {
+            case "x86_64", "x86-64" -> "amd64";
+            case "aarch64" -> "arm64";
+            case "i386", "i686" -> "386";
+            case "armhf" -> { variant = variant == null ? "v7" : variant; yield "arm"; }
+            case "armel" -> { variant = variant == null ? "v6" : variant; yield "arm"; }
+            case String other -> other;
+        };
+        if (arch.equals("arm64") && "8".equals(variant)) variant = "v8";
+        return new Platform(p[0], arch, variant);
     }
 
     /** This host, in Go's names (what image indexes use). */

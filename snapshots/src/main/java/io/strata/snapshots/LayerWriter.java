@@ -175,13 +175,14 @@ public final class LayerWriter {
             boolean empty = a.isRegularFile() ? a.size() == 0 : a.isDirectory() && isEmptyDir(parent, name, path, leftOut);
             if (!empty) return;
             leftOut.add(path);
-            // Parents overlay copied up only for this: empty but for what is left out, not opaque, present below.
+            // Parents made only for this: empty but for what is left out and not opaque, whether overlay
+            // copied them up (present below) or the runtime created them to reach the mount point (as
+            // BuildKit removes the stubs a RUN's mounts needed, /run/buildkit of an ssh mount among them).
             for (int i = parts.size() - 2; i >= 0; i--) {
                 ConfinedDir holder = dirs.get(i);
                 String dir = parts.get(i);
                 String dirPath = String.join("/", parts.subList(0, i + 1));
-                if (!isEmptyDir(holder, dir, dirPath, leftOut) || !existsBelow(parts.subList(0, i + 1), lowers)
-                        || Native.lgetxattr(holder.entry(dir), Applier.OPAQUE_XATTR).isPresent()) {
+                if (!isEmptyDir(holder, dir, dirPath, leftOut) || Native.lgetxattr(holder.entry(dir), Applier.OPAQUE_XATTR).isPresent()) {
                     break;
                 }
                 leftOut.add(dirPath);
