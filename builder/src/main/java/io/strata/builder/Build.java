@@ -145,7 +145,7 @@ public final class Build {
             Map<String, String> labels = c.labels() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(c.labels());
             labels.putAll(r.labels());
             result = withConfig(result, new ImageConfig.Config(c.user(), c.exposedPorts(), c.env(), c.entrypoint(), c.cmd(), c.volumes(),
-                    c.workingDir(), labels, c.stopSignal()).withExtensions(c.healthcheck(), c.onBuild()), null, "labels " + r.labels(), r);
+                    c.workingDir(), labels, c.stopSignal()).withExtensionsOf(c), null, "labels " + r.labels(), r);
         }
         Descriptor image = manifest(result);
         for (String tag : r.tags()) {
@@ -169,12 +169,13 @@ public final class Build {
                 List<Instruction> parsed = Containerfile.parse("FROM scratch\n" + t + "\n", stage.base() + "'s ONBUILD").instructions();
                 steps.add(parsed.get(1));
             }
-            s = withConfig(s, config(s).withExtensions(config(s).healthcheck(), null), null, "ONBUILD done", r);
+            s = withConfig(s, config(s).withExtensions(config(s).healthcheck(), null, config(s).shell()), null, "ONBUILD done", r);
             total += triggers.size();
         }
         steps.addAll(stage.steps());
         Map<String, String> args = new LinkedHashMap<>();
-        List<String> shell = DEFAULT_SHELL;
+        // RUN's shell form runs through the base image's SHELL, when it set one (docker keeps it in the config).
+        List<String> shell = config(s).shell() != null && !config(s).shell().isEmpty() ? config(s).shell() : DEFAULT_SHELL;
         boolean cmdSet = false;
         for (Instruction in : steps) {
             r.log().printf("%sSTEP %d/%d: %s%n", tag, step.incrementAndGet(), total, in.text());
@@ -195,7 +196,7 @@ public final class Build {
                 }
                 case Instruction.Shell sh -> {
                     shell = sh.shell();
-                    s = withConfig(s, config(s), nop(in.text()), in.text(), r);
+                    s = withConfig(s, config(s).withExtensions(config(s).healthcheck(), config(s).onBuild(), shell), nop(in.text()), in.text(), r);
                 }
                 case Instruction.Run run -> s = run(s, run, shell, args, r, from -> chainOf(from, plan, built, stage));
                 case Instruction.Copy copy -> s = copy(s, copy, vars, escape, plan, built, stage, r);
@@ -204,7 +205,7 @@ public final class Build {
                     ImageConfig.Config c = configStep(config(s), in, vars, escape);
                     // A new ENTRYPOINT empties a CMD the base image gave, as docker does; one this stage gave stays.
                     if (!cmdSet) c = new ImageConfig.Config(c.user(), c.exposedPorts(), c.env(), c.entrypoint(), null, c.volumes(), c.workingDir(),
-                            c.labels(), c.stopSignal()).withExtensions(c.healthcheck(), c.onBuild());
+                            c.labels(), c.stopSignal()).withExtensionsOf(c);
                     s = withConfig(s, c, nop(in.text()), in.text(), r);
                 }
                 default -> s = withConfig(s, configStep(config(s), in, vars, escape), nop(in.text()), expandedText(in, vars, escape), r);
@@ -219,9 +220,11 @@ public final class Build {
     private State base(Stages.Stage stage, Stages.Plan plan, Map<Integer, State> built, Request r) throws Exception {
         if (stage.base().equalsIgnoreCase("scratch")) {
             Platform p = stage.platform() == null ? Platform.host() : stage.platform();
+            // An empty image with the default PATH, as BuildKit's (and buildah's, which adds it to any image lacking one).
             ImageConfig empty = new ImageConfig(null, null, p.architecture(), p.os(), null, p.variant(),
-                    new ImageConfig.Config(null, null, null, null, null, null, null, null, null), new ImageConfig.RootFs("layers", List.of()), List.of());
-            return new State(List.of(), empty, "scratch " + p);
+                    new ImageConfig.Config(null, null, List.of(Runner.DEFAULT_PATH), null, null, null, null, null, null),
+                    new ImageConfig.RootFs("layers", List.of()), List.of());
+            return new State(List.of(), empty, "scratch " + Digest.sha256(empty.toJson()));
         }
         var other = Stages.stageNamed(plan.stages(), stage.base(), stage.index());
         if (other.isPresent()) {
@@ -295,7 +298,7 @@ public final class Build {
             default -> throw new IllegalStateException("not a config step: " + in.text());
         }
         return new ImageConfig.Config(user, ports.isEmpty() ? null : ports, env.isEmpty() ? null : env, entrypoint, cmd,
-                volumes.isEmpty() ? null : volumes, workdir, labels.isEmpty() ? null : labels, stop).withExtensions(healthcheck, onBuild);
+                volumes.isEmpty() ? null : volumes, workdir, labels.isEmpty() ? null : labels, stop).withExtensions(healthcheck, onBuild, c.shell());
     }
 
     /** HEALTHCHECK as docker records it: NONE, or the test (CMD for the exec form, CMD-SHELL for the shell form) and the timings given, in ns. */
@@ -639,8 +642,10 @@ public final class Build {
 
     private State copy(State s, Instruction.Copy copy, Map<String, String> vars, char escape, Stages.Plan plan, Map<Integer, State> built,
                        Stages.Stage stage, Request r) throws Exception {
+        // --link is taken as it is: the layer is written from the sources alone either way, so its files
+        // are the same. --exclude, --parents and --keep-git-dir change what is copied: refused, not ignored.
         for (String flag : copy.flags().keySet()) {
-            if (!List.of("from", "chown", "chmod", "checksum").contains(flag) || flag.equals("checksum") && !copy.add()) {
+            if (!List.of("from", "chown", "chmod", "checksum", "link").contains(flag) || flag.equals("checksum") && !copy.add()) {
                 throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": " + (copy.add() ? "ADD" : "COPY") + " --" + flag + " is not built yet");
             }
         }

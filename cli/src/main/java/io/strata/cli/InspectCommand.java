@@ -96,9 +96,10 @@ final class InspectCommand implements Callable<Integer> {
         config.put("WorkingDir", cfg == null || cfg.workingDir() == null ? "" : cfg.workingDir());
         config.put("Labels", cfg == null || cfg.labels() == null ? Map.of() : cfg.labels());
         config.put("StopSignal", cfg == null || cfg.stopSignal() == null ? "" : cfg.stopSignal());
-        // docker's extensions, when the image has them (docker inspect shows Healthcheck and OnBuild so)
+        // docker's extensions, when the image has them (docker inspect shows Healthcheck, OnBuild and Shell so)
         if (cfg != null && cfg.healthcheck() != null) config.put("Healthcheck", cfg.healthcheck());
         config.put("OnBuild", cfg == null ? null : cfg.onBuild());
+        if (cfg != null && cfg.shell() != null) config.put("Shell", cfg.shell());
         out.put("Config", config);
         out.put("RootFS", Map.of("Type", "layers", "Layers", c.rootfs().diffIds().stream().map(Digest::toString).toList()));
     }

@@ -80,24 +80,30 @@ public record ImageConfig(
             @JsonProperty("Labels") Map<String, String> labels,
             @JsonProperty("StopSignal") String stopSignal,
             @JsonProperty("Healthcheck") Healthcheck healthcheck,
-            @JsonProperty("OnBuild") List<String> onBuild) {
+            @JsonProperty("OnBuild") List<String> onBuild,
+            @JsonProperty("Shell") List<String> shell) {
 
-        /** The config the image spec defines, without docker's extensions (Healthcheck, OnBuild). */
+        /** The config the image spec defines, without docker's extensions (Healthcheck, OnBuild, Shell). */
         public Config(String user, Map<String, Object> exposedPorts, List<String> env, List<String> entrypoint, List<String> cmd,
                       Map<String, Object> volumes, String workingDir, Map<String, String> labels, String stopSignal) {
-            this(user, exposedPorts, env, entrypoint, cmd, volumes, workingDir, labels, stopSignal, null, null);
+            this(user, exposedPorts, env, entrypoint, cmd, volumes, workingDir, labels, stopSignal, null, null, null);
         }
 
         /** The same config with docker's extensions as given. */
-        public Config withExtensions(Healthcheck healthcheck, List<String> onBuild) {
-            return new Config(user, exposedPorts, env, entrypoint, cmd, volumes, workingDir, labels, stopSignal, healthcheck, onBuild);
+        public Config withExtensions(Healthcheck healthcheck, List<String> onBuild, List<String> shell) {
+            return new Config(user, exposedPorts, env, entrypoint, cmd, volumes, workingDir, labels, stopSignal, healthcheck, onBuild, shell);
+        }
+
+        /** The same config with {@code other}'s docker extensions (a config made anew from the spec's fields keeps them so). */
+        public Config withExtensionsOf(Config other) {
+            return withExtensions(other.healthcheck(), other.onBuild(), other.shell());
         }
 
         static Config read(JsonIn in) throws IOException {
             var f = new Object() {
                 String user, workingDir, stopSignal;
                 Map<String, Object> exposedPorts, volumes;
-                List<String> env, entrypoint, cmd, onBuild;
+                List<String> env, entrypoint, cmd, onBuild, shell;
                 Map<String, String> labels;
                 Healthcheck healthcheck;
             };
@@ -114,11 +120,12 @@ public record ImageConfig(
                     case "StopSignal" -> f.stopSignal = v.string();
                     case "Healthcheck" -> f.healthcheck = Healthcheck.read(v);
                     case "OnBuild" -> f.onBuild = v.strings();
+                    case "Shell" -> f.shell = v.strings();
                     default -> v.skip();
                 }
             });
             return present ? new Config(f.user, f.exposedPorts, f.env, f.entrypoint, f.cmd, f.volumes, f.workingDir, f.labels, f.stopSignal,
-                    f.healthcheck, f.onBuild) : null;
+                    f.healthcheck, f.onBuild, f.shell) : null;
         }
     }
 

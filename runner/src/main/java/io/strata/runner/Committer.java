@@ -210,7 +210,7 @@ public final class Committer {
             }
         }
         return new ImageConfig.Config(user, ports.isEmpty() ? null : ports, env, entrypoint, cmd, c.volumes(), workdir,
-                labels.isEmpty() ? null : labels, stop).withExtensions(c.healthcheck(), c.onBuild());
+                labels.isEmpty() ? null : labels, stop).withExtensionsOf(c);
     }
 
     /** The exec form (a JSON array) as it is; the shell form through /bin/sh -c. */

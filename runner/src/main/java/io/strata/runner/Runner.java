@@ -24,7 +24,7 @@ import java.util.Map;
  * two containers of one image never see each other's changes.
  */
 public final class Runner {
-    static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    public static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     /** The token of a container's current run, which its monitor's clean-up names. */
     private static final String RUN_TOKEN = "run-token";
 
