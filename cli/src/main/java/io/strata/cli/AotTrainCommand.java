@@ -38,11 +38,13 @@ final class AotTrainCommand implements Callable<Integer> {
         pull,
         /** run: a pull, then a run of the pulled image up to its command (which it lacks). */
         run,
+        /** build: a pull, then a build FROM the pulled image (COPY and config steps), and again from the cache. */
+        build,
         /** Every other verb: all of the above, and the models of every verb. */
         all
     }
 
-    @Parameters(arity = "0..1", defaultValue = "all", description = "local, pull, run or all")
+    @Parameters(arity = "0..1", defaultValue = "all", description = "local, pull, run, build or all")
     Group group;
 
     @Override
@@ -63,6 +65,7 @@ final class AotTrainCommand implements Callable<Integer> {
                     progress();
                 }
                 case run -> pulls(dir, sink, List.of("run", "--rm"));
+                case build -> builds(dir, sink, pulls(dir, sink, List.of()));
                 case all -> {
                     CommandLine cl = Strata.commandLine();
                     for (CommandLine sub : cl.getSubcommands().values()) sub.usage(new PrintWriter(sink));
@@ -175,7 +178,7 @@ final class AotTrainCommand implements Callable<Integer> {
      * unpacked image: it mounts the image, finds that it lacks the command (the image holds one
      * file) and ends, unmounting and removing the container, as a run does up to its runtime.
      */
-    private static void pulls(Path dir, StringWriter sink, List<String> run) throws Exception {
+    private static String pulls(Path dir, StringWriter sink, List<String> run) throws Exception {
         byte[] content = "trained\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         var tar = new java.io.ByteArrayOutputStream();
         try (io.strata.snapshots.TarWriter w = new io.strata.snapshots.TarWriter(tar)) {
@@ -203,7 +206,7 @@ final class AotTrainCommand implements Callable<Integer> {
             for (List<String> pull : pulls) {
                 for (int twice = 0; twice < 2; twice++) {
                     // A failed pull trains less, and must not cost the cache (LauncherIT checks what it holds).
-                    if (execute(pull, sink) != 0) return;
+                    if (execute(pull, sink) != 0) return null;
                 }
             }
             if (!run.isEmpty() && io.strata.snapshots.Native.isRoot()) {
@@ -218,6 +221,38 @@ final class AotTrainCommand implements Callable<Integer> {
                     execute(List.of("--root", root, "rm", "trained"), sink);
                 }
             }
+            return ref;
+        }
+    }
+
+    /**
+     * As root (a build unpacks what it makes): a build of a small context FROM the image pulls()
+     * stored, with COPY, a .dockerignore and config steps (a RUN would need a
+     * runtime, which a training must not), then the same build again, every step from the cache.
+     */
+    private static void builds(Path dir, StringWriter sink, String base) throws Exception {
+        if (!io.strata.snapshots.Native.isRoot() || base == null) return;
+        Path ctx = Files.createDirectories(dir.resolve("context/src"));
+        for (int i = 0; i < 20; i++) Files.writeString(ctx.resolve("f" + i + ".txt"), "file " + i + "\n");
+        ctx = ctx.getParent();
+        Files.writeString(ctx.resolve(".dockerignore"), "*.md\n");
+        Files.writeString(ctx.resolve("Containerfile"), """
+                ARG BASE
+                FROM ${BASE} AS base
+                ENV APP=/srv/app
+                WORKDIR $APP
+                COPY src/ src/
+                COPY --chmod=0644 src/f1.txt one.txt
+                LABEL trained=yes
+                CMD ["cat", "one.txt"]
+                """);
+        List<String> build = List.of("--root", dir.resolve("unpacked").toString(), "build", "-q", "--network", "none",
+                "--build-arg", "BASE=" + base, "-t", "trained:v1", ctx.toString());
+        // The base is the image pulls() tagged in that store; --pull=never: nothing is fetched.
+        List<String> args = new java.util.ArrayList<>(build);
+        args.add(args.size() - 1, "--pull=never");
+        for (int twice = 0; twice < 2; twice++) {
+            if (execute(args, sink) != 0) return;
         }
     }
 

@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.GZIPOutputStream;
 
 /**
  * Commits a container's writable layer as a new image: the layer dir becomes a layer tar
@@ -150,7 +149,7 @@ public final class Committer {
         MessageDigest diffHash = DigestAlgorithm.SHA256.newStreamingDigest();
         try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(scratch), 1 << 16);
              OutputStream blob = new DigestOutputStream(file, blobHash);
-             OutputStream compressed = compression == Compression.GZIP ? new GZIPOutputStream(blob, 1 << 16) : new ZstdOutputStream(blob);
+             OutputStream compressed = compression == Compression.GZIP ? new io.strata.snapshots.ParallelGzipOutputStream(blob) : new ZstdOutputStream(blob);
              OutputStream tarBytes = new DigestOutputStream(compressed, diffHash)) {
             source.writeTo(tarBytes);
         } catch (IOException | RuntimeException e) {
