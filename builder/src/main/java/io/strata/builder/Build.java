@@ -666,7 +666,7 @@ public final class Build {
         String workdir = config(s).workingDir() == null || config(s).workingDir().isEmpty() ? "/" : config(s).workingDir();
         if (!dest.startsWith("/")) dest = workdir + (workdir.endsWith("/") ? "" : "/") + dest;
         if (!dest.endsWith("/") && destinationIsDirectory(s, written, dest)) dest = dest + "/";
-        CopySources.Attributes attributes = attributes(copy, vars, escape, r);
+        CopySources.Attributes attributes = attributes(copy, s, vars, escape, r);
         String from = copy.flags().containsKey("from") ? Words.expand(copy.flags().get("from").getLast(), vars, escape) : null;
         if (urls) {
             // Downloaded into a directory of the store's, named as the URL's last segment, 0600 as docker's; never unpacked.
@@ -766,18 +766,14 @@ public final class Build {
         return next;
     }
 
-    private static CopySources.Attributes attributes(Instruction.Copy copy, Map<String, String> vars, char escape, Request r) {
+    private CopySources.Attributes attributes(Instruction.Copy copy, State s, Map<String, String> vars, char escape, Request r) throws IOException {
         Long uid = null, gid = null;
         Integer mode = null;
         if (copy.flags().containsKey("chown")) {
             String chown = Words.expand(copy.flags().get("chown").getLast(), vars, escape);
-            String[] p = chown.split(":", 2);
-            try {
-                uid = Long.parseLong(p[0]);
-                gid = p.length == 2 ? Long.parseLong(p[1]) : uid;
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(r.file() + ":" + copy.line() + ": --chown takes numeric ids here (UID[:GID]), was " + chown);
-            }
+            long[] ids = chown(chown, s, r.file() + ":" + copy.line() + ": --chown=" + chown + ": ");
+            uid = ids[0];
+            gid = ids[1];
         }
         if (copy.flags().containsKey("chmod")) {
             String chmod = copy.flags().get("chmod").getLast();
@@ -785,6 +781,36 @@ public final class Build {
             mode = Integer.parseInt(chmod, 8);
         }
         return new CopySources.Attributes(uid, gid, mode, false);
+    }
+
+    /**
+     * --chown's USER[:GROUP], as docker takes it: ids as they are, names looked up in the image's
+     * /etc/passwd and /etc/group (read from a view of its snapshots, confined to them); a user
+     * without a group gives its uid as the gid too.
+     */
+    private long[] chown(String spec, State s, String where) throws IOException {
+        int colon = spec.indexOf(':');
+        String user = colon < 0 ? spec : spec.substring(0, colon);
+        String group = colon < 0 ? null : spec.substring(colon + 1);
+        if (user.isEmpty() || group != null && group.isEmpty()) throw new IllegalArgumentException(where + "give USER[:GROUP], names or ids");
+        Long uid = id(user), gid = group == null ? uid : id(group);
+        if (uid != null && gid != null) return new long[] {uid, gid};
+        if (s.layers().isEmpty()) throw new IllegalArgumentException(where + "the image has no /etc/passwd to look names up in (FROM scratch): give ids");
+        List<Runnable> afterView = new ArrayList<>();
+        try {
+            Descriptor d = manifest(s);
+            Path root = openView(Unpacker.chainIds(Manifest.parse(store.read(d.digest())), s.config()).getLast(), afterView);
+            io.strata.runner.Users.Ids ids = io.strata.runner.Users.resolve(root, group == null ? user : user + ":" + group);
+            return new long[] {ids.uid(), group == null ? ids.uid() : ids.gid()};
+        } catch (IOException notFound) {
+            throw new IllegalArgumentException(where + notFound.getMessage());
+        } finally {
+            afterView.forEach(Runnable::run);
+        }
+    }
+
+    private static Long id(String s) {
+        return s.matches("[0-9]{1,10}") && Long.parseLong(s) <= 0xFFFFFFFFL ? Long.parseLong(s) : null;
     }
 
     // ---- images, the cache, snapshots

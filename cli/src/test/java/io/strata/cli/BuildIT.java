@@ -111,6 +111,7 @@ class BuildIT extends ContainerCliTest {
                 COPY app.txt README.md ./
                 COPY conf/ conf/
                 COPY --chown=1000:1000 --chmod=0600 app.txt owned.txt
+                COPY --chown=app:app app.txt named.txt
                 COPY --from=build /built.txt /srv/
                 ADD archive.tar.gz /srv/unpacked/
                 ADD http://127.0.0.1:%2$d/v2/lib/base/blobs/%3$s /srv/config.json
@@ -599,6 +600,14 @@ class BuildIT extends ContainerCliTest {
         Run unknown = strata("build", "--root", store, ctx.toString());
         assertEquals(1, unknown.exit());
         assertEquals("strata: Containerfile:2:1: unknown instruction: FORM\n", unknown.err());
+        Files.writeString(ctx.resolve("Containerfile"), "FROM " + image + "\nCOPY --chown=nosuchuser app.txt /\n");
+        Run noUser = strata("build", "--root", store, ctx.toString());
+        assertEquals(1, noUser.exit());
+        assertTrue(noUser.err().contains("Containerfile:2: --chown=nosuchuser: unable to find user nosuchuser: no matching entries in the image's /etc/passwd"),
+                noUser.err());
+        assertEquals("", strata("ps", "-a", "-q", "--root", store).out(), "no container left");
+        assertEquals("", ExternalTool.ok("sh", "-c", "grep -c ' " + store + "' /proc/self/mountinfo || true").strip().replace("0", ""),
+                "no view left mounted");
     }
 
     private JsonNode inspect(String root, String name) throws Exception {
