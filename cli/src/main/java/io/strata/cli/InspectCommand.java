@@ -32,10 +32,55 @@ final class InspectCommand implements Callable<Integer> {
     @picocli.CommandLine.Option(names = "--type", paramLabel = "container|image", description = "Only look for this kind.")
     String type;
 
+    @Mixin
+    RemoteOptions remote;
+
+    @picocli.CommandLine.Option(names = "--raw", description = "Of docker://REF: the manifest (or index) as the registry serves it.")
+    boolean raw;
+
+    @picocli.CommandLine.Option(names = "--config", description = "Of docker://REF: the image's config blob.")
+    boolean config;
+
+    @picocli.CommandLine.Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]", description = "Of docker://REF naming an index: "
+            + "this platform's image (default: this host's).")
+    String platform;
+
+    @picocli.CommandLine.Option(names = {"-n", "--no-tags"}, description = "Of docker://REF: leave out the repository's tags (skopeo's RepoTags).")
+    boolean noTags;
+
+    /** skopeo inspect: a registry's image read without pulling it. */
+    private int inspectRemote(String format) throws Exception {
+        if (type != null) throw new IllegalArgumentException("--type is for stored images and containers, not docker://");
+        io.strata.oci.Reference ref = RemoteCommands.reference(reference);
+        io.strata.remote.RegistryClient client = RemoteCommands.client(remote, ref);
+        io.strata.remote.RegistryClient.Fetched m = RemoteCommands.manifest(client, ref);
+        if (raw) {
+            if (config) throw new IllegalArgumentException("--raw and --config: give one");
+            System.out.write(m.content());
+            System.out.flush();
+            return 0;
+        }
+        io.strata.oci.Platform wanted = platform == null ? io.strata.oci.Platform.host() : io.strata.oci.Platform.parse(platform);
+        io.strata.remote.RegistryClient.Fetched image = RemoteCommands.forPlatform(client, ref, m, wanted);
+        String configType = Manifest.parse(image.content()).config().mediaType();
+        if (!MediaType.IMAGE_CONFIGS.contains(configType)) {
+            throw new IllegalArgumentException(reference + " is not an image but an artifact (its config is " + configType + "): see strata inspect --raw");
+        }
+        if (config) {
+            System.out.write(client.blobBytes(ref.repository(), Manifest.parse(image.content()).config()));
+            System.out.println();
+            return 0;
+        }
+        Output.one(format, RemoteCommands.inspect(client, ref, image, !noTags), null);
+        return 0;
+    }
+
     @Override
     public Integer call() throws Exception {
         String format = options.format();
         Output.check(format);
+        if (reference.startsWith("docker://")) return inspectRemote(format);
+        if (raw || config || noTags || platform != null) throw new IllegalArgumentException("--raw, --config, --no-tags and --platform are for docker://REF");
         LayoutStore store = options.store();
         if (type != null && !type.equals("container") && !type.equals("image")) {
             throw new IllegalArgumentException("--type is container or image, was " + type);

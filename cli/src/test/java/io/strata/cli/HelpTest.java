@@ -14,7 +14,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /** What --help shows: every verb, option and parameter says what it is for; local verbs take no network options. */
 class HelpTest {
     private static final Set<String> NETWORK = Set.of("--insecure", "--tls-verify");
-    private static final Set<String> REMOTE_VERBS = Set.of("pull", "push", "login", "run", "create", "build");
+    private static final Set<String> REMOTE_VERBS = Set.of("pull", "push", "login", "run", "create", "build", "inspect", "tags", "digest", "catalog",
+            "delete", "copy", "sync");
 
     @Test
     void everyEntryHasADescription() {

@@ -25,6 +25,9 @@ public final class MediaType {
     /** Manifest media types whose body lists other manifests. */
     public static final Set<String> INDEXES = Set.of(OCI_INDEX, DOCKER_MANIFEST_LIST);
 
+    /** The config media types of images (what runs), as opposed to artifacts' configs. */
+    public static final Set<String> IMAGE_CONFIGS = Set.of(OCI_CONFIG, DOCKER_CONFIG);
+
     /** RFC 6838 type/subtype, as the descriptor spec requires. */
     private static final Pattern GRAMMAR = Pattern.compile(
             "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}");

@@ -121,6 +121,66 @@ public final class RegistryClient {
         return new TagPage(tags, more);
     }
 
+    /** Every tag of a repository, page after page as the registry's {@code Link} headers lead (distribution-spec's pagination). */
+    public java.util.List<String> allTags(RepositoryName repo) throws IOException {
+        return allTags(repo, 1000);
+    }
+
+    /** As {@link #allTags(RepositoryName)}, asking for pages of {@code pageSize}. */
+    public java.util.List<String> allTags(RepositoryName repo, int pageSize) throws IOException {
+        return pages(pullScope(repo), base -> uri(base, repo, "/tags/list?n=" + pageSize), "tags");
+    }
+
+    /** Every repository of the registry ({@code GET /v2/_catalog}), page after page. */
+    public java.util.List<String> catalog() throws IOException {
+        return pages("registry:catalog:*", base -> base.resolve("/v2/_catalog?n=1000"), "repositories");
+    }
+
+    /**
+     * A listing ({@code field} of each page's JSON) from {@code first} on, following each
+     * {@code Link: <URL>; rel="next"} (relative to the registry) until a page has none.
+     */
+    private java.util.List<String> pages(String scope, java.util.function.Function<URI, URI> first, String field) throws IOException {
+        java.util.List<String> all = new java.util.ArrayList<>();
+        String next = null;
+        for (int page = 0; ; page++) {
+            if (page > 100_000) throw new IOException(host + " kept linking pages: more than 100,000");
+            String link = next;
+            HttpResponse<InputStream> r = send(scope, base -> HttpRequest.newBuilder(link == null ? first.apply(base) : resolve(base, link)).GET());
+            byte[] content;
+            try (InputStream in = r.body()) {
+                content = in.readNBytes(MAX_MANIFEST + 1);
+            }
+            if (content.length > MAX_MANIFEST) throw new IOException("a page of " + field + " from " + host + " is larger than 4 MiB");
+            ImageJson.plain().readTree(content).path(field).forEach(t -> all.add(t.asText()));
+            next = nextLink(r.headers().allValues("Link"));
+            if (next == null) return all;
+        }
+    }
+
+    /** The target of a {@code rel="next"} link (RFC 8288), or null. */
+    static String nextLink(java.util.List<String> links) {
+        for (String header : links) {
+            for (String link : header.split(",(?=\\s*<)")) {
+                int open = link.indexOf('<'), close = link.indexOf('>');
+                if (open < 0 || close < open) continue;
+                String params = link.substring(close + 1);
+                if (params.matches("(?s).*;\\s*rel=\"?next\"?.*")) return link.substring(open + 1, close).strip();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * {@code DELETE /v2/<name>/manifests/<reference>}: a digest deletes the manifest (and every tag
+     * naming it), a tag only the tag (distribution-spec 1.1; registries without it answer 400 or 405,
+     * as a {@link RegistryException}).
+     */
+    public void delete(RepositoryName repo, String reference) throws IOException {
+        send("repository:" + repo + ":delete", base -> HttpRequest.newBuilder(uri(base, repo, "/manifests/" + reference)).DELETE(), false)
+                .body().close();
+    }
+
     /** Small blobs (configs) into memory, verified. */
     public byte[] blobBytes(RepositoryName repo, Descriptor d) throws IOException {
         if (d.size() > MAX_MANIFEST) throw new IOException("blob " + d.digest() + " is too large to hold in memory");

@@ -1,0 +1,239 @@
+package io.strata.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strata.oci.Digest;
+import io.strata.oci.MediaType;
+import io.strata.oci.RepositoryName;
+import io.strata.registry.DistributionRegistry;
+import io.strata.registry.ExternalTool;
+import io.strata.remote.RegistryClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The client's toolbox against Strata's registry and Debian's docker-registry (distribution 2.8.2),
+ * checked with skopeo: copy between registries (mounted on one, streamed between two, the same
+ * digests), to and from OCI layouts, archives and the store; an index with --all or one platform;
+ * tags, digest, catalog, inspect and delete without pulling; and bad input, which leaves the
+ * destination without the image.
+ */
+class ToolboxIT extends ContainerCliTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private String strataHost() {
+        return "127.0.0.1:" + registry.port();
+    }
+
+    private Run ok(String... args) throws Exception {
+        Run r = strata(args);
+        assertEquals(0, r.exit(), String.join(" ", args) + ": " + r.err());
+        return r;
+    }
+
+    private static String skopeo(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("skopeo"));
+        command.addAll(List.of(args));
+        ExternalTool.Result r = ExternalTool.run(command);
+        assertEquals(0, r.exit(), command + ": " + r.err());
+        return r.out();
+    }
+
+    @Test
+    void copiesBetweenRegistriesLayoutsArchivesAndTheStore() throws Exception {
+        try (DistributionRegistry distribution = DistributionRegistry.start(Files.createDirectories(tmp.resolve("distribution")), null)) {
+            String other = "127.0.0.1:" + distribution.port();
+            String digest = skopeo("inspect", "--tls-verify=false", "--format", "{{.Digest}}", "docker://" + image).strip();
+
+            // The same registry: each blob mounted, nothing moved.
+            Run mounted = ok("copy", "docker://" + image, "docker://" + strataHost() + "/team/busybox:v1");
+            assertEquals(digest, mounted.out().strip());
+            assertEquals(2, count(mounted.err(), "Mounted from lib/busybox"), "config and layer mounted: " + mounted.err());
+
+            // Another registry: streamed, the same digest there.
+            Run streamed = ok("copy", "docker://" + image, "docker://" + other + "/lib/busybox:v1");
+            assertEquals(digest, streamed.out().strip());
+            assertEquals(digest, skopeo("inspect", "--tls-verify=false", "--format", "{{.Digest}}", "docker://" + other + "/lib/busybox:v1").strip());
+            Run again = ok("copy", "docker://" + image, "docker://" + other + "/lib/busybox:v1");
+            assertEquals(2, count(again.err(), "Already exists"), "a second copy moves no blob: " + again.err());
+
+            // An OCI layout: skopeo reads it; copied from it to the other registry under a new tag.
+            Path layout = tmp.resolve("layout");
+            ok("copy", "docker://" + other + "/lib/busybox:v1", "oci:" + layout + ":v1");
+            assertEquals(digest, skopeo("inspect", "--format", "{{.Digest}}", "oci:" + layout + ":v1").strip());
+            ok("copy", "oci:" + layout + ":v1", "docker://" + other + "/lib/busybox:from-layout");
+            assertEquals(digest, skopeo("inspect", "--tls-verify=false", "--format", "{{.Digest}}", "docker://" + other + "/lib/busybox:from-layout").strip());
+
+            // Archives: skopeo reads both kinds; an archive read back is the same image.
+            Path ociArchive = tmp.resolve("busybox-oci.tar");
+            ok("copy", "docker://" + image, "oci-archive:" + ociArchive + ":v1");
+            assertEquals(digest, skopeo("inspect", "--format", "{{.Digest}}", "oci-archive:" + ociArchive + ":v1").strip());
+            Path dockerArchive = tmp.resolve("busybox-docker.tar");
+            ok("copy", "docker://" + image, "docker-archive:" + dockerArchive + ":lib/busybox:v1");
+            // A docker archive's layers are tars as docker save writes them: skopeo names them by their DiffIDs.
+            JsonNode fromArchive = JSON.readTree(skopeo("inspect", "docker-archive:" + dockerArchive));
+            assertEquals(JSON.readTree(skopeo("inspect", "--tls-verify=false", "--config", "--raw", "docker://" + image)).path("rootfs").path("diff_ids"),
+                    fromArchive.path("Layers"));
+            assertEquals(digest, ok("copy", "oci-archive:" + ociArchive + ":v1", "docker://" + other + "/lib/from-archive:v1").out().strip());
+
+            // The store: in, then out to a registry.
+            ok("copy", "--root", store, "docker://" + image, "strata:localhost/copied:v1");
+            assertTrue(ok("images", "--root", store).out().contains("localhost/copied"));
+            assertEquals(digest, ok("copy", "--root", store, "strata:localhost/copied:v1", "docker://" + other + "/lib/from-store:v1").out().strip());
+
+            // Remote reads of both registries, as skopeo sees them.
+            for (String host : List.of(strataHost(), other)) {
+                String ref = host + "/lib/busybox:v1";
+                assertEquals(digest + "\n", ok("digest", ref).out());
+                assertEquals(skopeo("inspect", "--tls-verify=false", "--raw", "docker://" + ref), ok("inspect", "--raw", "docker://" + ref).out());
+                assertEquals(JSON.readTree(skopeo("inspect", "--tls-verify=false", "--config", "--raw", "docker://" + ref)),
+                        JSON.readTree(ok("inspect", "--config", "docker://" + ref).out()));
+                JsonNode theirs = JSON.readTree(skopeo("inspect", "--tls-verify=false", "docker://" + ref));
+                JsonNode ours = JSON.readTree(ok("inspect", "docker://" + ref).out());
+                for (String field : List.of("Name", "Digest", "RepoTags", "Architecture", "Os", "Layers", "Env")) {
+                    assertEquals(theirs.path(field), ours.path(field), "inspect's " + field + " on " + host);
+                }
+                assertTrue(ok("catalog", host).out().lines().toList().contains("lib/busybox"), "catalog of " + host);
+            }
+        }
+    }
+
+    @Test
+    void tagsPageByPageAndDeleteByTagOrDigest() throws Exception {
+        try (DistributionRegistry distribution = DistributionRegistry.start(Files.createDirectories(tmp.resolve("distribution")), null)) {
+            String other = "127.0.0.1:" + distribution.port();
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < 12; i++) expected.add("t" + (char) ('a' + i));
+            for (String host : List.of(strataHost(), other)) {
+                for (String tag : expected) ok("copy", "docker://" + image, "docker://" + host + "/paged/busybox:" + tag);
+                // Pages of 5, as the registries' Link headers lead: every tag once, in order.
+                RegistryClient client = new RegistryClient(host, true, Optional.empty(), 1);
+                List<String> paged = client.allTags(new RepositoryName("paged/busybox"), 5);
+                List<String> listed = ok("tags", "docker://" + host + "/paged/busybox").out().lines().toList();
+                if (host.equals(strataHost())) {
+                    assertEquals(expected, paged, "pages of 5 from Strata, in lexical order as the spec asks");
+                    assertEquals(expected, listed);
+                } else {
+                    // distribution 2.8.2 lists tags in its storage's order (the spec asks for lexical order): the same tags, once each.
+                    assertEquals(expected, paged.stream().sorted().toList(), "every tag once from distribution");
+                    assertEquals(expected, listed.stream().sorted().toList());
+                }
+                JsonNode json = JSON.readTree(ok("tags", "--format", "json", host + "/paged/busybox").out());
+                assertEquals(host + "/paged/busybox", json.path("Repository").asText());
+                assertEquals(12, json.path("Tags").size());
+            }
+            // A tag alone: OCI 1.1 deletes it on Strata; distribution 2.8.2 cannot, and says what to do instead.
+            ok("delete", "docker://" + strataHost() + "/paged/busybox:ta");
+            assertTrue(!ok("tags", strataHost() + "/paged/busybox").out().lines().toList().contains("ta"));
+            assertEquals(11, ok("tags", strataHost() + "/paged/busybox").out().lines().count(), "the other tags of the manifest stay");
+            Run refused = strata("delete", "docker://" + other + "/paged/busybox:ta");
+            assertEquals(1, refused.exit());
+            assertTrue(refused.err().contains("does not delete a tag alone") && refused.err().contains("delete the manifest by its digest"), refused.err());
+            // A digest: the manifest and every tag naming it go.
+            String digest = ok("digest", other + "/paged/busybox:ta").out().strip();
+            ok("delete", "docker://" + other + "/paged/busybox@" + digest);
+            assertEquals("", ok("tags", other + "/paged/busybox").out());
+        }
+    }
+
+    @Test
+    void anIndexWholeOrOnePlatform() throws Exception {
+        // An index of two platforms, put by the registry API: the busybox image for this host, and
+        // the same blobs under a manifest that says arm64 in the index.
+        RegistryClient client = new RegistryClient(strataHost(), true, Optional.empty(), 1);
+        RepositoryName repo = new RepositoryName("lib/busybox");
+        RegistryClient.Fetched amd = client.manifest(repo, "v1");
+        String armText = new String(amd.content(), StandardCharsets.UTF_8).replaceFirst("\\{", "{\"annotations\":{\"org.example.arch\":\"arm64\"},");
+        byte[] arm = armText.getBytes(StandardCharsets.UTF_8);
+        Digest armDigest = Digest.sha256(arm);
+        client.putManifest(repo, armDigest.toString(), amd.mediaType(), arm, armDigest);
+        io.strata.oci.Platform host = io.strata.oci.Platform.host();
+        String foreign = host.architecture().equals("arm64") ? "amd64" : "arm64";
+        byte[] index = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaType.OCI_INDEX + "\",\"manifests\":["
+                + "{\"mediaType\":\"" + amd.mediaType() + "\",\"digest\":\"" + amd.digest() + "\",\"size\":" + amd.content().length
+                + ",\"platform\":{\"architecture\":\"" + host.architecture() + "\",\"os\":\"linux\"}},"
+                + "{\"mediaType\":\"" + amd.mediaType() + "\",\"digest\":\"" + armDigest + "\",\"size\":" + arm.length
+                + ",\"platform\":{\"architecture\":\"" + foreign + "\",\"os\":\"linux\"}}]}").getBytes(StandardCharsets.UTF_8);
+        client.putManifest(repo, "multi", MediaType.OCI_INDEX, index, Digest.sha256(index));
+        String src = "docker://" + strataHost() + "/lib/busybox:multi";
+
+        assertEquals(Digest.sha256(index) + "\n", ok("copy", "--all", src, "docker://" + strataHost() + "/copy/all:v1").out());
+        assertEquals(new String(index, StandardCharsets.UTF_8),
+                skopeo("inspect", "--tls-verify=false", "--raw", "docker://" + strataHost() + "/copy/all:v1"), "the index as it was");
+        assertEquals(armDigest + "\n", ok("digest", "--platform", "linux/" + foreign, strataHost() + "/copy/all:v1").out(), "its children copied");
+        assertEquals(amd.digest() + "\n", ok("copy", src, "docker://" + strataHost() + "/copy/one:v1").out(), "this host's image alone");
+        assertEquals(armDigest + "\n", ok("copy", "--platform", "linux/" + foreign, src, "oci:" + tmp.resolve("arm") + ":v1").out());
+
+        // Bad input: one line each, and no image at the destination.
+        Run absent = strata("copy", "--platform", "linux/s390x", src, "docker://" + strataHost() + "/copy/none:v1");
+        assertEquals(1, absent.exit());
+        assertTrue(absent.err().contains("no linux/s390x image in docker://" + strataHost() + "/lib/busybox:multi"), absent.err());
+        ExternalTool.Result none = ExternalTool.run(List.of("skopeo", "inspect", "--tls-verify=false", "--raw", "docker://" + strataHost() + "/copy/none:v1"));
+        assertTrue(none.exit() != 0 && none.err().contains("repository copy/none is not known"), "nothing at the destination: " + none.err());
+        Run unknown = strata("copy", "ftp://x/y", "oci:" + tmp.resolve("x"));
+        assertEquals(1, unknown.exit());
+        assertTrue(unknown.err().startsWith("strata: unknown transport ftp in ftp://x/y"), unknown.err());
+        Run badRef = strata("copy", "docker://" + strataHost() + "/UPPER/case:v1", "oci:" + tmp.resolve("x"));
+        assertEquals(1, badRef.exit());
+        assertTrue(badRef.err().contains("invalid reference docker://" + strataHost() + "/UPPER/case:v1"), badRef.err());
+        Run archiveOfIndex = strata("copy", "--all", src, "oci-archive:" + tmp.resolve("all.tar"));
+        assertEquals(1, archiveOfIndex.exit());
+        assertTrue(archiveOfIndex.err().contains("an archive holds one platform's image"), archiveOfIndex.err());
+        assertTrue(!Files.exists(tmp.resolve("all.tar")), "no archive written");
+    }
+
+    @Test
+    void syncMovesOnlyWhatIsMissing() throws Exception {
+        try (DistributionRegistry distribution = DistributionRegistry.start(Files.createDirectories(tmp.resolve("distribution")), null)) {
+            String other = "127.0.0.1:" + distribution.port();
+            // 30 tags of one image in a repository (its blobs mounted there once, the tags put by the API).
+            ok("copy", "docker://" + image, "docker://" + strataHost() + "/mirror/busybox:t00");
+            RegistryClient client = new RegistryClient(strataHost(), true, Optional.empty(), 1);
+            RepositoryName repo = new RepositoryName("mirror/busybox");
+            RegistryClient.Fetched m = client.manifest(repo, "t00");
+            for (int i = 1; i < 30; i++) client.putManifest(repo, String.format("t%02d", i), m.mediaType(), m.content(), m.digest());
+            String src = "docker://" + strataHost() + "/mirror/busybox";
+
+            Run dry = ok("sync", "--dry-run", src, "docker://" + other + "/mirrored");
+            assertTrue(dry.out().contains("would copy 30, up to date 0"), dry.out());
+            ExternalTool.Result nothing = ExternalTool.run(List.of("skopeo", "list-tags", "--tls-verify=false", "docker://" + other + "/mirrored/busybox"));
+            assertTrue(nothing.exit() != 0, "a dry run copies nothing: " + nothing.out());
+            Run first = ok("sync", src, "docker://" + other + "/mirrored");
+            assertTrue(first.out().contains("copied 30, up to date 0"), first.out());
+            assertEquals(30, JSON.readTree(skopeo("list-tags", "--tls-verify=false", "docker://" + other + "/mirrored/busybox")).path("Tags").size());
+            client.putManifest(repo, "t30", m.mediaType(), m.content(), m.digest());
+            Run second = ok("sync", src, "docker://" + other + "/mirrored");
+            assertTrue(second.out().contains("t30: copied") && second.out().contains("copied 1, up to date 30"), second.out());
+
+            // To an OCI layout, a directory for the repository; --tags picks.
+            Run layout = ok("sync", "--tags", "t0[0-4]", src, "oci:" + tmp.resolve("mirror"));
+            assertTrue(layout.out().contains("copied 5, up to date 0"), layout.out());
+            assertEquals(m.digest().toString(), skopeo("inspect", "--format", "{{.Digest}}", "oci:" + tmp.resolve("mirror/busybox") + ":t03").strip());
+
+            // A tag that cannot be copied (an index without this host's platform): --keep-going copies the rest and says which failed.
+            byte[] index = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaType.OCI_INDEX + "\",\"manifests\":[{\"mediaType\":\""
+                    + m.mediaType() + "\",\"digest\":\"" + m.digest() + "\",\"size\":" + m.content().length
+                    + ",\"platform\":{\"architecture\":\"s390x\",\"os\":\"linux\"}}]}").getBytes(StandardCharsets.UTF_8);
+            client.putManifest(repo, "t31", MediaType.OCI_INDEX, index, Digest.sha256(index));
+            client.putManifest(repo, "t32", m.mediaType(), m.content(), m.digest());
+            Run going = strata("sync", "--keep-going", src, "docker://" + other + "/mirrored");
+            assertEquals(1, going.exit(), going.out() + going.err());
+            assertTrue(going.out().contains("t32: copied") && going.out().contains("copied 1, up to date 31, failed 1"), going.out());
+            assertTrue(going.err().contains("t31: no linux/"), going.err());
+        }
+    }
+
+    private static int count(String s, String what) {
+        int n = 0;
+        for (int i = s.indexOf(what); i >= 0; i = s.indexOf(what, i + 1)) n++;
+        return n;
+    }
+}
