@@ -2,6 +2,7 @@ package io.strata.cli;
 
 import io.strata.client.Puller;
 import io.strata.client.store.LayoutStore;
+import io.strata.oci.MediaType;
 import io.strata.oci.Platform;
 import io.strata.oci.Reference;
 import io.strata.runner.Container;
@@ -287,7 +288,7 @@ final class ContainerOptions {
         try {
             if (pull.equals("always")) throw new IllegalArgumentException("pulled first, whatever is stored");
             local = LocalImage.find(store, reference);
-            if (platform != null) {
+            if (platform != null && !MediaType.INDEXES.contains(local.manifest().mediaType())) {
                 // A stored image for another platform is not the one asked for: pulled again, as podman does.
                 Platform offered = Containers.image(store, local).config().platform();
                 if (!Platform.parse(platform).matches(offered)) {
@@ -311,10 +312,12 @@ final class ContainerOptions {
             }
             return Containers.image(store, LocalImage.find(store, reference));
         }
-        Runner.Image image = Containers.image(store, local);
+        // An index kept whole gives the image of the platform asked (or this host's).
+        Runner.Image image = Containers.image(store, local, platform == null ? null : Platform.parse(platform));
         if (!image.chainIds().isEmpty() && UnpackOptions.snapshotter(store).stat(image.chainIds().getLast().toString()).isEmpty()) {
             try (ProgressDisplay progress = ProgressDisplay.open(options.quiet())) {
-                UnpackCommand.unpack(store, local, unpackOptions.limits(), 4, progress);
+                UnpackCommand.unpack(store, new LocalImage(local.name(), new io.strata.oci.Descriptor(io.strata.oci.MediaType.OCI_MANIFEST,
+                        image.manifest(), store.read(image.manifest()).length)), unpackOptions.limits(), 4, progress);
             }
         }
         return image;

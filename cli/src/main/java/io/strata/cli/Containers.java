@@ -41,10 +41,30 @@ final class Containers {
 
     /** A stored image's config and layer stack (mount, run and create read them the same way). */
     static Runner.Image image(LayoutStore store, LocalImage local) throws IOException {
+        return image(store, local, null);
+    }
+
+    /**
+     * The image {@code local} names; of an index kept whole (pull --all-platforms, manifest create),
+     * the entry for {@code platform} (null: this host's), which must be stored.
+     */
+    static Runner.Image image(LayoutStore store, LocalImage local, io.strata.oci.Platform platform) throws IOException {
         if (MediaType.INDEXES.contains(local.manifest().mediaType())) {
-            throw new IllegalArgumentException(local.name() + " is an index: pull one of its platforms' images (--platform)");
+            io.strata.oci.Platform wanted = platform == null ? io.strata.oci.Platform.host() : platform;
+            io.strata.oci.Index index = io.strata.oci.Index.parse(store.read(local.manifest().digest()));
+            String name = local.name();
+            io.strata.oci.Descriptor chosen = index.select(wanted).orElseThrow(() -> new IllegalArgumentException(
+                    "no " + wanted + " image in " + name + " (it has: " + String.join(", ", index.platforms()) + ")"));
+            if (!store.has(chosen.digest())) {
+                throw new IllegalArgumentException(local.name() + "'s " + wanted + " image is not stored: pull it (--platform " + wanted + ")");
+            }
+            local = new LocalImage(local.name(), new io.strata.oci.Descriptor(chosen.mediaType(), chosen.digest(), chosen.size()));
         }
         Manifest manifest = Manifest.parse(store.read(local.manifest().digest()));
+        if (!MediaType.IMAGE_CONFIGS.contains(manifest.config().mediaType())) {
+            String type = manifest.artifactType() != null ? manifest.artifactType() : manifest.config().mediaType();
+            throw new IllegalArgumentException(local.name() + " is an artifact (" + type + "), not an image: it cannot run");
+        }
         ImageConfig config = ImageConfig.parse(store.read(manifest.config().digest()));
         return new Runner.Image(local.name(), local.manifest().digest(), config, Unpacker.chainIds(manifest, config));
     }

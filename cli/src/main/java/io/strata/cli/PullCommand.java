@@ -3,6 +3,7 @@ package io.strata.cli;
 import io.strata.client.Puller;
 import io.strata.client.store.LayoutStore;
 import io.strata.oci.Platform;
+import io.strata.runner.Runner;
 import io.strata.oci.Reference;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +39,9 @@ final class PullCommand implements Callable<Integer> {
     @Option(names = "--no-unpack", description = "Only store the blobs; do not unpack layers into snapshots (no root needed).")
     boolean noUnpack;
 
+    @Option(names = "--all-platforms", description = "Of an index: keep it whole, with every platform's image (this host's, or --platform's, unpacked).")
+    boolean allPlatforms;
+
     /** The command line of this pull, for a JVM of its own. */
     static List<String> args(LayoutStore store, RemoteOptions remote, UnpackOptions unpack, boolean quiet, String format,
                              String platform, int concurrency, boolean noUnpack, String reference) {
@@ -53,6 +57,29 @@ final class PullCommand implements Callable<Integer> {
         return args;
     }
 
+    /**
+     * pull --all-platforms: the index and every image it names copied into the store as they are
+     * (an image that is no index is stored as pull stores it), then the image of this platform unpacked.
+     */
+    private int pullIndex(Reference ref, Platform wanted, String format, LayoutStore store) throws Exception {
+        io.strata.client.Copier.Result r;
+        try (ProgressDisplay progress = ProgressDisplay.open(options.quiet())) {
+            var client = remote.client(ref.registry(), progress::retry);
+            r = new io.strata.client.Copier(progress).copy(new io.strata.client.Copier.Registry(client, ref),
+                    new io.strata.client.Copier.Layout(store, Puller.nameOf(ref)), new io.strata.client.Copier.Options(wanted, platform != null, true,
+                            concurrency, 64L << 20));
+            if (!noUnpack) {
+                Runner.Image image = Containers.image(store, new LocalImage(Puller.nameOf(ref), r.manifest()), wanted);
+                UnpackCommand.unpack(store, new LocalImage(Puller.nameOf(ref), new io.strata.oci.Descriptor(io.strata.oci.MediaType.OCI_MANIFEST,
+                        image.manifest(), store.read(image.manifest()).length)), unpackOptions.limits(), concurrency, progress);
+            }
+        }
+        if (!options.quiet() && format == null) System.err.println("Digest: " + r.manifest().digest());
+        Output.one(format, Output.fields("reference", ref.toString(), "digest", r.manifest().digest().toString(), "name", Puller.nameOf(ref)),
+                r.manifest().digest().toString());
+        return 0;
+    }
+
     @Override
     public Integer call() throws Exception {
         String format = options.format();
@@ -66,6 +93,7 @@ final class PullCommand implements Callable<Integer> {
             }
         }
         LayoutStore store = options.store();
+        if (allPlatforms) return pullIndex(ref, wanted, format, store);
         Optional<Puller.Unpack> unpack = noUnpack ? Optional.empty()
                 : Optional.of(new Puller.Unpack(UnpackOptions.snapshotter(store), unpackOptions.limits()));
         Puller.Pulled pulled;

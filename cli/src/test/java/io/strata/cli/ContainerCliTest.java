@@ -154,8 +154,12 @@ abstract class ContainerCliTest {
     protected ExternalTool.Result podmanRun(String... args) throws Exception {
         Path conf = Files.writeString(tmp.resolve("containers.conf"),
                 "[containers]\ndefault_ulimits = [\"nofile=20000:20000\", \"nproc=32768:32768\"]\n");
+        // The test's registry speaks plain HTTP: verbs without --tls-verify (manifest inspect) learn it here.
+        Path registries = Files.writeString(tmp.resolve("registries.conf"),
+                "[[registry]]\nlocation = \"127.0.0.1:" + registry.port() + "\"\ninsecure = true\n");
         ProcessBuilder pb = new ProcessBuilder(podman(args)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().put("CONTAINERS_CONF", conf.toString());
+        pb.environment().put("CONTAINERS_REGISTRIES_CONF", registries.toString());
         Path out = Files.createTempFile(tmp, "podman", ".out");
         Path err = Files.createTempFile(tmp, "podman", ".err");
         Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();

@@ -231,6 +231,91 @@ class ToolboxIT extends ContainerCliTest {
         }
     }
 
+    /** Two images strata builds for amd64 and arm64 (busybox and a file saying which), pushed to the test registry. */
+    private List<String> platformImages() throws Exception {
+        List<String> refs = new ArrayList<>();
+        String busybox = ExternalTool.ok("sh", "-c", "command -v busybox").trim();
+        for (String arch : List.of("amd64", "arm64")) {
+            Path ctx = Files.createDirectories(tmp.resolve("plat-" + arch));
+            Files.createDirectories(ctx.resolve("rootfs/bin"));
+            Files.copy(Path.of(busybox), ctx.resolve("rootfs/bin/busybox"));
+            Files.writeString(ctx.resolve("rootfs/arch.txt"), arch + "\n");
+            Files.writeString(ctx.resolve("Containerfile"), "FROM --platform=linux/" + arch + " scratch\nCOPY rootfs/ /\n");
+            String ref = strataHost() + "/lib/plat:" + arch;
+            ok("build", "--root", store, "-q", "-t", ref, ctx.toString());
+            ok("push", "--root", store, "-q", ref);
+            refs.add(ref);
+        }
+        return refs;
+    }
+
+    @Test
+    void manifestListsMadeHereAndByPodman() throws Exception {
+        ExternalTool.require("podman");
+        List<String> images = platformImages();
+        // Made by strata, read back by podman.
+        ok("manifest", "create", "--root", store, "localhost/multi", images.get(0));
+        ok("manifest", "add", "--root", store, "localhost/multi", "docker://" + images.get(1));
+        String arm = ok("digest", images.get(1)).out().strip();
+        ok("manifest", "annotate", "--root", store, "--annotation", "org.example.note=arm", "localhost/multi", arm);
+        JsonNode list = JSON.readTree(ok("manifest", "inspect", "--root", store, "localhost/multi").out());
+        assertEquals(2, list.path("manifests").size());
+        assertEquals("arm64", list.path("manifests").get(1).path("platform").path("architecture").asText());
+        assertEquals("arm", list.path("manifests").get(1).path("annotations").path("org.example.note").asText());
+        String pushed = ok("manifest", "push", "--root", store, "localhost/multi", "docker://" + strataHost() + "/lib/multi:v1").out().strip();
+        ExternalTool.Result theirs = podmanRun("manifest", "inspect", strataHost() + "/lib/multi:v1");
+        assertEquals(0, theirs.exit(), theirs.err());
+        JsonNode read = JSON.readTree(theirs.out());
+        assertEquals(List.of("amd64", "arm64"), List.of(read.path("manifests").get(0).path("platform").path("architecture").asText(),
+                read.path("manifests").get(1).path("platform").path("architecture").asText()));
+        assertEquals(pushed + "\n", ok("digest", strataHost() + "/lib/multi:v1").out());
+
+        // Made by podman, read by strata: inspected, pulled whole, each platform run from the one name.
+        assertEquals(0, podmanRun("manifest", "create", "localhost/pm").exit());
+        for (String image : images) {
+            ExternalTool.Result added = podmanRun("manifest", "add", "--tls-verify=false", "localhost/pm", "docker://" + image);
+            assertEquals(0, added.exit(), added.err());
+        }
+        ExternalTool.Result pushedByPodman = podmanRun("manifest", "push", "--all", "--tls-verify=false", "localhost/pm", "docker://" + strataHost() + "/lib/pm:v1");
+        assertEquals(0, pushedByPodman.exit(), pushedByPodman.err());
+        JsonNode index = JSON.readTree(ok("manifest", "inspect", "docker://" + strataHost() + "/lib/pm:v1").out());
+        assertEquals(2, index.path("manifests").size());
+        String fresh = tmp.resolve("all-platforms").toString();
+        ok("pull", "--root", fresh, "--all-platforms", strataHost() + "/lib/pm:v1");
+        for (String arch : List.of("amd64", "arm64")) {
+            // busybox is this host's in both images: the arm64 one runs here too, and says what it is.
+            Run ran = strata("run", "--root", fresh, "--rm", "--network", "none", "--platform", "linux/" + arch, strataHost() + "/lib/pm:v1",
+                    "/bin/busybox", "cat", "/arch.txt");
+            assertEquals(arch + "\n", ran.out(), ran.err());
+        }
+        Run absent = strata("run", "--root", fresh, "--rm", "--network", "none", "--platform", "linux/s390x", strataHost() + "/lib/pm:v1", "true");
+        assertTrue(absent.exit() != 0 && absent.err().contains("no linux/s390x image in " + strataHost() + "/lib/pm:v1"), absent.err());
+
+        ok("manifest", "rm", "--root", store, "localhost/multi");
+        Run gone = strata("manifest", "inspect", "--root", store, "localhost/multi");
+        assertEquals(1, gone.exit());
+        assertTrue(gone.err().contains("no manifest list localhost/multi"), gone.err());
+    }
+
+    @Test
+    void anArtifactIsNotPulledOrRunAsAnImage() throws Exception {
+        RegistryClient client = new RegistryClient(strataHost(), true, Optional.empty(), 1);
+        RepositoryName repo = new RepositoryName("lib/busybox");
+        byte[] empty = "{}".getBytes(StandardCharsets.UTF_8);
+        Digest emptyDigest = Digest.sha256(empty);
+        client.uploadBlob(repo, new io.strata.oci.Descriptor(MediaType.OCI_EMPTY, emptyDigest, 2),
+                (offset, length) -> java.net.http.HttpRequest.BodyPublishers.ofByteArray(empty, (int) offset, (int) length), 1 << 20);
+        byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaType.OCI_MANIFEST + "\",\"artifactType\":\"application/vnd.example.sbom\","
+                + "\"config\":{\"mediaType\":\"" + MediaType.OCI_EMPTY + "\",\"digest\":\"" + emptyDigest + "\",\"size\":2},"
+                + "\"layers\":[{\"mediaType\":\"" + MediaType.OCI_EMPTY + "\",\"digest\":\"" + emptyDigest + "\",\"size\":2}]}").getBytes(StandardCharsets.UTF_8);
+        client.putManifest(repo, "sbom", MediaType.OCI_MANIFEST, manifest, Digest.sha256(manifest));
+        Run pulled = strata("pull", "--root", store, strataHost() + "/lib/busybox:sbom");
+        assertEquals(1, pulled.exit());
+        assertTrue(pulled.err().contains("is an artifact (application/vnd.example.sbom), not an image"), pulled.err());
+        Run ran = strata("run", "--root", store, "--rm", strataHost() + "/lib/busybox:sbom");
+        assertTrue(ran.exit() != 0 && ran.err().contains("is an artifact (application/vnd.example.sbom), not an image"), ran.err());
+    }
+
     private static int count(String s, String what) {
         int n = 0;
         for (int i = s.indexOf(what); i >= 0; i = s.indexOf(what, i + 1)) n++;

@@ -96,6 +96,10 @@ public final class Puller {
             if (MediaType.INDEXES.contains(fetched.mediaType())) throw new IOException("nested indexes are not supported");
         }
         Manifest manifest = Manifest.parse(fetched.content());
+        if (!MediaType.IMAGE_CONFIGS.contains(manifest.config().mediaType())) {
+            String type = manifest.artifactType() != null ? manifest.artifactType() : manifest.config().mediaType();
+            throw new IOException(ref + " is an artifact (" + type + "), not an image: strata artifact pull fetches its files");
+        }
         // A layer to download is one to unpack: link the unpacker's native calls beside the downloads.
         boolean linking = unpack.isPresent() && !manifest.layers().stream().allMatch(l -> store.has(l.digest()));
         if (linking) linkUnpackCallsAhead();
