@@ -82,7 +82,8 @@ public final class Strata {
             VolumeCommands.class, NetworkCommands.class, ContainerStateCommands.Restart.class, ContainerStateCommands.Pause.class,
             ContainerStateCommands.Unpause.class, ContainerStateCommands.Update.class, ContainerStateCommands.Stats.class, ContainerStateCommands.Rename.class, ContainerStateCommands.Top.class, SystemCommands.class,
             SystemCommands.Info.class, SystemCommands.Version.class, PruneCommands.ContainerGroup.class, PruneCommands.ImageGroup.class, PruneCommands.BuilderGroup.class, EventsCommand.class, CpCommand.class,
-            RemoteCommands.Tags.class, RemoteCommands.DigestCommand.class, RemoteCommands.Catalog.class, RemoteCommands.Delete.class, CopyCommand.class, SyncCommand.class, ManifestCommands.class);
+            RemoteCommands.Tags.class, RemoteCommands.DigestCommand.class, RemoteCommands.Catalog.class, RemoteCommands.Delete.class, CopyCommand.class, SyncCommand.class, ManifestCommands.class,
+            ArtifactCommands.Group.class, ArtifactCommands.Discover.class);
     /** Global options that take a value in the next argument (unless given as --opt=value). */
     private static final Set<String> GLOBALS_WITH_VALUE = Set.of("--root", "--format");
 

@@ -15,7 +15,7 @@ import picocli.CommandLine.Model.CommandSpec;
 class HelpTest {
     private static final Set<String> NETWORK = Set.of("--insecure", "--tls-verify");
     private static final Set<String> REMOTE_VERBS = Set.of("pull", "push", "login", "run", "create", "build", "inspect", "tags", "digest", "catalog",
-            "delete", "copy", "sync");
+            "delete", "copy", "sync", "discover");
 
     @Test
     void everyEntryHasADescription() {

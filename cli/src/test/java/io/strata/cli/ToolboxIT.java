@@ -316,6 +316,64 @@ class ToolboxIT extends ContainerCliTest {
         assertTrue(ran.exit() != 0 && ran.err().contains("is an artifact (application/vnd.example.sbom), not an image"), ran.err());
     }
 
+    @Test
+    void artifactsAndReferrersWithAndWithoutTheReferrersApi() throws Exception {
+        try (DistributionRegistry distribution = DistributionRegistry.start(Files.createDirectories(tmp.resolve("distribution")), null)) {
+            String other = "127.0.0.1:" + distribution.port();
+            Path sbom = Files.writeString(tmp.resolve("sbom.json"), "{\"packages\":[\"busybox\"]}\n");
+            Path sig = Files.writeString(tmp.resolve("image.sig"), "signed\n");
+            for (String host : List.of(strataHost(), other)) {
+                String image = host + "/lib/busybox:v1";
+                if (!host.equals(strataHost())) ok("copy", "docker://" + this.image, "docker://" + image);
+                String digest = ok("digest", image).out().strip();
+                String sbomDigest = ok("artifact", "push", host + "/lib/busybox:sbom", "--artifact-type", "application/vnd.example.sbom+json",
+                        "--annotation", "org.example.tool=strata", "--subject", image, sbom + ":application/spdx+json").out().strip();
+                Run attached = ok("artifact", "attach", "--subject", image, "--artifact-type", "application/vnd.example.sig", sig.toString());
+                String sigDigest = attached.out().strip();
+                // A signature of the SBOM: a referrer of a referrer.
+                String sbomSig = ok("artifact", "attach", "--subject", host + "/lib/busybox@" + sbomDigest, "--artifact-type",
+                        "application/vnd.example.sig", sig.toString()).out().strip();
+                boolean api = host.equals(strataHost());
+                assertEquals(!api, attached.err().contains("has no referrers API: the referrer was added to the tag sha256-" + digest.substring(7)),
+                        "distribution 2.8.2 has no referrers API, Strata has: " + attached.err());
+
+                // The artifact as the registry holds it: artifactType, the empty config, the file as a titled layer, the subject.
+                JsonNode manifest = JSON.readTree(ok("inspect", "--raw", "docker://" + host + "/lib/busybox:sbom").out());
+                assertEquals("application/vnd.example.sbom+json", manifest.path("artifactType").asText());
+                assertEquals(MediaType.OCI_EMPTY, manifest.path("config").path("mediaType").asText());
+                assertEquals("sbom.json", manifest.path("layers").get(0).path("annotations").path("org.opencontainers.image.title").asText());
+                assertEquals("application/spdx+json", manifest.path("layers").get(0).path("mediaType").asText());
+                assertEquals(digest, manifest.path("subject").path("digest").asText());
+
+                String tree = ok("discover", image).out();
+                assertEquals(host + "/lib/busybox@" + digest + "\n", tree.lines().findFirst().orElseThrow() + "\n");
+                assertTrue(tree.contains("application/vnd.example.sbom+json " + sbomDigest) && tree.contains("application/vnd.example.sig " + sigDigest)
+                        && tree.lines().anyMatch(l -> l.matches("(│   |    )└── application/vnd.example.sig " + sbomSig)), "a tree of two referrers, one with its own, from " + host + " (Strata at " + strataHost() + "): " + tree);
+                JsonNode json = JSON.readTree(ok("discover", "--format", "json", "--artifact-type", "application/vnd.example.sig", image).out());
+                assertEquals(1, json.path("referrers").size(), "only the signature: " + json);
+                assertEquals(sigDigest, json.path("referrers").get(0).path("digest").asText());
+
+                Path out = tmp.resolve("pulled-" + (api ? "strata" : "distribution"));
+                ok("artifact", "pull", "-o", out.toString(), host + "/lib/busybox:sbom");
+                assertEquals(Files.readString(sbom), Files.readString(out.resolve("sbom.json")));
+                Run notAnImage = strata("pull", "--root", store, host + "/lib/busybox:sbom");
+                assertTrue(notAnImage.exit() != 0 && notAnImage.err().contains("is an artifact (application/vnd.example.sbom+json), not an image"),
+                        notAnImage.err());
+            }
+            // An artifact naming a file with a path is refused, and writes nothing.
+            RegistryClient client = new RegistryClient(strataHost(), true, Optional.empty(), 1);
+            RepositoryName repo = new RepositoryName("lib/busybox");
+            RegistryClient.Fetched sbomManifest = client.manifest(repo, "sbom");
+            byte[] hostile = new String(sbomManifest.content(), StandardCharsets.UTF_8).replace("\"sbom.json\"", "\"../escaped.json\"").getBytes(StandardCharsets.UTF_8);
+            client.putManifest(repo, "hostile", MediaType.OCI_MANIFEST, hostile, Digest.sha256(hostile));
+            Path target = Files.createDirectories(tmp.resolve("hostile/out"));
+            Run refused = strata("artifact", "pull", "-o", target.toString(), strataHost() + "/lib/busybox:hostile");
+            assertEquals(1, refused.exit());
+            assertTrue(refused.err().contains("names a file ../escaped.json: not a plain file name"), refused.err());
+            assertTrue(!Files.exists(tmp.resolve("hostile/escaped.json")), "nothing written outside");
+        }
+    }
+
     private static int count(String s, String what) {
         int n = 0;
         for (int i = s.indexOf(what); i >= 0; i = s.indexOf(what, i + 1)) n++;

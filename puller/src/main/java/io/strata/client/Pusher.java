@@ -9,10 +9,6 @@ import io.strata.oci.Manifest;
 import io.strata.oci.MediaType;
 import io.strata.oci.Reference;
 import java.io.IOException;
-import java.net.http.HttpRequest;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 
@@ -78,13 +74,7 @@ public final class Pusher {
             return;
         }
         events.layer(digest, "Pushing");
-        client.uploadBlob(dst.repository(), d, (offset, length) -> {
-            FileChannel ch = FileChannel.open(store.blobPath(digest), StandardOpenOption.READ);
-            ch.position(offset);
-            return HttpRequest.BodyPublishers.fromPublisher(
-                    HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.BufferedInputStream(
-                            new io.strata.remote.Bounded(Channels.newInputStream(ch), length))), length);
-        }, chunkSize);
+        client.uploadBlob(dst.repository(), d, RegistryClient.BlobSource.ofFile(store.blobPath(digest)), chunkSize);
         events.layer(digest, "Pushed");
     }
 }

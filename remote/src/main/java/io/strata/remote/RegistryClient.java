@@ -276,6 +276,16 @@ public final class RegistryClient {
     @FunctionalInterface
     public interface BlobSource {
         HttpRequest.BodyPublisher from(long offset, long length) throws IOException;
+
+        /** A file's bytes, each request reading its own range of it from disk. */
+        static BlobSource ofFile(java.nio.file.Path file) {
+            return (offset, length) -> {
+                java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ);
+                ch.position(offset);
+                return HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.BufferedInputStream(
+                        new Bounded(java.nio.channels.Channels.newInputStream(ch), length), 1 << 16)), length);
+            };
+        }
     }
 
     /**
@@ -331,8 +341,12 @@ public final class RegistryClient {
         throw last;
     }
 
-    /** Puts a manifest under a tag or its digest; checks the digest the registry reports. */
-    public void putManifest(RepositoryName repo, String reference, String mediaType, byte[] content, Digest digest)
+    /**
+     * Puts a manifest under a tag or its digest; checks the digest the registry reports. Answers
+     * whether the registry said it indexed the manifest's subject ({@code OCI-Subject}, distribution
+     * spec 1.1): when it did not, a client keeps the referrers tag itself.
+     */
+    public boolean putManifest(RepositoryName repo, String reference, String mediaType, byte[] content, Digest digest)
             throws IOException {
         HttpResponse<InputStream> r = send(pushScope(repo), base -> HttpRequest.newBuilder(uri(base, repo, "/manifests/" + reference))
                 .header("Content-Type", mediaType).PUT(HttpRequest.BodyPublishers.ofByteArray(content)), true);
@@ -340,6 +354,29 @@ public final class RegistryClient {
         Optional<String> reported = r.headers().firstValue("Docker-Content-Digest");
         if (reported.isPresent() && !Digest.parse(reported.get()).equals(digest)) {
             throw new IOException(host + " stored the manifest as " + reported.get() + ", not " + digest);
+        }
+        return r.headers().firstValue("OCI-Subject").isPresent();
+    }
+
+    /**
+     * {@code GET /v2/<name>/referrers/<digest>} (with {@code artifactType} when given): the index of
+     * what refers to the manifest, or empty when the registry has no referrers API (404), whose
+     * clients use the referrers tag schema instead.
+     */
+    public Optional<byte[]> referrers(RepositoryName repo, Digest subject, String artifactType) throws IOException {
+        String query = artifactType == null ? "" : "?artifactType=" + Authenticator.enc(artifactType);
+        try {
+            HttpResponse<InputStream> r = send(pullScope(repo), base -> HttpRequest.newBuilder(uri(base, repo, "/referrers/" + subject + query))
+                    .header("Accept", MediaType.OCI_INDEX).GET());
+            byte[] content;
+            try (InputStream in = r.body()) {
+                content = in.readNBytes(MAX_MANIFEST + 1);
+            }
+            if (content.length > MAX_MANIFEST) throw new IOException("the referrers of " + subject + " are more than 4 MiB");
+            return Optional.of(content);
+        } catch (RegistryException e) {
+            if (e.status() == 404) return Optional.empty();
+            throw e;
         }
     }
 
