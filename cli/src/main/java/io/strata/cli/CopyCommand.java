@@ -56,6 +56,10 @@ final class CopyCommand implements Callable<Integer> {
             description = "Check the destination registry's certificate (default: --tls-verify's).")
     Boolean destTlsVerify;
 
+    @Option(names = "--include-referrers", description = "Copy what refers to the image too (signatures, SBOMs, and what refers to those), "
+            + "between registries.")
+    boolean includeReferrers;
+
     @Parameters(index = "0", paramLabel = "SOURCE", description = "docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF] "
             + "or strata:REF.")
     String source;
@@ -115,13 +119,37 @@ final class CopyCommand implements Callable<Integer> {
         try (ProgressDisplay progress = ProgressDisplay.open(options.quiet())) {
             Copier.Endpoint src = source(from, store, temporary, progress);
             Copier.Endpoint dst = destination(to, from, store, temporary, progress);
+            if (includeReferrers && !(src instanceof Copier.Registry && dst instanceof Copier.Registry)) {
+                throw new IllegalArgumentException("--include-referrers copies between registries (docker:// to docker://)");
+            }
             Copier.Result r = new Copier(progress).copy(src, dst, new Copier.Options(wanted, platform != null, all, 4, 64L << 20));
+            if (includeReferrers) referrers((Copier.Registry) src, (Copier.Registry) dst, r.manifest().digest(), progress, 0);
             finish(to, dst, r.manifest(), from);
             System.out.println(r.manifest().digest());
         } finally {
             for (Path p : temporary) io.strata.snapshots.OverlaySnapshotter.deleteTree(p);
         }
         return 0;
+    }
+
+    /**
+     * Copies each referrer of {@code subject} (by digest, so it keeps its digest and subject), then
+     * theirs; where the destination has no referrers API, its fallback tag is kept as a pushing
+     * client keeps it. Depth-bounded: a hostile registry could answer with a cycle.
+     */
+    private static void referrers(Copier.Registry src, Copier.Registry dst, io.strata.oci.Digest subject, ProgressDisplay progress, int depth)
+            throws Exception {
+        if (depth > 8) return;
+        for (Descriptor d : io.strata.client.Artifacts.referrers(src.client(), src.ref(), subject, null)) {
+            Reference from = new Reference(src.ref().registry(), src.ref().repository(), null, d.digest());
+            Reference to = new Reference(dst.ref().registry(), dst.ref().repository(), null, d.digest());
+            new Copier(progress).copy(new Copier.Registry(src.client(), from), new Copier.Registry(dst.client(), to),
+                    new Copier.Options(Platform.host(), false, true, 4, 64L << 20));
+            if (dst.client().referrers(to.repository(), subject, null).isEmpty()) {
+                io.strata.client.Artifacts.addToFallbackTag(dst.client(), to, subject, d);
+            }
+            referrers(src, dst, d.digest(), progress, depth + 1);
+        }
     }
 
     private Copier.Endpoint source(Location from, LayoutStore store, List<Path> temporary, ProgressDisplay progress) throws Exception {

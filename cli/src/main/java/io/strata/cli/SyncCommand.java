@@ -65,36 +65,44 @@ final class SyncCommand implements Callable<Integer> {
         if (only != null) wanted = wanted.stream().filter(t -> only.matcher(t).matches()).toList();
 
         var options = new Copier.Options(Platform.host(), false, all, 4, 64L << 20);
+        // Tags are checked and copied four at a time (each copy moves its blobs four at a time too);
+        // their lines are printed in the tags' order.
+        List<java.util.concurrent.Future<Outcome>> outcomes = new ArrayList<>();
+        var slots = new java.util.concurrent.Semaphore(4);
+        var stop = new java.util.concurrent.atomic.AtomicBoolean(); // a failure without --keep-going: the tags not begun are left
+        try (ProgressDisplay progress = ProgressDisplay.open(true); var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String tag : wanted) {
+                outcomes.add(threads.submit(() -> {
+                    slots.acquire();
+                    try {
+                        if (stop.get()) return null;
+                        return sync(src, repo, name, tag, options, progress);
+                    } catch (Exception e) {
+                        if (!keepGoing) {
+                            stop.set(true);
+                            throw e;
+                        }
+                        return new Outcome(tag + ": failed: " + Errors.describe(e), 0, 0, tag + ": " + Errors.describe(e));
+                    } finally {
+                        slots.release();
+                    }
+                }));
+            }
+        }
         int copied = 0, current = 0;
         List<String> failed = new ArrayList<>();
-        try (ProgressDisplay progress = ProgressDisplay.open(true)) {
-            for (String tag : wanted) {
-                String ref = repo.registry() + "/" + repo.repository() + (tag.contains(":") ? "@" : ":") + tag;
-                try {
-                    Copier.Endpoint from = new Copier.Registry(src, Reference.parse(ref));
-                    Copier.Endpoint to = destination(name, tag);
-                    Descriptor will = Copier.resolve(from, options);
-                    Optional<Digest> there = Copier.current(to);
-                    if (there.isPresent() && there.get().equals(will.digest())) {
-                        current++;
-                        System.out.println(tag + ": up to date (" + will.digest() + ")");
-                        continue;
-                    }
-                    if (dryRun) {
-                        System.out.println(tag + ": would copy " + will.digest() + " to " + describe(name, tag));
-                        copied++;
-                        continue;
-                    }
-                    Copier.Result r = new Copier(progress).copy(from, to, options);
-                    copied++;
-                    System.out.println(tag + ": copied " + r.manifest().digest() + " to " + describe(name, tag) + " (" + r.copied() + " blobs moved, "
-                            + r.skipped() + " there, " + r.mounted() + " mounted)");
-                } catch (Exception e) {
-                    if (!keepGoing) throw e;
-                    failed.add(tag + ": " + Errors.describe(e));
-                    System.out.println(tag + ": failed: " + Errors.describe(e));
-                }
+        for (var f : outcomes) {
+            Outcome o;
+            try {
+                o = f.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof Exception cause ? cause : e;
             }
+            if (o == null) continue; // not begun: an earlier tag failed
+            System.out.println(o.line());
+            copied += o.copied();
+            current += o.current();
+            if (o.failure() != null) failed.add(o.failure());
         }
         System.out.println((dryRun ? "would copy " : "copied ") + copied + ", up to date " + current + (failed.isEmpty() ? "" : ", failed " + failed.size()));
         if (!failed.isEmpty()) {
@@ -104,7 +112,25 @@ final class SyncCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Copier.Endpoint destination(String name, String tag) throws Exception {
+    /** What became of one tag: its line, and what it counts for. */
+    private record Outcome(String line, int copied, int current, String failure) {}
+
+    /** One tag: up to date (the destination names the manifest it would get), or (unless --dry-run) copied. */
+    private Outcome sync(io.strata.remote.RegistryClient src, Reference repo, String name, String tag, Copier.Options options, ProgressDisplay progress)
+            throws Exception {
+        String ref = repo.registry() + "/" + repo.repository() + (tag.contains(":") ? "@" : ":") + tag;
+        Copier.Endpoint from = new Copier.Registry(src, Reference.parse(ref));
+        Copier.Endpoint to = destination(name, tag);
+        Descriptor will = Copier.resolve(from, options);
+        Optional<Digest> there = Copier.current(to);
+        if (there.isPresent() && there.get().equals(will.digest())) return new Outcome(tag + ": up to date (" + will.digest() + ")", 0, 1, null);
+        if (dryRun) return new Outcome(tag + ": would copy " + will.digest() + " to " + describe(name, tag), 1, 0, null);
+        Copier.Result r = new Copier(progress).copy(from, to, options);
+        return new Outcome(tag + ": copied " + r.manifest().digest() + " to " + describe(name, tag) + " (" + r.copied() + " blobs moved, "
+                + r.skipped() + " there, " + r.mounted() + " mounted)", 1, 0, null);
+    }
+
+    private synchronized Copier.Endpoint destination(String name, String tag) throws Exception {
         if (destination.startsWith("oci:")) {
             Path dir = Path.of(destination.substring(4)).resolve(name);
             Files.createDirectories(dir);

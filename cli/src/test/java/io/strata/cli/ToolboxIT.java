@@ -106,6 +106,55 @@ class ToolboxIT extends ContainerCliTest {
         }
     }
 
+    /**
+     * A 1 GiB layer copied from Strata to distribution: streamed through a client JVM whose heap is
+     * 128 MiB and direct memory 64 MiB (the launcher's flags for client verbs), so it could not be
+     * held; the destination has the same digest.
+     */
+    @Test
+    void aGibibyteLayerStreamsThroughBoundedMemory() throws Exception {
+        try (DistributionRegistry distribution = DistributionRegistry.start(Files.createDirectories(tmp.resolve("distribution")), null)) {
+            String other = "127.0.0.1:" + distribution.port();
+            Path big = tmp.resolve("big.bin");
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(big), 1 << 20)) {
+                java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+                byte[] buf = new byte[1 << 20];
+                for (int i = 0; i < 1024; i++) {
+                    for (int j = 0; j < buf.length; j += 8) {
+                        long v = random.nextLong();
+                        for (int k = 0; k < 8; k++) buf[j + k] = (byte) (v >>> (8 * k));
+                    }
+                    sha.update(buf);
+                    out.write(buf);
+                }
+            }
+            Digest layer = Digest.of(io.strata.oci.DigestAlgorithm.SHA256, sha.digest());
+            RegistryClient client = new RegistryClient(strataHost(), true, Optional.empty(), 1);
+            RepositoryName repo = new RepositoryName("lib/big");
+            client.uploadBlob(repo, new io.strata.oci.Descriptor(MediaType.OCI_LAYER, layer, 1L << 30), RegistryClient.BlobSource.ofFile(big), 64L << 20);
+            Files.delete(big);
+            byte[] config = ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + layer + "\"]}}")
+                    .getBytes(StandardCharsets.UTF_8);
+            Digest configDigest = Digest.sha256(config);
+            client.uploadBlob(repo, new io.strata.oci.Descriptor(MediaType.OCI_CONFIG, configDigest, config.length),
+                    (offset, length) -> java.net.http.HttpRequest.BodyPublishers.ofByteArray(config, (int) offset, (int) length), 1 << 20);
+            byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaType.OCI_MANIFEST + "\",\"config\":{\"mediaType\":\"" + MediaType.OCI_CONFIG
+                    + "\",\"digest\":\"" + configDigest + "\",\"size\":" + config.length + "},\"layers\":[{\"mediaType\":\"" + MediaType.OCI_LAYER
+                    + "\",\"digest\":\"" + layer + "\",\"size\":" + (1L << 30) + "}]}").getBytes(StandardCharsets.UTF_8);
+            client.putManifest(repo, "v1", MediaType.OCI_MANIFEST, manifest, Digest.sha256(manifest));
+
+            Run copied = ok("copy", "docker://" + strataHost() + "/lib/big:v1", "docker://" + other + "/lib/big:v1");
+            assertEquals(Digest.sha256(manifest) + "\n", copied.out());
+            JsonNode there = JSON.readTree(skopeo("inspect", "--tls-verify=false", "--raw", "docker://" + other + "/lib/big:v1"));
+            assertEquals(layer.toString(), there.path("layers").get(0).path("digest").asText());
+            assertEquals(1L << 30, there.path("layers").get(0).path("size").asLong());
+            // distribution verified the blob's digest when the copy finished it; its size as stored says it is whole.
+            ExternalTool.Result head = ExternalTool.run(List.of("curl", "-sfI", "http://" + other + "/v2/lib/big/blobs/" + layer));
+            assertTrue(head.out().toLowerCase().contains("content-length: " + (1L << 30)), head.out());
+        }
+    }
+
     @Test
     void tagsPageByPageAndDeleteByTagOrDigest() throws Exception {
         try (DistributionRegistry distribution = DistributionRegistry.start(Files.createDirectories(tmp.resolve("distribution")), null)) {
@@ -360,6 +409,14 @@ class ToolboxIT extends ContainerCliTest {
                 assertTrue(notAnImage.exit() != 0 && notAnImage.err().contains("is an artifact (application/vnd.example.sbom+json), not an image"),
                         notAnImage.err());
             }
+            // copy --include-referrers: from Strata (the referrers API) to distribution (the fallback tag), the tree the same.
+            ok("copy", "--include-referrers", "docker://" + strataHost() + "/lib/busybox:v1", "docker://" + other + "/lib/withrefs:v1");
+            String source = ok("discover", strataHost() + "/lib/busybox:v1").out();
+            String copiedTree = ok("discover", other + "/lib/withrefs:v1").out();
+            assertEquals(source.lines().skip(1).sorted().toList(), copiedTree.lines().skip(1).sorted().toList(),
+                    "the same referrers, each with its own: " + copiedTree);
+            assertEquals(4, copiedTree.lines().count(), copiedTree);
+
             // An artifact naming a file with a path is refused, and writes nothing.
             RegistryClient client = new RegistryClient(strataHost(), true, Optional.empty(), 1);
             RepositoryName repo = new RepositoryName("lib/busybox");

@@ -86,7 +86,7 @@ public final class Artifacts {
     }
 
     /** Adds {@code referrer} to the fallback tag's index (made when missing), as the spec says a client without the API does. */
-    private static void addToFallbackTag(RegistryClient client, Reference ref, Digest subject, Descriptor referrer) throws IOException {
+    public static void addToFallbackTag(RegistryClient client, Reference ref, Digest subject, Descriptor referrer) throws IOException {
         String tag = fallbackTag(subject);
         List<Descriptor> entries = new ArrayList<>();
         try {

@@ -44,6 +44,10 @@ public final class Copier {
     /** What a copy did: the manifest at the destination, and how its blobs got there. */
     public record Result(Descriptor manifest, int copied, int skipped, int mounted, long bytes) {}
 
+    /** One lock a blob of a layout, for the copies of this process. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.locks.ReentrantLock> INGESTS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     private final Puller.Events events;
     // Counted by the threads that copy blobs at once.
     private final java.util.concurrent.atomic.AtomicInteger copied = new java.util.concurrent.atomic.AtomicInteger();
@@ -131,7 +135,12 @@ public final class Copier {
 
     private static Descriptor root(Endpoint from) throws IOException {
         return switch (from) {
-            case Registry r -> fetched(r).descriptor();
+            case Registry r -> {
+                // HEAD first: a sync that finds a tag up to date needs no more than the digest.
+                String reference = r.ref().digest() != null ? r.ref().digest().toString() : r.ref().tag().value();
+                Optional<Descriptor> head = r.client().headManifest(r.ref().repository(), reference);
+                yield head.isPresent() ? head.get() : fetched(r).descriptor();
+            }
             case Layout l -> {
                 if (l.name() != null) {
                     yield l.store().resolve(l.name()).orElseThrow(() -> new IOException("no image named " + l.name() + " in " + l.store().root()));
@@ -218,6 +227,9 @@ public final class Copier {
                     return;
                 }
                 events.layer(d.digest(), "Copying");
+                // Copies in one process that share a blob (a sync's tags) take turns: the second finds it stored.
+                var turn = INGESTS.computeIfAbsent(dst.store().blobPath(d.digest()).toString(), k -> new java.util.concurrent.locks.ReentrantLock());
+                turn.lock();
                 try (LayoutStore.Ingest ingest = dst.store().ingest(d.digest())) {
                     if (ingest.stored()) {
                         skipped(d);
@@ -232,6 +244,8 @@ public final class Copier {
                         throw new IOException("blob " + d.digest() + " ended after " + ingest.offset() + " of its " + d.size() + " bytes");
                     }
                     ingest.commit();
+                } finally {
+                    turn.unlock();
                 }
             }
         }

@@ -92,6 +92,23 @@ public final class RegistryClient {
         return r.headers().firstValue("Docker-Content-Digest").map(Digest::parse);
     }
 
+    /**
+     * What a tag or digest names, by HEAD alone: its media type, digest and size; empty when the
+     * registry leaves out the digest or a manifest type (then a GET tells).
+     */
+    public Optional<Descriptor> headManifest(RepositoryName repo, String reference) throws IOException {
+        HttpResponse<InputStream> r = send(pullScope(repo), base -> HttpRequest.newBuilder(uri(base, repo, "/manifests/" + reference))
+                .header("Accept", ACCEPT).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        r.body().close();
+        Optional<String> digest = r.headers().firstValue("Docker-Content-Digest");
+        String type = r.headers().firstValue("Content-Type").map(t -> t.split(";")[0].trim()).orElse("");
+        var length = r.headers().firstValueAsLong("Content-Length");
+        if (digest.isEmpty() || !MediaType.MANIFESTS.contains(type) || length.isEmpty()) return Optional.empty();
+        Digest d = Digest.parse(digest.get());
+        if (reference.contains(":") && !Digest.parse(reference).equals(d)) throw new IOException(host + " answered HEAD of " + reference + " with " + d);
+        return Optional.of(new Descriptor(type, d, length.getAsLong()));
+    }
+
     /** The size of a blob the repository has (HEAD). */
     public long blobSize(RepositoryName repo, Digest digest) throws IOException {
         HttpResponse<InputStream> r = send(pullScope(repo), base -> HttpRequest.newBuilder(uri(base, repo, "/blobs/" + digest))

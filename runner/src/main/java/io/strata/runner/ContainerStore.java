@@ -55,7 +55,7 @@ public final class ContainerStore {
     private Container withNameFree(String name, Naming then) throws IOException {
         if (!NAME.matcher(name).matches()) throw new IllegalArgumentException("invalid container name " + name + " (letters, digits, _ . -)");
         Files.createDirectories(root);
-        try (var ignored = FileLocks.exclusive(root.resolve(".lock"))) {
+        try (var ignored = io.strata.client.store.FileLocks.exclusive(root.resolve(".lock"))) {
             for (Container other : list()) {
                 if (other.name().equals(name)) throw new IllegalArgumentException("the name " + name + " is in use by container " + other.id().substring(0, 12));
             }

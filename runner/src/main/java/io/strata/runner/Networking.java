@@ -95,7 +95,7 @@ public final class Networking {
     /** Held while a container's ports are checked and taken (an exclusive lock on a file under /run/strata). */
     static java.io.Closeable lock() throws IOException {
         Files.createDirectories(RUN);
-        return FileLocks.exclusive(RUN.resolve("network.lock"));
+        return io.strata.client.store.FileLocks.exclusive(RUN.resolve("network.lock"));
     }
 
     /** Records at create what the container will be attached to when it starts. */

@@ -863,7 +863,7 @@ public final class Runner {
      */
     private Started startLocked(Container c, boolean interactive, List<String> exitCommand) throws IOException {
         Path dir = containers.dir(c.id());
-        try (var lock = FileLocks.exclusive(dir.resolve("cleanup.lock"))) {
+        try (var lock = io.strata.client.store.FileLocks.exclusive(dir.resolve("cleanup.lock"))) {
             Started s = start(c, interactive, exitCommand);
             if (s.monitor() != null) {
                 containers.write(containers.get(c.id()).orElse(c).running(s.monitor().pid()));
@@ -964,7 +964,7 @@ public final class Runner {
     private Integer clean(String id) throws IOException {
         Path dir = containers.dir(id);
         if (!Files.isDirectory(dir)) return null;
-        try (var lock = FileLocks.exclusive(dir.resolve("cleanup.lock"))) {
+        try (var lock = io.strata.client.store.FileLocks.exclusive(dir.resolve("cleanup.lock"))) {
             Container c = containers.get(id).orElse(null);
             if (c == null) return null; // removed meanwhile
             OciRuntime runtime = runtime(c);

@@ -323,8 +323,7 @@ public final class LayoutStore {
     /** Read-modify-write of index.json under a lock file, written atomically. */
     private void updateIndex(IndexEdit edit) throws IOException {
         create();
-        try (FileChannel ch = FileChannel.open(root.resolve("index.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = ch.lock()) {
+        try (var locked = FileLocks.exclusive(root.resolve("index.lock"))) {
             Index index = readIndex();
             List<Descriptor> manifests = new ArrayList<>(index.manifests());
             edit.apply(manifests);

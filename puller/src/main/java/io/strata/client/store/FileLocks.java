@@ -1,4 +1,4 @@
-package io.strata.runner;
+package io.strata.client.store;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -12,15 +12,16 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * An exclusive lock on a file, across processes (a file lock) and across threads of this one: the
  * JVM grants one file lock per file and process, and a second thread asking for it gets an
- * OverlappingFileLockException instead of waiting (a build runs stages' containers at once).
+ * OverlappingFileLockException instead of waiting (a build runs stages' containers at once, a sync
+ * names several images in one store at once).
  */
-final class FileLocks {
+public final class FileLocks {
     private static final Map<Path, ReentrantLock> THREADS = new ConcurrentHashMap<>();
 
     private FileLocks() {}
 
     /** Waits for the lock on {@code file} (made when missing); closing the answer releases it. */
-    static Closeable exclusive(Path file) throws IOException {
+    public static Closeable exclusive(Path file) throws IOException {
         ReentrantLock thread = THREADS.computeIfAbsent(file.toAbsolutePath().normalize(), k -> new ReentrantLock());
         thread.lock();
         FileChannel channel = null;
