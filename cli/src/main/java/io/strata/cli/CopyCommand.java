@@ -56,6 +56,12 @@ final class CopyCommand implements Callable<Integer> {
             description = "Check the destination registry's certificate (default: --tls-verify's).")
     Boolean destTlsVerify;
 
+    @Option(names = "--src-cert-dir", paramLabel = "DIR", description = "The source registry's certificates: CAs (*.crt), a client's NAME.cert and NAME.key.")
+    java.nio.file.Path srcCertDir;
+
+    @Option(names = "--dest-cert-dir", paramLabel = "DIR", description = "The destination registry's certificates, as --src-cert-dir.")
+    java.nio.file.Path destCertDir;
+
     @Option(names = "--include-referrers", description = "Copy what refers to the image too (signatures, SBOMs, and what refers to those), "
             + "between registries.")
     boolean includeReferrers;
@@ -154,7 +160,7 @@ final class CopyCommand implements Callable<Integer> {
 
     private Copier.Endpoint source(Location from, LayoutStore store, List<Path> temporary, ProgressDisplay progress) throws Exception {
         return switch (from) {
-            case Docker d -> new Copier.Registry(client(d.ref(), srcCreds, srcTlsVerify, progress), d.ref());
+            case Docker d -> new Copier.Registry(client(d.ref(), srcCreds, srcTlsVerify, srcCertDir, progress), d.ref());
             case Oci o -> {
                 if (!Files.isRegularFile(o.dir().resolve("index.json"))) throw new IllegalArgumentException(o.dir() + " is not an OCI layout (no index.json)");
                 yield new Copier.Layout(new LayoutStore(o.dir()), o.ref());
@@ -182,7 +188,7 @@ final class CopyCommand implements Callable<Integer> {
 
     private Copier.Endpoint destination(Location to, Location from, LayoutStore store, List<Path> temporary, ProgressDisplay progress) throws Exception {
         return switch (to) {
-            case Docker d -> new Copier.Registry(client(d.ref(), destCreds, destTlsVerify, progress), d.ref());
+            case Docker d -> new Copier.Registry(client(d.ref(), destCreds, destTlsVerify, destCertDir, progress), d.ref());
             case Oci o -> {
                 Files.createDirectories(o.dir());
                 yield new Copier.Layout(new LayoutStore(o.dir()), o.ref() != null ? o.ref() : tagOf(from));
@@ -238,10 +244,12 @@ final class CopyCommand implements Callable<Integer> {
     }
 
     /** A registry client with this side's credentials and certificate checking. */
-    private RegistryClient client(Reference ref, String creds, Boolean tlsVerify, ProgressDisplay progress) {
+    private RegistryClient client(Reference ref, String creds, Boolean tlsVerify, java.nio.file.Path certDir, ProgressDisplay progress) {
         Optional<Credentials> credentials = creds == null ? Credentials.lookup(ref.registry(), ClientOptions.credentialFiles()) : Optional.of(creds(creds));
         Transport.Options t = remote.transport(5, progress::retry);
-        if (tlsVerify != null) t = new Transport.Options(t.insecure(), new TlsSettings(tlsVerify, RemoteOptions.certsDirs()), t.attempts(), t.notices());
+        TlsSettings tls = tlsVerify != null ? new TlsSettings(tlsVerify, RemoteOptions.certsDirs()) : t.tls();
+        if (certDir != null) tls = tls.withCertDir(certDir);
+        t = new Transport.Options(t.insecure(), tls, t.attempts(), t.notices());
         return new RegistryClient(Reference.apiHost(ref.registry()), t, credentials);
     }
 

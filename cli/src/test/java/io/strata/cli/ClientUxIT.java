@@ -118,6 +118,13 @@ class ClientUxIT {
             assertEquals("strata: " + host + " closed the connection without an answer: if it speaks HTTPS, drop --insecure",
                     cli.fails("pull", "--no-unpack", "--insecure", "--root", store, host + "/lib/app:v1"));
 
+            // skopeo's --src-cert-dir and --dest-cert-dir: a directory of this registry's files, for copy alone.
+            Path certDir = Files.createDirectories(tmp.resolve("cert-dir"));
+            Files.copy(pki.resolve("ca.crt"), certDir.resolve("ca.crt"));
+            assertTrue(cli.fails("copy", "docker://" + host + "/lib/app:v1", "docker://" + host + "/lib/cert-dir:v1").contains("certificate not trusted"));
+            assertEquals(image.manifest().toString(), cli.ok("copy", "--src-cert-dir", certDir.toString(), "--dest-cert-dir", certDir.toString(),
+                    "docker://" + host + "/lib/app:v1", "docker://" + host + "/lib/cert-dir:v1").out().strip());
+
             // The CA in strata's certs.d (docker's layout) makes it trusted, for pull and push alike.
             Path certs = Files.createDirectories(tmp.resolve("config/strata/certs.d").resolve(host));
             Files.copy(pki.resolve("ca.crt"), certs.resolve("ca.crt"));

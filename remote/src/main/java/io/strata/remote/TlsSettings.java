@@ -38,12 +38,22 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * are CAs to trust, a {@code NAME.cert} with its {@code NAME.key} is a client certificate.
  *
  * @param verify false to accept any certificate for any name (podman's --tls-verify=false)
+ * @param certDir null, or a directory of this registry's files as certs.d/HOST holds them (skopeo's --src-cert-dir)
  */
-public record TlsSettings(boolean verify, List<Path> certsDirs) {
+public record TlsSettings(boolean verify, List<Path> certsDirs, Path certDir) {
     public static final TlsSettings DEFAULT = new TlsSettings(true, List.of());
 
     public TlsSettings {
         certsDirs = List.copyOf(certsDirs);
+    }
+
+    public TlsSettings(boolean verify, List<Path> certsDirs) {
+        this(verify, certsDirs, null);
+    }
+
+    /** The same, with {@code dir} holding this registry's files directly (skopeo's --cert-dir), read before the certs.d ones. */
+    public TlsSettings withCertDir(Path dir) {
+        return new TlsSettings(verify, certsDirs, dir);
     }
 
     /**
@@ -169,6 +179,12 @@ public record TlsSettings(boolean verify, List<Path> certsDirs) {
     /** The files of every certs.d/HOST directory, in order. */
     private List<Path> files(String host) throws IOException {
         List<Path> out = new ArrayList<>();
+        if (certDir != null) {
+            if (!Files.isDirectory(certDir)) throw new IOException("no certificate directory " + certDir);
+            try (Stream<Path> s = Files.list(certDir)) {
+                s.filter(Files::isRegularFile).sorted().forEach(out::add);
+            }
+        }
         for (Path dir : certsDirs) {
             Path d = dir.resolve(host);
             if (!Files.isDirectory(d)) continue;
