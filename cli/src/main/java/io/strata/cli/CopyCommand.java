@@ -62,6 +62,10 @@ final class CopyCommand implements Callable<Integer> {
     @Option(names = "--dest-cert-dir", paramLabel = "DIR", description = "The destination registry's certificates, as --src-cert-dir.")
     java.nio.file.Path destCertDir;
 
+    @Option(names = "--dest-compress-format", paramLabel = "gzip|zstd", description = "Recompress the layers so (the image's digest changes; "
+            + "its layers' content does not).")
+    String destCompressFormat;
+
     @Option(names = "--include-referrers", description = "Copy what refers to the image too (signatures, SBOMs, and what refers to those), "
             + "between registries.")
     boolean includeReferrers;
@@ -128,7 +132,21 @@ final class CopyCommand implements Callable<Integer> {
             if (includeReferrers && !(src instanceof Copier.Registry && dst instanceof Copier.Registry)) {
                 throw new IllegalArgumentException("--include-referrers copies between registries (docker:// to docker://)");
             }
-            Copier.Result r = new Copier(progress).copy(src, dst, new Copier.Options(wanted, platform != null, all, 4, 64L << 20));
+            Copier.Options copyOptions = new Copier.Options(wanted, platform != null, all, 4, 64L << 20);
+            if (destCompressFormat != null) {
+                io.strata.snapshots.Compression c = switch (destCompressFormat) {
+                    case "gzip" -> io.strata.snapshots.Compression.GZIP;
+                    case "zstd" -> io.strata.snapshots.Compression.ZSTD;
+                    default -> throw new IllegalArgumentException("--dest-compress-format is gzip or zstd, was " + destCompressFormat);
+                };
+                if (includeReferrers) throw new IllegalArgumentException("--include-referrers with --dest-compress-format: the referrers name the digest that changes");
+                copyOptions = copyOptions.recompressing(c, temp(store, temporary));
+            }
+            Copier.Result r = new Copier(progress).copy(src, dst, copyOptions);
+            if (!r.manifest().digest().equals(r.source().digest())) {
+                System.err.println("strata: the layers were recompressed (" + destCompressFormat + "): the image is " + r.manifest().digest()
+                        + " at the destination, " + r.source().digest() + " at the source");
+            }
             if (includeReferrers) referrers((Copier.Registry) src, (Copier.Registry) dst, r.manifest().digest(), progress, 0);
             finish(to, dst, r.manifest(), from);
             System.out.println(r.manifest().digest());

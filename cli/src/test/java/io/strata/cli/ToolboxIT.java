@@ -89,6 +89,22 @@ class ToolboxIT extends ContainerCliTest {
             assertTrue(ok("images", "--root", store).out().contains("localhost/copied"));
             assertEquals(digest, ok("copy", "--root", store, "strata:localhost/copied:v1", "docker://" + other + "/lib/from-store:v1").out().strip());
 
+            // Recompressed on the way: zstd layers, a new digest said on stderr, the same config (DiffIDs); it pulls and runs.
+            Run zstd = ok("copy", "--dest-compress-format", "zstd", "docker://" + image, "docker://" + other + "/lib/zstd:v1");
+            String zstdDigest = zstd.out().strip();
+            assertTrue(!zstdDigest.equals(digest) && zstd.err().contains("the layers were recompressed (zstd): the image is " + zstdDigest), zstd.err());
+            JsonNode zstdManifest = JSON.readTree(skopeo("inspect", "--tls-verify=false", "--raw", "docker://" + other + "/lib/zstd:v1"));
+            assertEquals(MediaType.OCI_LAYER_ZSTD, zstdManifest.path("layers").get(0).path("mediaType").asText());
+            JsonNode sourceManifest = JSON.readTree(skopeo("inspect", "--tls-verify=false", "--raw", "docker://" + image));
+            assertEquals(sourceManifest.path("config").path("digest"), zstdManifest.path("config").path("digest"), "the config, and so the DiffIDs, unchanged");
+            String back = ok("copy", "--dest-compress-format", "gzip", "docker://" + other + "/lib/zstd:v1", "docker://" + other + "/lib/gzip-again:v1").out().strip();
+            assertEquals(MediaType.OCI_LAYER_GZIP, JSON.readTree(skopeo("inspect", "--tls-verify=false", "--raw", "docker://" + other + "/lib/gzip-again:v1"))
+                    .path("layers").get(0).path("mediaType").asText());
+            for (String ref : List.of(other + "/lib/zstd:v1", other + "/lib/gzip-again:v1")) {
+                assertEquals("recompressed\n", run("--rm", "--network", "none", ref, "echo", "recompressed").out(), ref);
+            }
+            assertTrue(!back.equals(zstdDigest));
+
             // Remote reads of both registries, as skopeo sees them.
             for (String host : List.of(strataHost(), other)) {
                 String ref = host + "/lib/busybox:v1";

@@ -39,10 +39,24 @@ public final class Copier {
     public record Layout(LayoutStore store, String name) implements Endpoint {}
 
     /** What to copy: {@code all} an index with every image it names, else one image ({@code platform}'s, from an index). */
-    public record Options(Platform platform, boolean platformAsked, boolean all, int concurrency, long chunkSize) {}
+    public record Options(Platform platform, boolean platformAsked, boolean all, int concurrency, long chunkSize,
+                          io.strata.snapshots.Compression recompress, java.nio.file.Path scratch) {
+        public Options(Platform platform, boolean platformAsked, boolean all, int concurrency, long chunkSize) {
+            this(platform, platformAsked, all, concurrency, chunkSize, null, null);
+        }
 
-    /** What a copy did: the manifest at the destination, and how its blobs got there. */
-    public record Result(Descriptor manifest, int copied, int skipped, int mounted, long bytes) {}
+        /**
+         * The same, each layer made {@code compression} (gzip or zstd) on the way, through a file of
+         * {@code scratch} a layer (a new digest must be known before the upload ends): the images'
+         * digests change, their DiffIDs do not.
+         */
+        public Options recompressing(io.strata.snapshots.Compression compression, java.nio.file.Path scratch) {
+            return new Options(platform, platformAsked, all, concurrency, chunkSize, compression, scratch);
+        }
+    }
+
+    /** What a copy did: the manifest at the destination (the source's, unless layers were recompressed), and how its blobs got there. */
+    public record Result(Descriptor manifest, Descriptor source, int copied, int skipped, int mounted, long bytes) {}
 
     /** One lock a blob of a layout, for the copies of this process. */
     private static final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.locks.ReentrantLock> INGESTS =
@@ -66,8 +80,8 @@ public final class Copier {
         mounted.set(0);
         bytes.set(0);
         Descriptor root = resolve(from, o);
-        copyManifest(from, to, root, manifest(from, root.digest()), o, true);
-        return new Result(root, copied.get(), skipped.get(), mounted.get(), bytes.get());
+        Descriptor made = copyManifest(from, to, root, manifest(from, root.digest()), o, true);
+        return new Result(made, root, copied.get(), skipped.get(), mounted.get(), bytes.get());
     }
 
     /**
@@ -119,16 +133,85 @@ public final class Copier {
         return io.strata.oci.ImageConfig.parse(smallBlob(from, config)).platform();
     }
 
-    private void copyManifest(Endpoint from, Endpoint to, Descriptor d, byte[] content, Options o, boolean root) throws IOException {
+    /** Copies a manifest and what it names; answers it as the destination has it (another digest when layers were recompressed). */
+    private Descriptor copyManifest(Endpoint from, Endpoint to, Descriptor d, byte[] content, Options o, boolean root) throws IOException {
         if (MediaType.INDEXES.contains(d.mediaType())) {
-            for (Descriptor child : Index.parse(content).manifests()) {
-                copyManifest(from, to, child, manifest(from, child.digest()), o, false);
+            Index index = Index.parse(content);
+            List<Descriptor> children = new java.util.ArrayList<>();
+            boolean changed = false;
+            for (Descriptor child : index.manifests()) {
+                Descriptor made = copyManifest(from, to, child, manifest(from, child.digest()), o, false);
+                changed |= !made.digest().equals(child.digest());
+                children.add(new Descriptor(made.mediaType(), made.digest(), made.size(), child.urls(), child.annotations(), child.artifactType(),
+                        child.platform()));
+            }
+            if (changed) {
+                content = new Index(2, MediaType.OCI_INDEX, index.artifactType(), children, index.subject(), index.annotations()).toJson(false);
+                d = new Descriptor(MediaType.OCI_INDEX, Digest.sha256(content), content.length);
             }
         } else {
-            List<Descriptor> blobs = Manifest.parse(content).blobs();
-            Parallel.forEach(blobs, o.concurrency(), b -> copyBlob(from, to, b, o));
+            Manifest m = Manifest.parse(content);
+            if (o.recompress() != null && MediaType.IMAGE_CONFIGS.contains(m.config().mediaType())) {
+                Descriptor[] layers = new Descriptor[m.layers().size()];
+                copyBlob(from, to, m.config(), o);
+                Parallel.forEach(java.util.stream.IntStream.range(0, layers.length).boxed().toList(), o.concurrency(),
+                        i -> layers[i] = recompressed(from, to, m.layers().get(i), o));
+                Descriptor config = new Descriptor(MediaType.OCI_CONFIG, m.config().digest(), m.config().size());
+                content = new Manifest(2, MediaType.OCI_MANIFEST, m.artifactType(), config, List.of(layers), m.subject(), m.annotations()).toJson();
+                d = new Descriptor(MediaType.OCI_MANIFEST, Digest.sha256(content), content.length);
+            } else {
+                Parallel.forEach(m.blobs(), o.concurrency(), b -> copyBlob(from, to, b, o));
+            }
         }
         putManifest(to, d, content, root);
+        return d;
+    }
+
+    /**
+     * A layer in {@code o.recompress()}'s compression at the destination: as it is when it already
+     * is, else read (and checked against its digest), decompressed and compressed anew into a file of
+     * the scratch directory, then put there from it.
+     */
+    private Descriptor recompressed(Endpoint from, Endpoint to, Descriptor layer, Options o) throws IOException {
+        io.strata.snapshots.Compression have = io.strata.snapshots.Compression.ofMediaType(layer.mediaType());
+        if (have == o.recompress()) {
+            copyBlob(from, to, layer, o);
+            return layer;
+        }
+        java.nio.file.Path file = java.nio.file.Files.createTempFile(o.scratch(), "layer-", ".tmp");
+        try {
+            java.security.MessageDigest read = layer.digest().algorithm().newStreamingDigest();
+            java.security.MessageDigest written = io.strata.oci.DigestAlgorithm.SHA256.newStreamingDigest();
+            events.layer(layer.digest(), "Recompressing");
+            try (InputStream raw = new java.security.DigestInputStream(new java.io.BufferedInputStream(open(from, layer, 0), 1 << 16), read);
+                 InputStream in = io.strata.snapshots.Compression.decompress(raw, layer.mediaType());
+                 java.io.OutputStream out = new java.security.DigestOutputStream(
+                         new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(file), 1 << 16), written);
+                 java.io.OutputStream compressed = o.recompress() == io.strata.snapshots.Compression.GZIP
+                         ? new io.strata.snapshots.ParallelGzipOutputStream(out) : new com.github.luben.zstd.ZstdOutputStream(out)) {
+                in.transferTo(compressed);
+                raw.transferTo(java.io.OutputStream.nullOutputStream()); // what follows the compressed stream counts for its digest too
+            }
+            Digest source = Digest.of(layer.digest().algorithm(), read.digest());
+            if (!source.equals(layer.digest())) throw new IOException("layer " + layer.digest() + " read as " + source + ": refused");
+            Descriptor made = new Descriptor(o.recompress() == io.strata.snapshots.Compression.GZIP ? MediaType.OCI_LAYER_GZIP : MediaType.OCI_LAYER_ZSTD,
+                    Digest.of(io.strata.oci.DigestAlgorithm.SHA256, written.digest()), java.nio.file.Files.size(file), null, layer.annotations(), null, null);
+            switch (to) {
+                case Registry dst -> {
+                    if (dst.client().hasBlob(dst.ref().repository(), made.digest())) break;
+                    dst.client().uploadBlob(dst.ref().repository(), made, RegistryClient.BlobSource.ofFile(file), o.chunkSize());
+                }
+                case Layout dst -> {
+                    if (!dst.store().has(made.digest())) dst.store().putFile(file, made.digest());
+                }
+            }
+            bytes.addAndGet(made.size());
+            copied.incrementAndGet();
+            events.layer(layer.digest(), "Recompressed as " + made.digest());
+            return made;
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
     }
 
     // ---- reading
