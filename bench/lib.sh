@@ -15,7 +15,7 @@ stats() { local m; m=$(median "$@"); [ -z "$m" ] && { echo "FAILED"; return; }
 # Makes the client's AOT caches outside any timing ($1: the launcher, default this checkout's): each
 # group of verbs has its own, made on the first use of one of its verbs after a build, and a verb's
 # --help is such a use (local: images; pull; run; all: inspect).
-make_aot_caches() { local v; for v in --version images pull run inspect build; do STRATA_NO_BUILD=1 "${1:-$here/strata}" $v --help >/dev/null; done; }
+make_aot_caches() { local v; for v in --version images pull run inspect build tags; do STRATA_NO_BUILD=1 "${1:-$here/strata}" $v --help >/dev/null; done; }
 
 ratio() { [ -z "$1" ] || [ -z "$2" ] && { echo "n/a"; return; }; printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 

@@ -40,11 +40,13 @@ final class AotTrainCommand implements Callable<Integer> {
         run,
         /** build: a pull, then a build FROM the pulled image (COPY and config steps), and again from the cache. */
         build,
+        /** The verbs that read and copy between registries without a store: tags, digest, inspect docker://, copy, sync. */
+        remote,
         /** Every other verb: all of the above, and the models of every verb. */
         all
     }
 
-    @Parameters(arity = "0..1", defaultValue = "all", description = "local, pull, run, build or all")
+    @Parameters(arity = "0..1", defaultValue = "all", description = "local, pull, run, build, remote or all")
     Group group;
 
     @Override
@@ -66,6 +68,7 @@ final class AotTrainCommand implements Callable<Integer> {
                 }
                 case run -> pulls(dir, sink, List.of("run", "--rm"));
                 case build -> builds(dir, sink, pulls(dir, sink, List.of()));
+                case remote -> remote(dir, sink);
                 case all -> {
                     CommandLine cl = Strata.commandLine();
                     for (CommandLine sub : cl.getSubcommands().values()) sub.usage(new PrintWriter(sink));
@@ -253,6 +256,32 @@ final class AotTrainCommand implements Callable<Integer> {
         args.add(args.size() - 1, "--pull=never");
         for (int twice = 0; twice < 2; twice++) {
             if (execute(args, sink) != 0) return;
+        }
+    }
+
+    /**
+     * The remote verbs against the training registry, as a user runs them: tags, digest, inspect of
+     * docker://, a copy into an OCI layout, a sync into another (twice: the second finds it up to date).
+     */
+    private static void remote(Path dir, StringWriter sink) throws Exception {
+        byte[] content = "trained\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var gz = new java.io.ByteArrayOutputStream();
+        try (var out = new java.util.zip.GZIPOutputStream(gz)) {
+            out.write(content);
+        }
+        byte[] layer = gz.toByteArray();
+        byte[] config = config(Platform.host(), Digest.sha256(content));
+        Descriptor c = new Descriptor(MediaType.OCI_CONFIG, Digest.sha256(config), config.length);
+        Descriptor l = new Descriptor(MediaType.OCI_LAYER_GZIP, Digest.sha256(layer), layer.length);
+        byte[] manifest = manifest(c, List.of(l));
+        try (TrainingRegistry registry = new TrainingRegistry("lib/app", manifest, Digest.sha256(manifest).toString(),
+                MediaType.OCI_MANIFEST, java.util.Map.of(c.digest().toString(), config, l.digest().toString(), layer))) {
+            String ref = "127.0.0.1:" + registry.port() + "/lib/app";
+            execute(List.of("tags", ref), sink);
+            execute(List.of("digest", ref + ":v1"), sink);
+            execute(List.of("inspect", "docker://" + ref + ":v1"), sink);
+            execute(List.of("copy", "-q", "docker://" + ref + ":v1", "oci:" + dir.resolve("layout") + ":v1"), sink);
+            for (int twice = 0; twice < 2; twice++) execute(List.of("sync", "docker://" + ref, "oci:" + dir.resolve("mirror")), sink);
         }
     }
 

@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * What the AOT training run pulls from: one image over plain HTTP on loopback, answered from memory
- * (GET and HEAD of {@code /v2/}, the image's manifest by tag or digest, its blobs). Not a registry:
+ * (GET and HEAD of {@code /v2/}, the image's manifest by tag or digest, its blobs, a tag list of v1). Not a registry:
  * the real one would put Vert.x and Netty into the cache every client verb maps at start, for a
  * pull that only needs the client's side to be trained.
  */
@@ -75,6 +75,9 @@ final class TrainingRegistry implements AutoCloseable {
         String prefix = "/v2/" + repository + "/";
         if (path.equals("/v2/")) {
             respond(out, head, 200, "application/json", null, "{}".getBytes(StandardCharsets.UTF_8));
+        } else if (path.startsWith(prefix + "tags/list")) {
+            respond(out, head, 200, "application/json", null,
+                    ("{\"name\":\"" + repository + "\",\"tags\":[\"v1\"]}").getBytes(StandardCharsets.UTF_8));
         } else if (path.startsWith(prefix + "manifests/")) {
             String reference = path.substring((prefix + "manifests/").length());
             if (reference.startsWith("sha256:") && !reference.equals(manifestDigest)) notFound(out, head);
