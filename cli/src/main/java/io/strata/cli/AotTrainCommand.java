@@ -182,24 +182,7 @@ final class AotTrainCommand implements Callable<Integer> {
      * file) and ends, unmounting and removing the container, as a run does up to its runtime.
      */
     private static String pulls(Path dir, StringWriter sink, List<String> run) throws Exception {
-        byte[] content = "trained\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        var tar = new java.io.ByteArrayOutputStream();
-        try (io.strata.snapshots.TarWriter w = new io.strata.snapshots.TarWriter(tar)) {
-            w.header(new io.strata.snapshots.TarEntry("hello", io.strata.snapshots.TarEntry.Type.FILE, 0644, 0, 0,
-                    content.length, content.length, 0, 0, "", 0, 0, java.util.Map.of(), null));
-            w.data(new java.io.ByteArrayInputStream(content), content.length);
-        }
-        var gz = new java.io.ByteArrayOutputStream();
-        try (var out = new java.util.zip.GZIPOutputStream(gz)) {
-            out.write(tar.toByteArray());
-        }
-        byte[] layer = gz.toByteArray();
-        byte[] config = config(Platform.host(), Digest.sha256(tar.toByteArray()));
-        Descriptor c = new Descriptor(MediaType.OCI_CONFIG, Digest.sha256(config), config.length);
-        Descriptor l = new Descriptor(MediaType.OCI_LAYER_GZIP, Digest.sha256(layer), layer.length);
-        byte[] manifest = manifest(c, List.of(l));
-        try (TrainingRegistry registry = new TrainingRegistry("lib/app", manifest, Digest.sha256(manifest).toString(),
-                MediaType.OCI_MANIFEST, java.util.Map.of(c.digest().toString(), config, l.digest().toString(), layer))) {
+        try (TrainingRegistry registry = trainingRegistry()) {
             String ref = "127.0.0.1:" + registry.port() + "/lib/app:v1";
             List<List<String>> pulls = new java.util.ArrayList<>();
             pulls.add(List.of("--root", dir.resolve("pulled").toString(), "pull", "--quiet", "--no-unpack", ref));
@@ -264,18 +247,7 @@ final class AotTrainCommand implements Callable<Integer> {
      * docker://, a copy into an OCI layout, a sync into another (twice: the second finds it up to date).
      */
     private static void remote(Path dir, StringWriter sink) throws Exception {
-        byte[] content = "trained\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        var gz = new java.io.ByteArrayOutputStream();
-        try (var out = new java.util.zip.GZIPOutputStream(gz)) {
-            out.write(content);
-        }
-        byte[] layer = gz.toByteArray();
-        byte[] config = config(Platform.host(), Digest.sha256(content));
-        Descriptor c = new Descriptor(MediaType.OCI_CONFIG, Digest.sha256(config), config.length);
-        Descriptor l = new Descriptor(MediaType.OCI_LAYER_GZIP, Digest.sha256(layer), layer.length);
-        byte[] manifest = manifest(c, List.of(l));
-        try (TrainingRegistry registry = new TrainingRegistry("lib/app", manifest, Digest.sha256(manifest).toString(),
-                MediaType.OCI_MANIFEST, java.util.Map.of(c.digest().toString(), config, l.digest().toString(), layer))) {
+        try (TrainingRegistry registry = trainingRegistry()) {
             String ref = "127.0.0.1:" + registry.port() + "/lib/app";
             execute(List.of("tags", ref), sink);
             execute(List.of("digest", ref + ":v1"), sink);
@@ -283,6 +255,28 @@ final class AotTrainCommand implements Callable<Integer> {
             execute(List.of("copy", "-q", "docker://" + ref + ":v1", "oci:" + dir.resolve("layout") + ":v1"), sink);
             for (int twice = 0; twice < 2; twice++) execute(List.of("sync", "docker://" + ref, "oci:" + dir.resolve("mirror")), sink);
         }
+    }
+
+    /** The training registry with lib/app:v1, an image of one gzip'd layer holding one file. */
+    private static TrainingRegistry trainingRegistry() throws Exception {
+        byte[] content = "trained\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var tar = new java.io.ByteArrayOutputStream();
+        try (io.strata.snapshots.TarWriter w = new io.strata.snapshots.TarWriter(tar)) {
+            w.header(new io.strata.snapshots.TarEntry("hello", io.strata.snapshots.TarEntry.Type.FILE, 0644, 0, 0,
+                    content.length, content.length, 0, 0, "", 0, 0, java.util.Map.of(), null));
+            w.data(new java.io.ByteArrayInputStream(content), content.length);
+        }
+        var gz = new java.io.ByteArrayOutputStream();
+        try (var out = new java.util.zip.GZIPOutputStream(gz)) {
+            out.write(tar.toByteArray());
+        }
+        byte[] layer = gz.toByteArray();
+        byte[] config = config(Platform.host(), Digest.sha256(tar.toByteArray()));
+        Descriptor c = new Descriptor(MediaType.OCI_CONFIG, Digest.sha256(config), config.length);
+        Descriptor l = new Descriptor(MediaType.OCI_LAYER_GZIP, Digest.sha256(layer), layer.length);
+        byte[] manifest = manifest(c, List.of(l));
+        return new TrainingRegistry("lib/app", manifest, Digest.sha256(manifest).toString(), MediaType.OCI_MANIFEST,
+                java.util.Map.of(c.digest().toString(), config, l.digest().toString(), layer));
     }
 
     /** Runs {@code strata ARGS} in this JVM, what it writes to picocli's streams going to {@code sink}. */
